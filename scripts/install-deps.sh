@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the real components the test suite runs (Debian packages), only those that are missing.
+set -euo pipefail
+missing=()
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v prometheus-alertmanager >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "installing Debian packages: ${missing[*]}" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if ! command -v kubectl >/dev/null 2>&1; then
+  echo "kubectl is not on PATH: the conformance tests run the real kubectl (1.27-1.33)" >&2
+  exit 1
+fi

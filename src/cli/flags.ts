@@ -1,0 +1,84 @@
+import { type Command, InvalidArgumentError, Option } from 'commander';
+
+// Flags spelled as kubectl spells them, each also settable by a STUCKFAILED_* environment variable
+// (flag > environment > default), so a Deployment can configure the tool without a wrapper script.
+
+export interface KubeFlags {
+  kubeconfig?: string;
+  context?: string;
+  namespace?: string;
+  allNamespaces?: boolean;
+  selector?: string;
+}
+
+export interface PrometheusFlags {
+  prometheusUrl?: string;
+  prometheusTokenFile?: string;
+  prometheusCaFile?: string;
+}
+
+export function addKubeFlags(command: Command): Command {
+  return command
+    .addOption(
+      new Option(
+        '--kubeconfig <path>',
+        'path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)',
+      ).env('STUCKFAILED_KUBECONFIG'),
+    )
+    .addOption(new Option('--context <name>', 'the kubeconfig context to use').env('STUCKFAILED_CONTEXT'))
+    .addOption(
+      new Option('-n, --namespace <namespace>', 'limit to this namespace (default: all namespaces)').env(
+        'STUCKFAILED_NAMESPACE',
+      ),
+    )
+    .addOption(new Option('-A, --all-namespaces', 'all namespaces (the default unless -n is given)'))
+    .addOption(
+      new Option(
+        '-l, --selector <selector>',
+        'extra label selector for the pods (e.g. app=web,tier!=db)',
+      ).env('STUCKFAILED_SELECTOR'),
+    );
+}
+
+export function addPrometheusFlags(command: Command): Command {
+  return command
+    .addOption(
+      new Option(
+        '--prometheus-url <url>',
+        'Prometheus (or Thanos querier) base URL; the API alone when unset',
+      ).env('STUCKFAILED_PROMETHEUS_URL'),
+    )
+    .addOption(
+      new Option('--prometheus-token-file <path>', 'file holding a bearer token for Prometheus').env(
+        'STUCKFAILED_PROMETHEUS_TOKEN_FILE',
+      ),
+    )
+    .addOption(
+      new Option('--prometheus-ca-file <path>', 'CA bundle that signs the Prometheus certificate').env(
+        'STUCKFAILED_PROMETHEUS_CA_FILE',
+      ),
+    );
+}
+
+/** -o/--output with a closed list of formats; an unknown one is a usage error that lists the valid ones. */
+export function outputOption<T extends string>(formats: readonly T[], defaultFormat: T): Option {
+  return new Option('-o, --output <format>', `output format: ${formats.join('|')}`)
+    .choices(formats)
+    .default(defaultFormat);
+}
+
+export function parsePositiveInt(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0) {
+    throw new InvalidArgumentError('expected a whole number >= 0');
+  }
+  return parsed;
+}
+
+export function parseNumber(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < 0) {
+    throw new InvalidArgumentError('expected a number >= 0');
+  }
+  return parsed;
+}

@@ -1,0 +1,61 @@
+import { Command, CommanderError } from 'commander';
+import { EXIT, StuckfailedError } from '../errors.js';
+import { COMMANDS } from './commands.js';
+import type { CliIo, CommandContext } from './io.js';
+
+export const VERSION = '0.1.0';
+
+export function buildProgram(context: CommandContext): Command {
+  const { io } = context;
+  const program = new Command('stuckfailed')
+    .description(
+      "Diagnose and mitigate KubeVirt's VirtLauncherPodsStuckFailed alert: the runbook as software.\n" +
+        'Also runs as a kubectl plugin: kubectl stuckfailed <command>.',
+    )
+    .version(VERSION, '--version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    })
+    .exitOverride();
+  for (const register of COMMANDS) {
+    register(program, context);
+  }
+  for (const command of program.commands) {
+    command.exitOverride().configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    });
+  }
+  return program;
+}
+
+/** Runs the CLI and returns the exit code; never calls process.exit, so output flushes. */
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const program = buildProgram({ io, setExitCode: (code) => (exitCode = code) });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    return exitCodeFor(error, io);
+  }
+}
+
+function exitCodeFor(error: unknown, io: CliIo): number {
+  if (error instanceof CommanderError) {
+    // Help and version are successes; commander already printed its own message otherwise.
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return EXIT.ok;
+    if (error.code === 'commander.help') return EXIT.ok;
+    return EXIT.usage;
+  }
+  if (error instanceof StuckfailedError) {
+    io.stderr.write(`error: ${error.message}\n  hint: ${error.hint}\n`);
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  io.stderr.write(`internal error: ${message}\n`);
+  return 70;
+}

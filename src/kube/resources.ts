@@ -1,0 +1,90 @@
+// The API resources stuckfailed reads or writes, described once for the client, the snapshot reader and the
+// simulator, so that a path, a kind and a plural never disagree between them.
+
+export interface ResourceType {
+  /** '' for the core group. */
+  group: string;
+  version: string;
+  plural: string;
+  singular: string;
+  kind: string;
+  listKind: string;
+  namespaced: boolean;
+  shortNames: string[];
+  verbs: string[];
+}
+
+const readWrite = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+
+function resource(
+  group: string,
+  plural: string,
+  kind: string,
+  namespaced: boolean,
+  shortNames: string[] = [],
+): ResourceType {
+  return {
+    group,
+    version: 'v1',
+    plural,
+    singular: kind.toLowerCase(),
+    kind,
+    listKind: `${kind}List`,
+    namespaced,
+    shortNames,
+    verbs: readWrite,
+  };
+}
+
+export const RESOURCES = {
+  pods: resource('', 'pods', 'Pod', true, ['po']),
+  events: resource('', 'events', 'Event', true, ['ev']),
+  namespaces: resource('', 'namespaces', 'Namespace', false, ['ns']),
+  nodes: resource('', 'nodes', 'Node', false, ['no']),
+  virtualmachineinstances: resource(
+    'kubevirt.io',
+    'virtualmachineinstances',
+    'VirtualMachineInstance',
+    true,
+    ['vmi', 'vmis'],
+  ),
+  virtualmachines: resource('kubevirt.io', 'virtualmachines', 'VirtualMachine', true, ['vm', 'vms']),
+  virtualmachineinstancemigrations: resource(
+    'kubevirt.io',
+    'virtualmachineinstancemigrations',
+    'VirtualMachineInstanceMigration',
+    true,
+    ['vmim', 'vmims'],
+  ),
+  kubevirts: resource('kubevirt.io', 'kubevirts', 'KubeVirt', true, ['kv', 'kvs']),
+  leases: resource('coordination.k8s.io', 'leases', 'Lease', true),
+} as const satisfies Record<string, ResourceType>;
+
+export type ResourceName = keyof typeof RESOURCES;
+
+export function apiVersionOf(type: ResourceType): string {
+  return type.group === '' ? type.version : `${type.group}/${type.version}`;
+}
+
+/** The collection path: cluster-wide when namespace is undefined (or the resource is cluster-scoped). */
+export function collectionPath(type: ResourceType, namespace?: string): string {
+  const base = type.group === '' ? `/api/${type.version}` : `/apis/${type.group}/${type.version}`;
+  if (type.namespaced && namespace !== undefined) {
+    return `${base}/namespaces/${encodeURIComponent(namespace)}/${type.plural}`;
+  }
+  return `${base}/${type.plural}`;
+}
+
+export function objectPath(type: ResourceType, name: string, namespace?: string): string {
+  return `${collectionPath(type, namespace)}/${encodeURIComponent(name)}`;
+}
+
+/** Finds the resource an object of this apiVersion and kind belongs to. */
+export function resourceForKind(
+  apiVersion: string | undefined,
+  kind: string | undefined,
+): ResourceType | undefined {
+  return Object.values(RESOURCES).find(
+    (type) => type.kind === kind && (apiVersion === undefined || apiVersionOf(type) === apiVersion),
+  );
+}
