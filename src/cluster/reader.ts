@@ -13,6 +13,8 @@ export interface LogOptions {
   pod: string;
   container: string;
   tailLines?: number;
+  /** The previous (crashed) instance of the container, as `kubectl logs --previous`. */
+  previous?: boolean;
 }
 
 /**

@@ -1,5 +1,5 @@
-import type { ClusterObjects } from '../../kube/cluster-objects.js';
 import type { CauseCategory } from '../../diagnosis/types.js';
+import type { ClusterObjects } from '../../kube/cluster-objects.js';
 
 export const SCENARIO_NAMES = [
   'healthy',

@@ -1,0 +1,134 @@
+import { type Command, Option } from 'commander';
+import { openClusterReader } from '../cluster/open-reader.js';
+import { DEFAULT_SAMPLES, DEFAULT_THRESHOLD, diagnose } from '../diagnosis/diagnose.js';
+import type { GatherProgress } from '../diagnosis/gather.js';
+import { createPrometheusGatherer } from '../diagnosis/prometheus-gatherer.js';
+import { createPrometheusClient } from '../prometheus/client.js';
+import {
+  createProgressReporter,
+  REPORT_FORMATS,
+  type ReportFormat,
+  renderReport,
+  writeBundle,
+} from '../report/index.js';
+import {
+  addKubeFlags,
+  addPrometheusFlags,
+  type KubeFlags,
+  outputOption,
+  type PrometheusFlags,
+  parsePositiveInt,
+} from './flags.js';
+import { type CommandContext, colorsFor } from './io.js';
+
+interface DiagnoseFlags extends KubeFlags, PrometheusFlags {
+  from?: string[];
+  threshold: number;
+  output: ReportFormat;
+  bundle?: string;
+  quiet?: boolean;
+  samples: number;
+}
+
+const PHASE_LABELS: Record<GatherProgress['phase'], string> = {
+  nodes: 'listing nodes',
+  pods: 'listing Failed virt-launcher pods',
+  migrations: 'listing migrations',
+  kubevirt: 'reading the KubeVirt CR',
+  events: 'reading Warning events',
+  logs: 'reading component logs',
+  prometheus: 'querying Prometheus',
+};
+
+export function registerDiagnose(program: Command, context: CommandContext): void {
+  const command = program
+    .command('diagnose')
+    .description(
+      "Run the runbook's diagnosis: count the Failed virt-launcher pods, sample them with their events, check\n" +
+        'migrations, the KubeVirt control plane and the infrastructure, and name the causes with their evidence.',
+    )
+    .addOption(
+      new Option('--from <paths...>', 'read kubectl dumps / must-gather folders instead of the live cluster'),
+    )
+    .addOption(
+      new Option('--threshold <n>', 'the alert threshold (Failed launchers)')
+        .argParser(parsePositiveInt)
+        .default(DEFAULT_THRESHOLD),
+    )
+    .addOption(outputOption(REPORT_FORMATS, 'text'))
+    .addOption(
+      new Option('--bundle <file>', 'also write a support bundle (tar.gz) with the report and artifacts'),
+    )
+    .addOption(new Option('-q, --quiet', 'no progress on stderr'))
+    .addOption(
+      new Option('--samples <n>', 'representative pods per cause')
+        .argParser(parsePositiveInt)
+        .default(DEFAULT_SAMPLES),
+    );
+  addKubeFlags(command);
+  addPrometheusFlags(command);
+  command.action(async (flags: DiagnoseFlags) => {
+    const { io } = context;
+    const opened = await openClusterReader({
+      kubeconfig: flags.kubeconfig,
+      context: flags.context,
+      env: io.env,
+      from: flags.from,
+    });
+    const progress = createProgressReporter({
+      stream: io.stderr,
+      isTTY: io.stderrIsTTY,
+      quiet: flags.quiet ?? false,
+    });
+    const prometheus = flags.prometheusUrl
+      ? createPrometheusGatherer(
+          createPrometheusClient({
+            url: flags.prometheusUrl,
+            ...(flags.prometheusTokenFile === undefined ? {} : { tokenFile: flags.prometheusTokenFile }),
+            ...(flags.prometheusCaFile === undefined ? {} : { caFile: flags.prometheusCaFile }),
+          }),
+        )
+      : undefined;
+    let phase: GatherProgress['phase'] | undefined;
+    try {
+      const { diagnosis, artifacts } = await diagnose(opened.reader, {
+        threshold: flags.threshold,
+        samples: flags.samples,
+        // -A (or nothing) is every namespace: the alert is cluster-wide on purpose (kubevirt.md §1.1).
+        ...(flags.namespace !== undefined && !flags.allNamespaces ? { namespace: flags.namespace } : {}),
+        ...(flags.selector === undefined ? {} : { labelSelector: flags.selector }),
+        ...(prometheus === undefined ? {} : { prometheus }),
+        onProgress: (update) => {
+          if (update.phase !== phase) {
+            phase = update.phase;
+            progress.start(PHASE_LABELS[update.phase]);
+          }
+          progress.update(update.done);
+        },
+      });
+      progress.stop();
+      const trend = prometheus?.trend() ?? [];
+      io.stdout.write(
+        renderReport(diagnosis, flags.output, {
+          color: colorsFor(io).isColorSupported,
+          ...(trend.length > 0 ? { trend } : {}),
+        }),
+      );
+      if (flags.bundle !== undefined) {
+        const summary = await writeBundle(flags.bundle, {
+          diagnosis,
+          artifacts,
+          ...(trend.length > 0 ? { trend } : {}),
+        });
+        if (!flags.quiet) {
+          io.stderr.write(
+            `bundle written to ${summary.path} (${summary.files.length} files, ${summary.redactions} values redacted)\n`,
+          );
+        }
+      }
+    } finally {
+      progress.stop();
+      opened.close();
+    }
+  });
+}

@@ -1,0 +1,838 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { StuckfailedError } from '../errors.js';
+import {
+  apiVersionOf,
+  collectionPath,
+  objectPath,
+  RESOURCES,
+  type ResourceName,
+  type ResourceType,
+} from '../kube/resources.js';
+import type { KubeList, KubeObject, Status } from '../kube/types.js';
+import {
+  ApiError,
+  isApiError,
+  statusFromResponse,
+  transportErrorCode,
+  unreachableError,
+} from './api-error.js';
+import { type Clock, systemClock } from './clock.js';
+import { ConcurrencyLimit } from './concurrency-limit.js';
+import { TokenBucket } from './rate-limiter.js';
+import type { ListOptions } from './reader.js';
+import {
+  DEFAULT_RETRY_POLICY,
+  parseRetryAfter,
+  type RetryPolicyOptions,
+  retryDelayMs,
+} from './retry-policy.js';
+
+// The only HTTP client for the Kubernetes API. client-node's KubeConfig supplies what it is good at (credentials,
+// TLS material, exec and OIDC plugins, through applyToHTTPSOptions); the requests themselves go through node:http(s)
+// so that lists stream page by page and watches stream line by line, with the retries, the rate limit and the
+// concurrency cap that client-node lacks (shared/apiserver.md §3).
+
+/** Kubernetes verbs, as RBAC and the simulator's /sim/stats count them. */
+export type Verb = 'get' | 'list' | 'watch' | 'delete' | 'deletecollection' | 'patch';
+
+export interface KubeApiStats {
+  /** Requests sent, retries included. */
+  requests: number;
+  byVerb: Partial<Record<Verb, number>>;
+  retries: number;
+  /** Time requests waited for the client-side rate limiter. */
+  throttledMs: number;
+  /** Continue tokens that expired mid-list (410) and were renewed or replaced by a fresh list. */
+  expiredContinues: number;
+  /** Watches that had to relist after a 410. */
+  relists: number;
+}
+
+export interface KubeApiOptions {
+  /** client-node's KubeConfig with the context to use made current. */
+  kubeConfig: KubeConfig;
+  userAgent?: string;
+  /** Client-side limit, requests per second (kubectl: 5). 0 turns it off. */
+  qps?: number;
+  burst?: number;
+  /** Requests in flight at once, watches excepted. */
+  maxInFlight?: number;
+  retry?: Partial<Omit<RetryPolicyOptions, 'random'>>;
+  /** Items per list page (kubectl's --chunk-size default: 500). */
+  pageSize?: number;
+  /** A request with no byte from the server for this long fails (and is retried if it may be). */
+  requestTimeoutMs?: number;
+  /** Upper bound on one container log read (limitBytes), so that a runaway log cannot fill memory. */
+  maxLogBytes?: number;
+  clock?: Clock;
+  random?: () => number;
+  /** Things the user should know that are not errors (an expired list restarted); stderr in the CLI. */
+  onWarning?: (message: string) => void;
+}
+
+export interface PagedListOptions extends ListOptions {
+  /** Page size; the API's `limit`. */
+  limit?: number;
+  signal?: AbortSignal;
+}
+
+export interface KubeLogOptions {
+  namespace: string;
+  pod: string;
+  container: string;
+  tailLines?: number;
+  previous?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface WatchOptions extends ListOptions {
+  /** Watch from here; undefined lists first (every current object arrives as ADDED) and then watches. */
+  resourceVersion?: string;
+  /** The server ends each watch request after this long and we reconnect from the last RV (kubectl: 300-600). */
+  timeoutSeconds?: number;
+  signal?: AbortSignal;
+}
+
+export type WatchEvent<T> =
+  | { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: T }
+  | { type: 'BOOKMARK'; resourceVersion: string }
+  /** A (re)list starts: every current object follows as ADDED; forget the objects you hold. */
+  | { type: 'RELIST' }
+  /** The (re)list is complete; events from here on are changes after this resourceVersion. */
+  | { type: 'SYNCED'; resourceVersion: string };
+
+export type PropagationPolicy = 'Background' | 'Foreground' | 'Orphan';
+
+export interface DeleteOptions {
+  /** The server deletes only if the object still has this uid / resourceVersion, else 409 Conflict. */
+  preconditions?: { uid?: string; resourceVersion?: string };
+  propagationPolicy?: PropagationPolicy;
+  gracePeriodSeconds?: number;
+  /** Server-side dry run (dryRun=All): validated and answered, nothing changes. */
+  dryRun?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface DeleteCollectionOptions extends Omit<DeleteOptions, 'preconditions'> {
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+export interface PatchOptions {
+  dryRun?: boolean;
+  signal?: AbortSignal;
+}
+
+type Query = Record<string, string | number | boolean | undefined>;
+
+interface RequestSpec {
+  verb: Verb;
+  method: 'GET' | 'DELETE' | 'PATCH';
+  path: string;
+  query?: Query;
+  body?: unknown;
+  contentType?: string;
+  accept?: string;
+  signal?: AbortSignal | undefined;
+  /** Watches: return the open response instead of reading it, and do not hold a concurrency slot. */
+  stream?: boolean;
+  timeoutMs?: number;
+}
+
+interface BufferedResponse {
+  statusCode: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+interface Connection {
+  headers: Record<string, string>;
+  agent: http.Agent;
+}
+
+const DEFAULTS = {
+  qps: 50,
+  burst: 100,
+  maxInFlight: 16,
+  pageSize: 500,
+  requestTimeoutMs: 60_000,
+  maxLogBytes: 16 * 1024 * 1024,
+  watchTimeoutSeconds: 300,
+};
+
+/** `stuckfailed/<version>`, the version read from package.json (two folders up from src/cluster and dist/cluster). */
+export function defaultUserAgent(): string {
+  try {
+    const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
+    return `stuckfailed/${manifest.version ?? 'unknown'} (${process.platform}/${process.arch}) node/${process.version}`;
+  } catch {
+    return 'stuckfailed/unknown';
+  }
+}
+
+export class KubeApi {
+  /** The API server's base URL. */
+  readonly server: string;
+  readonly #kubeConfig: KubeConfig;
+  readonly #userAgent: string;
+  readonly #limiter: TokenBucket;
+  readonly #inFlight: ConcurrencyLimit;
+  readonly #retry: RetryPolicyOptions;
+  readonly #clock: Clock;
+  readonly #pageSize: number;
+  readonly #requestTimeoutMs: number;
+  readonly #maxLogBytes: number;
+  readonly #maxSockets: number;
+  readonly #onWarning: (message: string) => void;
+  readonly #stats: KubeApiStats = {
+    requests: 0,
+    byVerb: {},
+    retries: 0,
+    throttledMs: 0,
+    expiredContinues: 0,
+    relists: 0,
+  };
+  #agent: { fingerprint: string; agent: http.Agent } | undefined;
+
+  constructor(options: KubeApiOptions) {
+    const cluster = options.kubeConfig.getCurrentCluster();
+    if (cluster === null) {
+      throw new StuckfailedError('KUBECONFIG', 'the kubeconfig has no current cluster');
+    }
+    this.server = cluster.server.replace(/\/+$/, '');
+    this.#kubeConfig = options.kubeConfig;
+    this.#userAgent = options.userAgent ?? defaultUserAgent();
+    this.#clock = options.clock ?? systemClock();
+    this.#limiter = new TokenBucket({
+      qps: options.qps ?? DEFAULTS.qps,
+      burst: options.burst ?? DEFAULTS.burst,
+      clock: this.#clock,
+    });
+    const maxInFlight = options.maxInFlight ?? DEFAULTS.maxInFlight;
+    this.#inFlight = new ConcurrencyLimit(maxInFlight);
+    // Requests in flight plus a few watches and one prefetched page per list.
+    this.#maxSockets = maxInFlight * 2 + 8;
+    this.#retry = { ...DEFAULT_RETRY_POLICY, ...options.retry, random: options.random ?? Math.random };
+    this.#pageSize = options.pageSize ?? DEFAULTS.pageSize;
+    this.#requestTimeoutMs = options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs;
+    this.#maxLogBytes = options.maxLogBytes ?? DEFAULTS.maxLogBytes;
+    this.#onWarning = options.onWarning ?? (() => undefined);
+  }
+
+  stats(): KubeApiStats {
+    return { ...this.#stats, byVerb: { ...this.#stats.byVerb }, throttledMs: this.#limiter.waitedMs };
+  }
+
+  /** Closes idle keep-alive connections. */
+  close(): void {
+    this.#agent?.agent.destroy();
+    this.#agent = undefined;
+  }
+
+  /** One object, or undefined on 404. */
+  async get<T extends KubeObject>(
+    resource: ResourceName,
+    name: string,
+    namespace?: string,
+    signal?: AbortSignal,
+  ): Promise<T | undefined> {
+    const type = RESOURCES[resource];
+    try {
+      const response = await this.#send({
+        verb: 'get',
+        method: 'GET',
+        path: this.#objectPath(type, name, namespace),
+        signal,
+      });
+      return withTypeMeta(JSON.parse(response.body) as T, type);
+    } catch (error) {
+      if (isApiError(error, 404)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Every item of a collection, page by page: at most two pages (the current and the prefetched) in memory. */
+  async *list<T extends KubeObject>(
+    resource: ResourceName,
+    options: PagedListOptions = {},
+  ): AsyncGenerator<T> {
+    for await (const page of this.listPages<T>(resource, options)) {
+      yield* page.items;
+    }
+  }
+
+  /**
+   * The pages of a paged list (limit + continue). The next page is requested while the caller handles this one.
+   *
+   * A continue token older than etcd's compaction window (about 5 minutes) gets 410 Expired. The 410 Status carries
+   * a new token with the same start key (apiserver storage/etcd3/errors.go): continuing with it serves the rest of
+   * the keys after the last item we yielded, from the latest state. Items already yielded are never served again,
+   * because the list is ordered by key and the new token starts after it; the price is only that the rest is not
+   * a snapshot of the same instant (documented by the apiserver). Only when the 410 has no token do we start a
+   * fresh list, and then we skip every key up to the last one yielded, so nothing is counted twice either way.
+   */
+  async *listPages<T extends KubeObject>(
+    resource: ResourceName,
+    options: PagedListOptions = {},
+  ): AsyncGenerator<KubeList<T>> {
+    const type = RESOURCES[resource];
+    const path = collectionPath(type, options.namespace);
+    const controller = new AbortController();
+    const signal = linkSignals(controller, options.signal);
+    const fetchPage = (continueToken: string | undefined): Promise<KubeList<T>> => {
+      const page = this.#send({
+        verb: 'list',
+        method: 'GET',
+        path,
+        query: {
+          labelSelector: options.labelSelector || undefined,
+          fieldSelector: options.fieldSelector || undefined,
+          limit: options.limit ?? this.#pageSize,
+          continue: continueToken,
+        },
+        signal,
+      }).then((response) => JSON.parse(response.body) as KubeList<T>);
+      // The prefetched page may be abandoned when the caller stops early; its failure is seen when awaited.
+      page.catch(() => undefined);
+      return page;
+    };
+    let token: string | undefined;
+    let lastKey: string | undefined;
+    let skipThroughKey: string | undefined;
+    let next: Promise<KubeList<T>> | undefined = fetchPage(undefined);
+    try {
+      while (next !== undefined) {
+        let page: KubeList<T>;
+        try {
+          page = await next;
+        } catch (error) {
+          if (!(isApiError(error, 410) && token !== undefined)) throw error;
+          this.#stats.expiredContinues += 1;
+          const renewed = error.status.metadata?.continue;
+          if (renewed) {
+            this.#onWarning(
+              `the ${type.plural} list outlived its continue token (410 Expired); continuing with the token the server offered: the rest of the list is as of now, nothing is counted twice`,
+            );
+            token = renewed;
+          } else {
+            this.#onWarning(
+              `the ${type.plural} list outlived its continue token (410 Expired) and the server offered no new one; listing again from the start and skipping what was already read`,
+            );
+            skipThroughKey = lastKey;
+            token = undefined;
+          }
+          next = fetchPage(token);
+          continue;
+        }
+        token = page.metadata?.continue || undefined;
+        next = token === undefined ? undefined : fetchPage(token);
+        let items = (page.items ?? []).map((item) => withTypeMeta(item, type));
+        if (skipThroughKey !== undefined) {
+          const skipThrough = skipThroughKey;
+          items = items.filter((item) => storageKey(item) > skipThrough);
+        }
+        const last = items.at(-1);
+        if (last !== undefined) lastKey = storageKey(last);
+        yield { ...page, items };
+      }
+    } finally {
+      controller.abort();
+    }
+  }
+
+  /** A container's log as lines, oldest first (the trailing newline does not make an empty last line). */
+  async readLog(options: KubeLogOptions): Promise<string[]> {
+    const response = await this.#send({
+      verb: 'get',
+      method: 'GET',
+      path: `${objectPath(RESOURCES.pods, options.pod, options.namespace)}/log`,
+      query: {
+        container: options.container,
+        tailLines: options.tailLines,
+        previous: options.previous || undefined,
+        limitBytes: this.#maxLogBytes,
+      },
+      accept: 'text/plain, */*',
+      signal: options.signal,
+    });
+    if (response.body === '') return [];
+    const lines = response.body.split('\n');
+    if (lines.at(-1) === '') lines.pop();
+    return lines;
+  }
+
+  /**
+   * Changes to a collection, as they happen. Reconnects from the last resourceVersion seen (events and bookmarks)
+   * when the server ends the request or the connection drops; relists on 410 Gone (the RV was compacted), announced
+   * by RELIST ... SYNCED. Ends when the signal aborts or the caller stops iterating.
+   */
+  async *watch<T extends KubeObject>(
+    resource: ResourceName,
+    options: WatchOptions = {},
+  ): AsyncGenerator<WatchEvent<T>> {
+    const type = RESOURCES[resource];
+    const controller = new AbortController();
+    const signal = linkSignals(controller, options.signal);
+    let resourceVersion = options.resourceVersion;
+    let droppedConnections = 0;
+    try {
+      while (!signal.aborted) {
+        if (resourceVersion === undefined) {
+          resourceVersion = yield* this.#listForWatch<T>(resource, type, options, signal);
+        }
+        let response: IncomingMessage;
+        try {
+          response = await this.#openWatch(type, options, resourceVersion, signal);
+        } catch (error) {
+          if (isApiError(error, 410)) {
+            this.#stats.relists += 1;
+            resourceVersion = undefined;
+            continue;
+          }
+          throw error;
+        }
+        let expired = false;
+        try {
+          for await (const line of readLines(response)) {
+            if (line.trim() === '') continue;
+            const event = JSON.parse(line) as { type: string; object: T | Status };
+            if (event.type === 'ERROR') {
+              const status = event.object as Status;
+              if (status.code === 410) {
+                expired = true;
+                break;
+              }
+              throw new ApiError({
+                method: 'GET',
+                url: `${this.server}${collectionPath(type, options.namespace)}?watch=true`,
+                server: `the API server at ${this.server}`,
+                status,
+                attempts: 1,
+              });
+            }
+            const object = event.object as T;
+            resourceVersion = object.metadata?.resourceVersion ?? resourceVersion;
+            droppedConnections = 0;
+            if (event.type === 'BOOKMARK') {
+              yield { type: 'BOOKMARK', resourceVersion: resourceVersion ?? '' };
+            } else if (event.type === 'ADDED' || event.type === 'MODIFIED' || event.type === 'DELETED') {
+              yield { type: event.type, object: withTypeMeta(object, type) };
+            }
+          }
+        } catch (error) {
+          if (signal.aborted || error instanceof ApiError) throw error;
+          // The connection dropped mid-stream: reconnect from the last RV, with backoff, a bounded number of times.
+          droppedConnections += 1;
+          const delay = retryDelayMs(this.#retry, droppedConnections - 1, 'GET', {
+            kind: 'transport',
+            errorCode: transportErrorCode(error) ?? 'ECONNRESET',
+          });
+          if (delay === undefined) throw unreachableError(error, this.server, droppedConnections);
+          this.#stats.retries += 1;
+          await this.#clock.sleep(delay, signal);
+        } finally {
+          response.destroy();
+        }
+        if (expired) {
+          this.#stats.relists += 1;
+          resourceVersion = undefined;
+        }
+      }
+    } finally {
+      controller.abort();
+    }
+  }
+
+  /**
+   * Deletes one object; returns it as deleted (or undefined when the server answers with a Success Status, as it
+   * does for some built-ins). A failed precondition is ApiError 409 Conflict; an object already gone, 404.
+   */
+  async delete<T extends KubeObject>(
+    resource: ResourceName,
+    name: string,
+    namespace: string | undefined,
+    options: DeleteOptions = {},
+  ): Promise<T | undefined> {
+    const type = RESOURCES[resource];
+    const response = await this.#send({
+      verb: 'delete',
+      method: 'DELETE',
+      path: this.#objectPath(type, name, namespace),
+      body: deleteOptionsBody(options),
+      contentType: 'application/json',
+      signal: options.signal,
+    });
+    const body = JSON.parse(response.body) as T | Status;
+    return body.kind === 'Status' ? undefined : withTypeMeta(body as T, type);
+  }
+
+  /**
+   * Deletes every object of one namespace that matches the selectors, in one request; returns them as deleted.
+   * The API has no all-namespaces form (405), hence the required namespace for namespaced resources.
+   */
+  async deleteCollection<T extends KubeObject>(
+    resource: ResourceName,
+    namespace: string | undefined,
+    options: DeleteCollectionOptions = {},
+  ): Promise<T[]> {
+    const type = RESOURCES[resource];
+    if (type.namespaced && namespace === undefined) {
+      throw new StuckfailedError('USAGE', `deleting a collection of ${type.plural} needs a namespace`);
+    }
+    const response = await this.#send({
+      verb: 'deletecollection',
+      method: 'DELETE',
+      path: collectionPath(type, namespace),
+      query: {
+        labelSelector: options.labelSelector || undefined,
+        fieldSelector: options.fieldSelector || undefined,
+      },
+      body: deleteOptionsBody(options),
+      contentType: 'application/json',
+      signal: options.signal,
+    });
+    const body = JSON.parse(response.body) as KubeList<T> | Status;
+    if (body.kind === 'Status') return [];
+    return ((body as KubeList<T>).items ?? []).map((item) => withTypeMeta(item, type));
+  }
+
+  /** A JSON merge patch (RFC 7386), e.g. `{spec: {runStrategy: 'Halted'}}` on a VirtualMachine. */
+  async mergePatch<T extends KubeObject>(
+    resource: ResourceName,
+    name: string,
+    namespace: string | undefined,
+    patch: unknown,
+    options: PatchOptions = {},
+  ): Promise<T> {
+    const type = RESOURCES[resource];
+    const response = await this.#send({
+      verb: 'patch',
+      method: 'PATCH',
+      path: this.#objectPath(type, name, namespace),
+      query: { dryRun: options.dryRun ? 'All' : undefined },
+      body: patch,
+      contentType: 'application/merge-patch+json',
+      signal: options.signal,
+    });
+    return withTypeMeta(JSON.parse(response.body) as T, type);
+  }
+
+  async *#listForWatch<T extends KubeObject>(
+    resource: ResourceName,
+    type: ResourceType,
+    options: WatchOptions,
+    signal: AbortSignal,
+  ): AsyncGenerator<WatchEvent<T>, string> {
+    yield { type: 'RELIST' };
+    let resourceVersion = '';
+    for await (const page of this.listPages<T>(resource, { ...options, signal })) {
+      // Every page of one list is served as of the first page's RV (apiserver.md §4.3); the last one says it too.
+      resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
+      for (const object of page.items) yield { type: 'ADDED', object };
+    }
+    if (resourceVersion === '') {
+      throw new StuckfailedError(
+        'UNREACHABLE',
+        `the API server at ${this.server} listed ${type.plural} without a resourceVersion, so they cannot be watched`,
+      );
+    }
+    yield { type: 'SYNCED', resourceVersion };
+    return resourceVersion;
+  }
+
+  async #openWatch(
+    type: ResourceType,
+    options: WatchOptions,
+    resourceVersion: string,
+    signal: AbortSignal,
+  ): Promise<IncomingMessage> {
+    const timeoutSeconds = options.timeoutSeconds ?? DEFAULTS.watchTimeoutSeconds;
+    const response = await this.#send({
+      verb: 'watch',
+      method: 'GET',
+      path: collectionPath(type, options.namespace),
+      query: {
+        watch: true,
+        allowWatchBookmarks: true,
+        resourceVersion,
+        timeoutSeconds,
+        labelSelector: options.labelSelector || undefined,
+        fieldSelector: options.fieldSelector || undefined,
+      },
+      stream: true,
+      // The server closes the watch after timeoutSeconds; silence well past that means the connection is dead.
+      timeoutMs: (timeoutSeconds + 60) * 1000,
+      signal,
+    });
+    return response;
+  }
+
+  #objectPath(type: ResourceType, name: string, namespace: string | undefined): string {
+    if (type.namespaced && namespace === undefined) {
+      throw new StuckfailedError('USAGE', `${type.plural} "${name}" needs a namespace`);
+    }
+    return objectPath(type, name, namespace);
+  }
+
+  #send(spec: RequestSpec & { stream: true }): Promise<IncomingMessage>;
+  #send(spec: RequestSpec): Promise<BufferedResponse>;
+  /** One call: rate limit, concurrency cap, then attempts until success, a final error, or retries spent. */
+  async #send(spec: RequestSpec): Promise<BufferedResponse | IncomingMessage> {
+    const url = this.#url(spec.path, spec.query);
+    for (let retries = 0; ; retries += 1) {
+      await this.#limiter.take(spec.signal);
+      this.#stats.requests += 1;
+      this.#stats.byVerb[spec.verb] = (this.#stats.byVerb[spec.verb] ?? 0) + 1;
+      let outcome: BufferedResponse | IncomingMessage;
+      try {
+        outcome = spec.stream
+          ? await this.#exchange(url, spec, false)
+          : await this.#inFlight.run(() => this.#exchange(url, spec, true));
+      } catch (error) {
+        if (spec.signal?.aborted) throw spec.signal.reason ?? error;
+        if (error instanceof StuckfailedError) throw error;
+        const delay = retryDelayMs(this.#retry, retries, spec.method, {
+          kind: 'transport',
+          errorCode: transportErrorCode(error),
+        });
+        if (delay === undefined) throw unreachableError(error, this.server, retries + 1);
+        this.#stats.retries += 1;
+        await this.#clock.sleep(delay, spec.signal);
+        continue;
+      }
+      if (outcome.statusCode !== undefined && outcome.statusCode >= 200 && outcome.statusCode < 300) {
+        return outcome;
+      }
+      const statusCode = outcome.statusCode ?? 0;
+      const body = 'body' in outcome ? outcome.body : await readBody(outcome);
+      const status = statusFromResponse(statusCode, body);
+      const retryAfterSeconds =
+        parseRetryAfter(headerValue(outcome.headers['retry-after']), Date.now()) ??
+        status.details?.retryAfterSeconds;
+      const delay = retryDelayMs(this.#retry, retries, spec.method, {
+        kind: 'status',
+        statusCode,
+        retryAfterSeconds,
+      });
+      if (delay === undefined) {
+        throw new ApiError({
+          method: spec.method,
+          url: url.toString(),
+          server: `the API server at ${this.server}`,
+          status,
+          attempts: retries + 1,
+          ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
+        });
+      }
+      this.#stats.retries += 1;
+      await this.#clock.sleep(delay, spec.signal);
+    }
+  }
+
+  /** One HTTP exchange. Buffered: the whole body, decompressed. Streamed: the open response (2xx) or its body. */
+  async #exchange(url: URL, spec: RequestSpec, buffered: true): Promise<BufferedResponse>;
+  async #exchange(url: URL, spec: RequestSpec, buffered: false): Promise<IncomingMessage>;
+  async #exchange(
+    url: URL,
+    spec: RequestSpec,
+    buffered: boolean,
+  ): Promise<BufferedResponse | IncomingMessage> {
+    const connection = await this.#connection();
+    const payload = spec.body === undefined ? undefined : Buffer.from(JSON.stringify(spec.body));
+    const headers: Record<string, string> = {
+      ...connection.headers,
+      'user-agent': this.#userAgent,
+      accept: spec.accept ?? 'application/json',
+      // Large list pages compress about tenfold; the apiserver gzips responses over 128 KiB when asked. Watches stay
+      // uncompressed so that each event arrives as soon as it is sent.
+      'accept-encoding': spec.stream ? 'identity' : 'gzip',
+    };
+    if (payload !== undefined) {
+      headers['content-type'] = spec.contentType ?? 'application/json';
+      headers['content-length'] = String(payload.length);
+    }
+    const transport = url.protocol === 'https:' ? https : http;
+    const { signal } = spec;
+    let request: http.ClientRequest | undefined;
+    const onAbort = (): void => {
+      request?.destroy(signal?.reason);
+    };
+    // One signal serves every page and retry of a list: the listener must go when this exchange ends.
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const release = (): void => signal?.removeEventListener('abort', onAbort);
+    let streaming = false;
+    try {
+      const response = await new Promise<IncomingMessage>((resolve, reject) => {
+        request = transport.request(url, { method: spec.method, headers, agent: connection.agent }, resolve);
+        request.setTimeout(spec.timeoutMs ?? this.#requestTimeoutMs, () => {
+          request?.destroy(Object.assign(new Error('request timed out'), { code: 'ETIMEDOUT' }));
+        });
+        request.on('error', reject);
+        if (signal?.aborted) request.destroy(signal.reason);
+        request.end(payload);
+      });
+      if (!buffered) {
+        streaming = true;
+        response.once('close', release);
+        return response;
+      }
+      return { statusCode: response.statusCode ?? 0, headers: response.headers, body: await readBody(response) };
+    } finally {
+      if (!streaming) release();
+    }
+  }
+
+  /**
+   * Credentials and TLS for the next request. applyToHTTPSOptions runs each time, so rotated tokens and exec
+   * plugin refreshes are picked up; the keep-alive agent is kept while the TLS material stays the same. Over
+   * plain http:// no credentials are sent, as kubectl does (client-go sends them only over TLS).
+   */
+  async #connection(): Promise<Connection> {
+    const cluster = this.#kubeConfig.getCurrentCluster();
+    if (this.server.startsWith('http:')) {
+      return { headers: {}, agent: this.#keptAgent('http', () => new http.Agent(this.#agentOptions())) };
+    }
+    const options: https.RequestOptions = {};
+    try {
+      await this.#kubeConfig.applyToHTTPSOptions(options);
+    } catch (error) {
+      throw new StuckfailedError(
+        'KUBECONFIG',
+        `cannot set up credentials for ${this.server}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    const headers: Record<string, string> = {};
+    for (const [key, value] of Object.entries(options.headers ?? {})) {
+      if (value !== undefined)
+        headers[key.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
+    }
+    if (options.auth) headers.authorization = `Basic ${Buffer.from(options.auth).toString('base64')}`;
+    if (cluster?.proxyUrl) {
+      // Proxy agents come from client-node (HTTP CONNECT / SOCKS); use the one it just built.
+      return { headers, agent: options.agent as http.Agent };
+    }
+    // client-node applies the cluster's CA only when the context has a user; fill it in for user-less contexts.
+    const ca = options.ca ?? clusterCa(cluster);
+    const rejectUnauthorized = cluster?.skipTLSVerify ? false : options.rejectUnauthorized;
+    const tls = {
+      ca,
+      cert: options.cert,
+      key: options.key,
+      pfx: options.pfx,
+      passphrase: options.passphrase,
+      servername: options.servername ?? cluster?.tlsServerName,
+      rejectUnauthorized,
+    };
+    const fingerprint = createHash('sha256').update(JSON.stringify(tls)).digest('hex');
+    return {
+      headers,
+      agent: this.#keptAgent(
+        fingerprint,
+        () => new https.Agent({ ...this.#agentOptions(), ...definedOnly(tls) }),
+      ),
+    };
+  }
+
+  #agentOptions(): http.AgentOptions {
+    return { keepAlive: true, maxSockets: this.#maxSockets };
+  }
+
+  #keptAgent(fingerprint: string, create: () => http.Agent): http.Agent {
+    if (this.#agent?.fingerprint !== fingerprint) {
+      this.#agent?.agent.destroy();
+      this.#agent = { fingerprint, agent: create() };
+    }
+    return this.#agent.agent;
+  }
+
+  #url(path: string, query: Query | undefined): URL {
+    const url = new URL(`${this.server}${path}`);
+    for (const [key, value] of Object.entries(query ?? {})) {
+      if (value !== undefined) url.searchParams.set(key, String(value));
+    }
+    return url;
+  }
+}
+
+function deleteOptionsBody(options: DeleteOptions): Record<string, unknown> {
+  return {
+    kind: 'DeleteOptions',
+    apiVersion: 'v1',
+    ...(options.preconditions === undefined ? {} : { preconditions: options.preconditions }),
+    ...(options.propagationPolicy === undefined ? {} : { propagationPolicy: options.propagationPolicy }),
+    ...(options.gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds: options.gracePeriodSeconds }),
+    ...(options.dryRun ? { dryRun: ['All'] } : {}),
+  };
+}
+
+/** Items of typed lists arrive without kind and apiVersion (apiserver.md §4.8); downstream code expects them. */
+function withTypeMeta<T extends KubeObject>(object: T, type: ResourceType): T {
+  if (object.kind === undefined) object.kind = type.kind;
+  if (object.apiVersion === undefined) object.apiVersion = apiVersionOf(type);
+  return object;
+}
+
+/** The apiserver's storage key order: namespace/name (cluster-scoped: name). */
+function storageKey(object: KubeObject): string {
+  const { namespace, name } = object.metadata;
+  return namespace ? `${namespace}/${name}` : name;
+}
+
+function linkSignals(controller: AbortController, outer: AbortSignal | undefined): AbortSignal {
+  if (outer !== undefined) {
+    if (outer.aborted) controller.abort(outer.reason);
+    else outer.addEventListener('abort', () => controller.abort(outer.reason), { once: true });
+  }
+  return controller.signal;
+}
+
+function decoded(response: IncomingMessage): Readable {
+  return response.headers['content-encoding'] === 'gzip' ? response.pipe(createGunzip()) : response;
+}
+
+async function readBody(response: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  const stream = decoded(response);
+  // A gunzip stream does not see the socket's errors: forward them, so a reset mid-body fails the read.
+  if (stream !== response) response.on('error', (error) => stream.destroy(error));
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function* readLines(response: IncomingMessage): AsyncGenerator<string> {
+  let buffer = '';
+  response.setEncoding('utf8');
+  for await (const chunk of response) {
+    buffer += chunk as string;
+    let newline = buffer.indexOf('\n');
+    while (newline >= 0) {
+      yield buffer.slice(0, newline);
+      buffer = buffer.slice(newline + 1);
+      newline = buffer.indexOf('\n');
+    }
+  }
+  if (buffer.trim() !== '') yield buffer;
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function clusterCa(cluster: { caData?: string; caFile?: string } | null): Buffer | undefined {
+  if (cluster?.caFile) return readFileSync(cluster.caFile);
+  if (cluster?.caData) return Buffer.from(cluster.caData, 'base64');
+  return undefined;
+}
+
+function definedOnly<T extends Record<string, unknown>>(record: T): Partial<T> {
+  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)) as Partial<T>;
+}

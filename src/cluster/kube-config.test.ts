@@ -1,0 +1,171 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { StuckfailedError } from '../errors.js';
+import { loadKubeConfig } from './kube-config.js';
+
+const root = mkdtempSync(path.join(tmpdir(), 'stuckfailed-kubeconfig-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+let counter = 0;
+function write(text: string, name?: string): string {
+  counter += 1;
+  const file = path.join(root, name ?? `config-${counter}`);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, text);
+  return file;
+}
+
+function kubeconfig(options: {
+  current?: string;
+  contexts: Array<{ name: string; namespace?: string; cluster?: string }>;
+}): string {
+  const contexts = options.contexts
+    .map(
+      (context) =>
+        `- name: ${context.name}\n  context:\n    cluster: ${context.cluster ?? 'main'}\n    user: admin\n${context.namespace ? `    namespace: ${context.namespace}\n` : ''}`,
+    )
+    .join('');
+  return `apiVersion: v1
+kind: Config
+clusters:
+- name: main
+  cluster:
+    server: https://api.main.example:6443/
+    insecure-skip-tls-verify: true
+- name: other
+  cluster:
+    server: https://api.other.example:6443
+users:
+- name: admin
+  user:
+    token: secret
+contexts:
+${contexts}${options.current ? `current-context: ${options.current}\n` : ''}`;
+}
+
+function expectKubeconfigError(run: () => unknown, pattern: RegExp): void {
+  assert.throws(run, (error: unknown) => {
+    assert.ok(error instanceof StuckfailedError);
+    assert.equal(error.code, 'KUBECONFIG');
+    assert.match(error.message, pattern);
+    return true;
+  });
+}
+
+describe('loadKubeConfig', () => {
+  it('uses --kubeconfig and its current context, with the context namespace', () => {
+    const file = write(
+      kubeconfig({ current: 'prod', contexts: [{ name: 'prod', namespace: 'vms' }, { name: 'dev' }] }),
+    );
+    const loaded = loadKubeConfig({ kubeconfig: file, env: {} });
+    assert.equal(loaded.contextName, 'prod');
+    assert.equal(loaded.namespace, 'vms');
+    assert.equal(loaded.server, 'https://api.main.example:6443');
+    assert.equal(loaded.origin, file);
+    assert.equal(loaded.user?.token, 'secret');
+  });
+
+  it('switches with --context, and defaults the namespace to "default"', () => {
+    const file = write(
+      kubeconfig({
+        current: 'prod',
+        contexts: [
+          { name: 'prod', namespace: 'vms' },
+          { name: 'dev', cluster: 'other' },
+        ],
+      }),
+    );
+    const loaded = loadKubeConfig({ kubeconfig: file, context: 'dev', env: {} });
+    assert.equal(loaded.contextName, 'dev');
+    assert.equal(loaded.namespace, 'default');
+    assert.equal(loaded.server, 'https://api.other.example:6443');
+    assert.equal(loaded.kubeConfig.getCurrentContext(), 'dev');
+  });
+
+  it('names the file of a missing --kubeconfig', () => {
+    expectKubeconfigError(
+      () => loadKubeConfig({ kubeconfig: path.join(root, 'nope'), env: {} }),
+      /kubeconfig .*nope does not exist/,
+    );
+  });
+
+  it('names the file and line of bad YAML', () => {
+    const file = write('apiVersion: v1\nclusters:\n- name: a\n  cluster: [unclosed\ncontexts: []\n');
+    expectKubeconfigError(
+      () => loadKubeConfig({ kubeconfig: file, env: {} }),
+      new RegExp(`${file}:\\d+ is not valid YAML`),
+    );
+  });
+
+  it('lists the contexts when the one asked for does not exist', () => {
+    const file = write(kubeconfig({ current: 'prod', contexts: [{ name: 'prod' }, { name: 'dev' }] }));
+    expectKubeconfigError(
+      () => loadKubeConfig({ kubeconfig: file, context: 'staging', env: {} }),
+      /context "staging" is not in kubeconfig .* \(its contexts: prod, dev\)/,
+    );
+  });
+
+  it('asks for --context when there is no current-context', () => {
+    const file = write(kubeconfig({ contexts: [{ name: 'prod' }] }));
+    expectKubeconfigError(
+      () => loadKubeConfig({ kubeconfig: file, env: {} }),
+      /sets no current-context; pick one with --context \(its contexts: prod\)/,
+    );
+  });
+
+  it('rejects a context whose cluster is not defined', () => {
+    const file = write(kubeconfig({ current: 'x', contexts: [{ name: 'x', cluster: 'ghost' }] }));
+    expectKubeconfigError(() => loadKubeConfig({ kubeconfig: file, env: {} }), /uses cluster "ghost"/);
+  });
+
+  it('merges the KUBECONFIG files, first wins, and skips the missing ones', () => {
+    const first = write(kubeconfig({ current: 'prod', contexts: [{ name: 'prod', namespace: 'first' }] }));
+    const second = write(
+      kubeconfig({
+        current: 'dev',
+        contexts: [
+          { name: 'prod', namespace: 'second' },
+          { name: 'dev', cluster: 'other' },
+        ],
+      }),
+    );
+    const env = { KUBECONFIG: [path.join(root, 'missing'), first, second].join(path.delimiter) };
+    const loaded = loadKubeConfig({ env });
+    assert.equal(loaded.contextName, 'prod');
+    assert.equal(loaded.namespace, 'first');
+    assert.equal(loadKubeConfig({ env, context: 'dev' }).server, 'https://api.other.example:6443');
+    expectKubeconfigError(
+      () => loadKubeConfig({ env: { KUBECONFIG: path.join(root, 'missing') } }),
+      /none of the files in KUBECONFIG exist/,
+    );
+  });
+
+  it('falls back to ~/.kube/config, then to the service account, then says what it tried', () => {
+    const home = path.join(root, 'home');
+    write(kubeconfig({ current: 'prod', contexts: [{ name: 'prod' }] }), 'home/.kube/config');
+    assert.equal(loadKubeConfig({ env: { HOME: home } }).origin, path.join(home, '.kube', 'config'));
+
+    const serviceAccountDir = path.join(root, 'sa');
+    write('token-value', 'sa/token');
+    write('kubevirt\n', 'sa/namespace');
+    const inCluster = loadKubeConfig({
+      env: {
+        HOME: path.join(root, 'empty-home'),
+        KUBERNETES_SERVICE_HOST: '10.0.0.1',
+        KUBERNETES_SERVICE_PORT: '443',
+      },
+      serviceAccountDir,
+    });
+    assert.equal(inCluster.origin, 'in-cluster service account');
+    assert.equal(inCluster.server, 'https://10.0.0.1:443');
+    assert.equal(inCluster.namespace, 'kubevirt');
+
+    expectKubeconfigError(
+      () => loadKubeConfig({ env: { HOME: path.join(root, 'empty-home') }, serviceAccountDir }),
+      /no kubeconfig found/,
+    );
+  });
+});

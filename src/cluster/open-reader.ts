@@ -1,0 +1,55 @@
+import { loadClusterObjects } from '../snapshot/load.js';
+import { SnapshotReader } from '../snapshot/snapshot-reader.js';
+import { KubeApi, type KubeApiOptions } from './kube-api.js';
+import { type LoadKubeConfigOptions, loadKubeConfig, type ResolvedKubeConfig } from './kube-config.js';
+import { LiveClusterReader } from './live-cluster-reader.js';
+import type { ClusterReader } from './reader.js';
+
+export interface OpenKubeApiOptions extends LoadKubeConfigOptions, Omit<KubeApiOptions, 'kubeConfig'> {}
+
+export interface OpenedKubeApi {
+  api: KubeApi;
+  config: ResolvedKubeConfig;
+}
+
+/** The API client for --kubeconfig/--context (kubectl's rules), for commands that write. */
+export function openKubeApi(options: OpenKubeApiOptions): OpenedKubeApi {
+  const { kubeconfig, context, env, serviceAccountDir, ...apiOptions } = options;
+  const config = loadKubeConfig({
+    kubeconfig,
+    context,
+    env,
+    ...(serviceAccountDir === undefined ? {} : { serviceAccountDir }),
+  });
+  return { api: new KubeApi({ ...apiOptions, kubeConfig: config.kubeConfig }), config };
+}
+
+export interface OpenClusterReaderOptions extends OpenKubeApiOptions {
+  /** --from: snapshot files and folders; the live cluster when undefined or empty. */
+  from?: string[] | undefined;
+}
+
+export interface OpenedClusterReader {
+  reader: ClusterReader;
+  /** The context's default namespace (live only): what `-n` defaults to for kubectl. */
+  defaultNamespace: string | undefined;
+  /** Close idle connections when done (a no-op for snapshots). */
+  close(): void;
+}
+
+/** The one place diagnose and validate get a ClusterReader: a snapshot with --from, else the live API. */
+export async function openClusterReader(options: OpenClusterReaderOptions): Promise<OpenedClusterReader> {
+  const { from, ...apiOptions } = options;
+  if (from !== undefined && from.length > 0) {
+    const snapshot = await loadClusterObjects(from);
+    const skipped = Object.entries(snapshot.skipped);
+    if (skipped.length > 0) {
+      const total = skipped.reduce((sum, [, count]) => sum + count, 0);
+      const kinds = skipped.map(([kind, count]) => `${kind} (${count})`).join(', ');
+      options.onWarning?.(`skipped ${total} object(s) of kinds stuckfailed does not read: ${kinds}`);
+    }
+    return { reader: new SnapshotReader(snapshot), defaultNamespace: undefined, close: () => undefined };
+  }
+  const { api, config } = openKubeApi(apiOptions);
+  return { reader: new LiveClusterReader(api), defaultNamespace: config.namespace, close: () => api.close() };
+}

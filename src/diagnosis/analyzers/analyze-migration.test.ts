@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { analyzeMigration, isMigrationStorm } from './analyze-migration.js';
+import type { MigrationFacts } from './facts.js';
+import { factsWith, podGroup } from './facts-fixture.js';
+
+function migrations(overrides: Partial<MigrationFacts>): MigrationFacts {
+  return {
+    total: 0,
+    inFlight: 0,
+    failed: 0,
+    succeeded: 0,
+    evacuation: 0,
+    workloadUpdate: 0,
+    vmis: [],
+    failedExamples: [],
+    ...overrides,
+  };
+}
+
+const LOOPING = {
+  namespace: 'finance-vms',
+  vmi: 'rhel9-db',
+  migrations: 5,
+  failed: 5,
+  inFlight: 0,
+  failedLaunchers: 5,
+  failedTargetLaunchers: 5,
+};
+
+describe('analyzeMigration', () => {
+  it('claims Failed migration targets and names the looping VMIs and the evacuation wave', () => {
+    const targets = podGroup({ migrationTarget: true, count: 25 });
+    const facts = factsWith({
+      groups: [targets],
+      migrations: migrations({
+        total: 30,
+        failed: 25,
+        inFlight: 2,
+        evacuation: 30,
+        vmis: [LOOPING],
+        failedExamples: [
+          {
+            kind: 'VirtualMachineInstanceMigration',
+            namespace: 'finance-vms',
+            name: 'kubevirt-evacuation-8xk2p',
+            reason: 'Failed',
+            message: 'vmi rhel9-db: Migration failed because target pod shutdown during migration',
+          },
+        ],
+      }),
+    });
+    const finding = analyzeMigration(facts);
+    assert.deepEqual(finding.claims, [{ groupId: targets.id, confidence: 0.8 }]);
+    assert.match(
+      finding.summary,
+      /^Migration storm: 25 failed and 2 in-flight migrations, 1 VMIs looping \(finance-vms\/rhel9-db\); waves: 30 evacuation/,
+    );
+    assert.equal(finding.evidence[0]?.name, 'kubevirt-evacuation-8xk2p');
+    assert.match(finding.remediation.join('\n'), /uncordon/);
+  });
+
+  it('claims source pods whose guest-console-log exited 1 after a migration (kubevirt #10695)', () => {
+    const sources = podGroup({ container: 'guest-console-log', exitCode: 1 });
+    const facts = factsWith({ groups: [sources], migrations: migrations({ total: 4, succeeded: 4 }) });
+    assert.deepEqual(analyzeMigration(facts).claims, [{ groupId: sources.id, confidence: 0.7 }]);
+  });
+
+  it('does not claim plain start failures, nor guest-console-log exits when nothing migrated', () => {
+    const groups = [podGroup(), podGroup({ container: 'guest-console-log', exitCode: 1 })];
+    assert.deepEqual(analyzeMigration(factsWith({ groups })).claims, []);
+  });
+});
+
+describe('isMigrationStorm', () => {
+  it('needs a looping VMI and at least the cluster parallel limit of failures', () => {
+    assert.equal(isMigrationStorm(migrations({ failed: 5, vmis: [LOOPING] }), 0), true);
+    assert.equal(isMigrationStorm(migrations({ failed: 2, vmis: [LOOPING] }), 1), false);
+    // Many failures spread over VMIs that each failed once: no loop, no storm.
+    assert.equal(
+      isMigrationStorm(
+        migrations({ failed: 20, vmis: [{ ...LOOPING, failed: 1, failedTargetLaunchers: 1 }] }),
+        20,
+      ),
+      false,
+    );
+  });
+});

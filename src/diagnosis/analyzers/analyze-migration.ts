@@ -1,0 +1,98 @@
+import {
+  type Analyzer,
+  eventEvidence,
+  eventGroupsOf,
+  evidenceRows,
+  listNames,
+  podEvidence,
+} from './analyzer.js';
+import type { MigrationFacts, PodGroup, VmiMigrations } from './facts.js';
+
+// Migrations: a failed target pod carries kubevirt.io/migrationJobUID (migration.go). The migration controller
+// keeps the last 5 finalized vmims per VMI and their pods, so a VMI that keeps failing to migrate holds Failed
+// launchers until it is deleted (kubevirt PR #16342). A source pod whose guest-console-log exits 1 after a
+// migration also ends Failed (kubevirt issues #10695, #13466).
+
+/** A VMI loops when it has failed to migrate this many times (or holds this many Failed targets). */
+export const LOOP_THRESHOLD = 3;
+/** KubeVirt's parallelMigrationsPerCluster default (pkg/virt-config/virt-config.go). */
+export const PARALLEL_MIGRATIONS_PER_CLUSTER = 5;
+
+export function loopingVmis(migrations: MigrationFacts): VmiMigrations[] {
+  return migrations.vmis.filter(
+    (vmi) => vmi.failed >= LOOP_THRESHOLD || vmi.failedTargetLaunchers >= LOOP_THRESHOLD,
+  );
+}
+
+/**
+ * A storm: VMIs loop and the cluster keeps failing migrations (at least the cluster's parallel limit of them),
+ * or the in-flight migrations saturate that limit while targets keep failing.
+ */
+export function isMigrationStorm(migrations: MigrationFacts, failedTargetLaunchers: number): boolean {
+  const looping = loopingVmis(migrations).length > 0;
+  const failing = Math.max(migrations.failed, failedTargetLaunchers) >= PARALLEL_MIGRATIONS_PER_CLUSTER;
+  return looping && (failing || migrations.inFlight >= PARALLEL_MIGRATIONS_PER_CLUSTER);
+}
+
+export const analyzeMigration: Analyzer = (facts) => {
+  const { migrations } = facts;
+  const claimed: PodGroup[] = [];
+  const claims = facts.groups.flatMap((group) => {
+    const confidence = group.migrationTarget
+      ? 0.8
+      : group.container === 'guest-console-log' && group.exitCode === 1 && migrations.total > 0
+        ? 0.7
+        : undefined;
+    if (confidence === undefined) return [];
+    claimed.push(group);
+    return [{ groupId: group.id, confidence }];
+  });
+  const targets = claimed
+    .filter((group) => group.migrationTarget)
+    .reduce((sum, group) => sum + group.count, 0);
+  const looping = loopingVmis(migrations);
+  const storm = isMigrationStorm(migrations, targets);
+  const vmiNames = looping.map((vmi) => `${vmi.namespace}/${vmi.vmi}`);
+  const waves = [
+    migrations.evacuation > 0 ? `${migrations.evacuation} evacuation (node drain)` : '',
+    migrations.workloadUpdate > 0 ? `${migrations.workloadUpdate} workload-update (KubeVirt upgrade)` : '',
+  ].filter(Boolean);
+  const summary = [
+    storm ? 'Migration storm' : 'Failed migrations',
+    `: ${migrations.failed} failed and ${migrations.inFlight} in-flight migrations`,
+    looping.length > 0 ? `, ${looping.length} VMIs looping (${listNames(vmiNames)})` : '',
+    waves.length > 0 ? `; waves: ${waves.join(', ')}` : '',
+  ].join('');
+  const vmiEvidence = looping.slice(0, 3).map((vmi) => ({
+    kind: 'VirtualMachineInstance',
+    namespace: vmi.namespace,
+    name: vmi.vmi,
+    reason: 'MigrationLoop',
+    message: `${vmi.migrations} migrations (${vmi.failed} failed), ${vmi.failedLaunchers} Failed launchers`,
+  }));
+  return {
+    category: 'migration',
+    claims,
+    summary,
+    evidence: evidenceRows(
+      migrations.failedExamples.slice(0, 3),
+      vmiEvidence,
+      eventEvidence(eventGroupsOf(facts, ['migration']), 2),
+      podEvidence(claimed, 1),
+    ),
+    remediation: [
+      `Cancel the in-flight migrations${looping.length > 0 ? ` of ${listNames(vmiNames)}` : ''} (stuckfailed cancel-migrations) to stop the loop.`,
+      ...(migrations.evacuation > 0
+        ? [
+            'Evacuation migrations come from a node drain: finish or undo the drain (kubectl uncordon) of the source node.',
+          ]
+        : []),
+      ...(migrations.workloadUpdate > 0
+        ? [
+            'Workload-update migrations come from a KubeVirt upgrade: set spec.workloadUpdateStrategy.workloadUpdateMethods to [] in the KubeVirt CR until the migrations succeed.',
+          ]
+        : []),
+      'Find why the targets fail (target node capacity, network, storage access mode RWX) in the failed vmims: kubectl get vmim -A.',
+    ],
+  };
+};

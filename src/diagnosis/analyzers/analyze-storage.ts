@@ -1,0 +1,52 @@
+import {
+  type Analyzer,
+  captures,
+  eventEvidence,
+  eventGroupsOf,
+  evidenceRows,
+  listNames,
+  messagesOf,
+  podEvidence,
+  topNodes,
+} from './analyzer.js';
+import type { PodGroup } from './facts.js';
+
+// Volumes: the kubelet and the attach/detach controller report FailedMount ("MountVolume.SetUp failed for volume
+// "pvc-...": ...", "Unable to attach or mount volumes: unmounted volumes=[...]") and FailedAttachVolume
+// ("AttachVolume.Attach failed for volume ...", "Multi-Attach error for volume ...") (kubelet volumemanager,
+// pkg/volume/util/operationexecutor).
+
+const VOLUME_MESSAGE = /MountVolume|AttachVolume|unmounted volumes|Multi-Attach|failed to (mount|attach)/i;
+
+export const analyzeStorage: Analyzer = (facts) => {
+  const claimed: PodGroup[] = [];
+  const claims = facts.groups.flatMap((group) => {
+    const confidence = group.eventClasses.includes('volume')
+      ? 0.85
+      : group.message && VOLUME_MESSAGE.test(group.message) && group.kind !== 'evicted'
+        ? 0.75
+        : undefined;
+    if (confidence === undefined) return [];
+    claimed.push(group);
+    return [{ groupId: group.id, confidence }];
+  });
+  const events = eventGroupsOf(facts, ['volume']);
+  const texts = messagesOf(claimed, events);
+  const volumes = captures(texts, /volume "([^"]+)"/);
+  const unmounted = captures(texts, /unmounted volumes=\[([^\]]+)\]/);
+  const drivers = captures(texts, /(?:driver name|CSI driver) ([\w.-]+)/);
+  const nodes = topNodes(claimed);
+  const subject =
+    volumes.length > 0 ? listNames(volumes) : unmounted.length > 0 ? listNames(unmounted) : 'VM volumes';
+  return {
+    category: 'storage',
+    claims,
+    summary: `Volumes cannot be attached or mounted: ${subject}${nodes.length > 0 ? ` on ${listNames(nodes)}` : ''}`,
+    evidence: evidenceRows(eventEvidence(events), podEvidence(claimed, 2)),
+    remediation: [
+      `Check the PVCs and VolumeAttachments behind ${subject} (kubectl get pvc,volumeattachment) and their StorageClass provisioner.`,
+      `Check the CSI driver${drivers.length > 0 ? ` ${listNames(drivers)}` : ''} node and controller pods${nodes.length > 0 ? ` on ${listNames(nodes)}` : ''} and their logs.`,
+      'A Multi-Attach error means a RWO volume is still attached to the old node: finish or cancel that migration or detach it first.',
+    ],
+  };
+};

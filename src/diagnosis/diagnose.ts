@@ -1,0 +1,80 @@
+import type { ClusterReader } from '../cluster/reader.js';
+import { isMigrationStorm } from './analyzers/analyze-migration.js';
+import { attributeCauses } from './analyzers/attribute-causes.js';
+import type { Artifact } from './artifacts.js';
+import { type GatherOptions, gather } from './gather.js';
+import type { Diagnosis, Sample } from './types.js';
+
+// gather (I/O) -> analyzers (pure) -> Diagnosis (DESIGN §3, §4).
+
+/** The alert's threshold upstream: sum(kube_pod_status_phase{phase='Failed', pod=~'virt-launcher-.*'}) >= 200. */
+export const DEFAULT_THRESHOLD = 200;
+export const DEFAULT_SAMPLES = 3;
+
+export interface DiagnoseOptions extends Omit<GatherOptions, 'samplesPerGroup'> {
+  threshold?: number;
+  /** Representative pods per cause (with their events). */
+  samples?: number;
+  /** The clock that stamps generatedAt. */
+  now?: () => Date;
+}
+
+export interface DiagnoseResult {
+  diagnosis: Diagnosis;
+  artifacts: Artifact[];
+}
+
+export async function diagnose(
+  reader: ClusterReader,
+  options: DiagnoseOptions = {},
+): Promise<DiagnoseResult> {
+  const threshold = options.threshold ?? DEFAULT_THRESHOLD;
+  const samplesPerCause = options.samples ?? DEFAULT_SAMPLES;
+  const gathered = await gather(reader, { ...options, samplesPerGroup: samplesPerCause });
+  const { facts } = gathered;
+  const { causes, categoryOfGroup } = attributeCauses(facts);
+
+  const samples: Sample[] = [];
+  for (const cause of causes) {
+    const ofCause = gathered.samples.filter((entry) => categoryOfGroup.get(entry.groupId) === cause.category);
+    for (const entry of ofCause.slice(0, samplesPerCause))
+      samples.push({ ...entry.sample, category: cause.category });
+  }
+
+  const failedTargetLaunchers = facts.groups
+    .filter((group) => group.migrationTarget)
+    .reduce((sum, group) => sum + group.count, 0);
+  const { controlPlane, migrations } = facts;
+  const diagnosis: Diagnosis = {
+    schemaVersion: 1,
+    generatedAt: (options.now?.() ?? new Date()).toISOString(),
+    source: reader.source,
+    threshold,
+    failedLaunchers: facts.failedLaunchers,
+    conditionMet: facts.failedLaunchers >= threshold,
+    byNamespace: gathered.byNamespace,
+    byNode: gathered.byNode,
+    byReason: gathered.byReason,
+    causes,
+    migrations: {
+      inFlight: migrations.inFlight,
+      failed: migrations.failed,
+      storm: isMigrationStorm(migrations, failedTargetLaunchers),
+      topVMIs: migrations.vmis.slice(0, 10).map((vmi) => ({
+        namespace: vmi.namespace,
+        vmi: vmi.vmi,
+        migrations: vmi.migrations,
+        failedLaunchers: vmi.failedLaunchers,
+      })),
+    },
+    controlPlane: {
+      errorBursts: controlPlane.errorBursts,
+      ...(controlPlane.namespace === undefined ? {} : { namespace: controlPlane.namespace }),
+      ...(controlPlane.observedVersion === undefined ? {} : { version: controlPlane.observedVersion }),
+      ...(controlPlane.targetVersion === undefined ? {} : { targetVersion: controlPlane.targetVersion }),
+    },
+    samples,
+    gatherErrors: gathered.gatherErrors,
+  };
+  return { diagnosis, artifacts: gathered.artifacts };
+}

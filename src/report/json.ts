@@ -1,0 +1,25 @@
+import type { Diagnosis } from '../diagnosis/types.js';
+
+/**
+ * `-o json`: the Diagnosis as the DESIGN §4 contract defines it, 2-space indented, keys in the contract's order
+ * whatever order the object was built in, so two runs over the same cluster diff cleanly.
+ */
+export function renderJson(diagnosis: Diagnosis): string {
+  const ordered: Diagnosis = {
+    schemaVersion: diagnosis.schemaVersion,
+    generatedAt: diagnosis.generatedAt,
+    source: diagnosis.source,
+    threshold: diagnosis.threshold,
+    failedLaunchers: diagnosis.failedLaunchers,
+    conditionMet: diagnosis.conditionMet,
+    byNamespace: diagnosis.byNamespace,
+    byNode: diagnosis.byNode,
+    byReason: diagnosis.byReason,
+    causes: diagnosis.causes,
+    migrations: diagnosis.migrations,
+    controlPlane: diagnosis.controlPlane,
+    samples: diagnosis.samples,
+    gatherErrors: diagnosis.gatherErrors,
+  };
+  return `${JSON.stringify(ordered, undefined, 2)}\n`;
+}

@@ -1,0 +1,289 @@
+// startSimulator: a simulated cluster on 127.0.0.1 (DESIGN §4 "Simulator"): the ObjectStore seeded from a
+// scenario or from --from files, the API server over it (HTTP, or HTTPS with bearer tokens), kube-state-metrics
+// on /metrics, churn, and a kubeconfig that both kubectl and client-node accept.
+
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { stringify } from 'yaml';
+import type { ClusterObjects } from '../kube/cluster-objects.js';
+import { RESOURCES, type ResourceName, resourceForKind } from '../kube/resources.js';
+import type { KubeObject, Namespace } from '../kube/types.js';
+import { loadClusterObjects } from '../snapshot/load.js';
+import type { DiscoveryMode } from './discovery.js';
+import { type Faults, parseFaults, seededRandom } from './faults.js';
+import { writeKubeStateMetrics } from './kube-state-metrics.js';
+import { RequestStats, type SimStats } from './request-stats.js';
+import { getScenario } from './scenarios/index.js';
+import type { Scenario, ScenarioName, ScenarioState } from './scenarios/types.js';
+import { type Identity, type PodLogs, podLogKey, SimApi } from './server.js';
+import { ObjectStore } from './store.js';
+import { generateCertificates } from './tls.js';
+
+export type { SimStats } from './request-stats.js';
+export type { Identity } from './server.js';
+
+export interface StartSimulatorOptions {
+  /** Default `healthy` (with 0 failed launchers) unless `from` or `objects` is given. */
+  scenario?: ScenarioName | undefined;
+  /** Failed launchers the scenario lays down: default 0 for `healthy`, 250 (above the alert's 200) otherwise. */
+  failed?: number | undefined;
+  namespaces?: number | undefined;
+  nodes?: number | undefined;
+  seed?: number | undefined;
+  /** 0 (default): a free port. */
+  port?: number | undefined;
+  /** Seed the cluster from files (DESIGN §4 "Inputs") instead of a scenario. */
+  from?: string[] | undefined;
+  /** Seed the cluster from these objects (tests) instead of a scenario. */
+  objects?: ClusterObjects | undefined;
+  faults?: Faults | undefined;
+  /** New failures per second from scenario.nextFailure while not healed; after heal, new healthy launchers. */
+  churn?: number | undefined;
+  /** Serve HTTPS with a generated CA and require bearer tokens. */
+  tls?: boolean | undefined;
+  /** Extra bearer tokens (HTTPS only), e.g. a read-only identity for 403 tests. */
+  tokens?: Record<string, Identity> | undefined;
+  discovery?: DiscoveryMode | undefined;
+  /** The scenario's "now" (default: the clock's). */
+  now?: Date | undefined;
+  /** Milliseconds since the epoch (default Date.now): ages, deletion timestamps, the kubelet. */
+  clock?: (() => number) | undefined;
+  /** BOOKMARK interval on watches that allow them (default 60 s, as the real apiserver). */
+  bookmarkIntervalMs?: number | undefined;
+  /** Changes kept per resource for watches and continues (default 10,000). */
+  historyLimit?: number | undefined;
+  /** Resolves a scenario by name (default: src/sim/scenarios getScenario). */
+  getScenario?: ((name: ScenarioName) => Scenario) | undefined;
+}
+
+export interface WriteKubeconfigOptions {
+  /** The context's namespace (default `default`). */
+  namespace?: string | undefined;
+  /** Use this token instead of the admin token (HTTPS). */
+  token?: string | undefined;
+}
+
+export interface RunningSimulator {
+  /** `http://127.0.0.1:<port>` or `https://127.0.0.1:<port>`. */
+  url: string;
+  port: number;
+  /** Base64 PEM of the CA (HTTPS only), as certificate-authority-data. */
+  caData: string | undefined;
+  /** The admin bearer token (HTTPS only). */
+  token: string | undefined;
+  store: ObjectStore;
+  logs: PodLogs;
+  /** The scenario serving the cluster (undefined when seeded from files or objects). */
+  scenario: Scenario | undefined;
+  writeKubeconfig(path: string, options?: WriteKubeconfigOptions): Promise<void>;
+  heal(): void;
+  setFaults(faults: Faults): void;
+  stats(): SimStats;
+  close(): Promise<void>;
+}
+
+const DEFAULT_FAILED_WHEN_UNHEALTHY = 250;
+
+function resourceNameOf(object: KubeObject): ResourceName | undefined {
+  const type = resourceForKind(object.apiVersion, object.kind);
+  return (Object.keys(RESOURCES) as ResourceName[]).find((name) => RESOURCES[name] === type);
+}
+
+/**
+ * Lays objects and logs into the store (Namespace objects added for namespaces that have none, since
+ * `kubectl describe` reads the namespace). Returns the objects of kinds the simulator does not serve.
+ */
+export function seedStore(store: ObjectStore, logs: PodLogs, contents: ClusterObjects): number {
+  const byResource = new Map<ResourceName, KubeObject[]>();
+  let ignored = 0;
+  const namespaces = new Set<string>();
+  for (const object of contents.objects) {
+    const resource = resourceNameOf(object);
+    if (resource === undefined || !object.metadata?.name) {
+      ignored += 1;
+      continue;
+    }
+    if (RESOURCES[resource].namespaced) {
+      if (object.metadata.namespace === undefined) {
+        ignored += 1;
+        continue;
+      }
+      namespaces.add(object.metadata.namespace);
+    }
+    const list = byResource.get(resource) ?? [];
+    list.push(object);
+    byResource.set(resource, list);
+  }
+  const declared = new Set((byResource.get('namespaces') ?? []).map((namespace) => namespace.metadata.name));
+  const missing: Namespace[] = [...namespaces]
+    .filter((name) => !declared.has(name))
+    .map((name) => ({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name, labels: { 'kubernetes.io/metadata.name': name } },
+      spec: { finalizers: ['kubernetes'] },
+      status: { phase: 'Active' },
+    }));
+  if (missing.length > 0) byResource.set('namespaces', [...(byResource.get('namespaces') ?? []), ...missing]);
+  for (const [resource, objects] of byResource) store.load(resource, objects);
+  for (const log of contents.logs) logs.set(podLogKey(log.namespace, log.pod, log.container), [...log.lines]);
+  return ignored;
+}
+
+function addObjects(store: ObjectStore, logs: PodLogs, contents: ClusterObjects): void {
+  for (const object of contents.objects) {
+    const resource = resourceNameOf(object);
+    if (resource !== undefined) store.put(resource, object);
+  }
+  for (const log of contents.logs) logs.set(podLogKey(log.namespace, log.pod, log.container), [...log.lines]);
+}
+
+export async function startSimulator(options: StartSimulatorOptions = {}): Promise<RunningSimulator> {
+  const clock = options.clock ?? Date.now;
+  const seed = options.seed ?? 1;
+  const store = new ObjectStore({ clock, historyLimit: options.historyLimit });
+  const logs: PodLogs = new Map();
+  const stats = new RequestStats();
+  let faults: Faults = parseFaults(options.faults ?? {});
+  let healed = false;
+
+  let scenario: Scenario | undefined;
+  let state: ScenarioState | undefined;
+  if (options.objects !== undefined) {
+    seedStore(store, logs, options.objects);
+  } else if (options.from !== undefined && options.from.length > 0) {
+    seedStore(store, logs, await loadClusterObjects(options.from));
+  }
+  const wantsScenario =
+    (options.objects === undefined && !options.from?.length) || options.scenario !== undefined;
+  if (wantsScenario || (options.churn ?? 0) > 0) {
+    const name = options.scenario ?? 'healthy';
+    scenario = (options.getScenario ?? getScenario)(name);
+    const scenarioOptions = {
+      failed: options.failed ?? (name === 'healthy' ? 0 : DEFAULT_FAILED_WHEN_UNHEALTHY),
+      namespaces: options.namespaces ?? 5,
+      nodes: options.nodes ?? 10,
+      seed,
+      now: options.now ?? new Date(clock()),
+    };
+    state = { options: scenarioOptions, sequence: 0 };
+    if (wantsScenario) seedStore(store, logs, scenario.build(scenarioOptions));
+  }
+
+  let tokens: Map<string, Identity> | undefined;
+  let adminToken: string | undefined;
+  let certificates: Awaited<ReturnType<typeof generateCertificates>> | undefined;
+  if (options.tls) {
+    adminToken = randomBytes(24).toString('base64url');
+    tokens = new Map([[adminToken, { user: 'system:admin' }]]);
+    for (const [token, identity] of Object.entries(options.tokens ?? {})) tokens.set(token, identity);
+    certificates = await generateCertificates(new Date(clock()));
+  }
+
+  const api = new SimApi({
+    store,
+    logs,
+    stats,
+    discovery: options.discovery ?? 'aggregated',
+    faults: () => faults,
+    setFaults: (next) => {
+      faults = parseFaults(next);
+    },
+    heal: () => {
+      healed = true;
+    },
+    clock,
+    random: seededRandom(seed),
+    tokens,
+    writeMetrics: writeKubeStateMetrics,
+    bookmarkIntervalMs: options.bookmarkIntervalMs,
+  });
+  const server: Server =
+    certificates === undefined
+      ? createHttpServer(api.handle)
+      : createHttpsServer({ cert: certificates.serverCert, key: certificates.serverKey }, api.handle);
+  // Watches and follows are long-lived; keep-alive sockets must not hold close() hostage.
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `${certificates === undefined ? 'http' : 'https'}://127.0.0.1:${port}`;
+  const caData = certificates === undefined ? undefined : Buffer.from(certificates.caCert).toString('base64');
+
+  let churnTimer: NodeJS.Timeout | undefined;
+  const churn = options.churn ?? 0;
+  if (churn > 0 && scenario !== undefined && state !== undefined) {
+    const activeScenario = scenario;
+    const activeState = state;
+    churnTimer = setInterval(() => {
+      const now = new Date(clock());
+      const next = healed
+        ? activeScenario.nextHealthy(activeState, now)
+        : activeScenario.nextFailure(activeState, now);
+      addObjects(store, logs, next);
+    }, 1000 / churn);
+  }
+
+  let closed = false;
+  return {
+    url,
+    port,
+    caData,
+    token: adminToken,
+    store,
+    logs,
+    scenario,
+    async writeKubeconfig(path, kubeconfigOptions = {}) {
+      const token = kubeconfigOptions.token ?? adminToken;
+      const cluster =
+        caData === undefined
+          ? // client-node refuses http:// unless the cluster skips TLS verification (apiserver.md §0.5).
+            { server: url, 'insecure-skip-tls-verify': true }
+          : { server: url, 'certificate-authority-data': caData };
+      const document = {
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'stuckfailed-sim', cluster }],
+        users: [{ name: 'stuckfailed-sim', user: token === undefined ? {} : { token } }],
+        contexts: [
+          {
+            name: 'stuckfailed-sim',
+            context: {
+              cluster: 'stuckfailed-sim',
+              user: 'stuckfailed-sim',
+              namespace: kubeconfigOptions.namespace ?? 'default',
+            },
+          },
+        ],
+        'current-context': 'stuckfailed-sim',
+        preferences: {},
+      };
+      await writeFile(path, stringify(document), { mode: 0o600 });
+    },
+    heal() {
+      healed = true;
+    },
+    setFaults(next) {
+      faults = parseFaults(next);
+    },
+    stats: () => stats.snapshot(),
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (churnTimer !== undefined) clearInterval(churnTimer);
+      store.close();
+      api.closeStreams();
+      const done = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await done;
+    },
+  };
+}

@@ -1,0 +1,932 @@
+// The simulated Kubernetes API: the HTTP surface real kubectl 1.32 and @kubernetes/client-node 1.4 use for the
+// runbook (apiserver.md §1), over the ObjectStore. Plain node:http handlers rather than fastify: lists stream
+// pre-serialized objects with backpressure, watches and log follows hold connections open, and faults must be
+// able to destroy a socket mid-request, all of which want the raw request and response.
+
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { RESOURCES, type ResourceName, type ResourceType } from '../kube/resources.js';
+import {
+  type FieldSelector,
+  type LabelSelector,
+  matchesFieldValues,
+  matchesLabels,
+  parseFieldSelector,
+  parseLabelSelector,
+  SelectorError,
+} from '../kube/selectors.js';
+import type { KubeObject, Pod } from '../kube/types.js';
+import {
+  ApiStatusError,
+  badRequest,
+  continueExpired,
+  forbidden,
+  internalError,
+  invalid,
+  methodNotAllowed,
+  notFound,
+  pathNotFound,
+  tooManyRequests,
+  unauthorized,
+  unsupportedMediaType,
+} from './api-status.js';
+import {
+  AGGREGATED_CONTENT_TYPE,
+  aggregatedDiscovery,
+  apiGroupDocument,
+  apiGroupList,
+  apiResourceList,
+  apiVersions,
+  type DiscoveryMode,
+} from './discovery.js';
+import { type Faults, parseFaults } from './faults.js';
+import { type JsonPatchOperation, type JsonValue, jsonPatch, mergePatch } from './patch.js';
+import type { RequestStats } from './request-stats.js';
+import type { DeleteOptions, ObjectStore, StoredObject, StoreEvent } from './store.js';
+import { type IncludeObject, renderTable } from './table.js';
+
+/** /version, pinned to 1.32: /usr/bin/kubectl picks its kubectl binary by the server's minor (apiserver.md §0). */
+export const SIMULATED_VERSION = {
+  major: '1',
+  minor: '32',
+  gitVersion: 'v1.32.0',
+  gitCommit: '70d3cc986aa8221cd1dfb1121852688902d3bf53',
+  gitTreeState: 'clean',
+  buildDate: '2024-12-11T17:59:15Z',
+  goVersion: 'go1.23.3',
+  compiler: 'gc',
+  platform: 'linux/amd64',
+} as const;
+
+/** Who a bearer token stands for; `readOnly` identities are refused every write with 403 Forbidden. */
+export interface Identity {
+  user: string;
+  readOnly?: boolean;
+}
+
+/** The container logs the simulator serves, keyed by podLogKey(namespace, pod, container). */
+export type PodLogs = Map<string, string[]>;
+
+export function podLogKey(namespace: string, pod: string, container: string): string {
+  return `${namespace}/${pod}/${container}`;
+}
+
+export interface SimApiOptions {
+  store: ObjectStore;
+  logs: PodLogs;
+  stats: RequestStats;
+  discovery: DiscoveryMode;
+  /** The faults in force, read on every request (POST /sim/faults changes them). */
+  faults(): Faults;
+  setFaults(faults: Faults): void;
+  /** POST /sim/heal. */
+  heal(): void;
+  clock: () => number;
+  /** Uniform in [0, 1): fault draws. */
+  random: () => number;
+  /** Bearer tokens accepted (HTTPS only: clients send no credentials over http). Undefined: no authentication. */
+  tokens?: ReadonlyMap<string, Identity> | undefined;
+  /** GET /metrics: kube-state-metrics series of the pods; undefined answers 404. */
+  writeMetrics?: ((pods: Iterable<Pod>, write: (chunk: string) => void) => void) | undefined;
+  /** How often watches with allowWatchBookmarks get a BOOKMARK (the real apiserver: about a minute). */
+  bookmarkIntervalMs?: number | undefined;
+}
+
+type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
+
+interface ResourceRequest {
+  resource: ResourceName;
+  type: ResourceType;
+  namespace: string | undefined;
+  name: string | undefined;
+  subresource: string | undefined;
+}
+
+type Route =
+  | { kind: 'version' }
+  | { kind: 'discovery'; body: () => string | undefined; aggregatable: 'core' | 'groups' | undefined }
+  | { kind: 'resource'; request: ResourceRequest };
+
+const WRITE_VERBS = new Set<Verb>(['create', 'update', 'patch', 'delete', 'deletecollection']);
+const LIST_CHUNK_BYTES = 64 * 1024;
+const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+interface ContinueToken {
+  rv: number;
+  start: string;
+}
+
+// The etcd3 store's continue token (k8s.io/apiserver pkg/storage/continue.go): base64url JSON with the list's
+// resourceVersion and the next key relative to the listed prefix.
+export function encodeContinue(rv: number, start: string): string {
+  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv, start })).toString('base64url');
+}
+
+export function decodeContinue(token: string): ContinueToken {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(token.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8'));
+  } catch {
+    throw badRequest(`continue key is not valid: illegal base64 data`);
+  }
+  const record = parsed as { v?: unknown; rv?: unknown; start?: unknown };
+  if (record?.v !== 'meta.k8s.io/v1') {
+    throw badRequest('continue key is not valid: server does not recognize this encoded key version');
+  }
+  if (typeof record.rv !== 'number' || typeof record.start !== 'string' || record.start.includes('..')) {
+    throw badRequest('continue key is not valid: encoded key is invalid');
+  }
+  return { rv: record.rv, start: record.start };
+}
+
+export class SimApi {
+  private readonly options: SimApiOptions;
+  /** Open watches and followed logs, ended on close(). */
+  private readonly streams = new Set<() => void>();
+  /** When each list resourceVersion was first handed out in a continue token (expireContinueAfterSeconds). */
+  private readonly continueIssuedAt = new Map<number, number>();
+
+  constructor(options: SimApiOptions) {
+    this.options = options;
+  }
+
+  /** The request listener for node:http / node:https. */
+  readonly handle = (request: IncomingMessage, response: ServerResponse): void => {
+    this.dispatch(request, response).catch((error: unknown) => {
+      if (response.headersSent) {
+        response.destroy();
+        return;
+      }
+      const status =
+        error instanceof ApiStatusError
+          ? error
+          : internalError(error instanceof Error ? error.message : String(error));
+      sendStatus(response, status);
+    });
+  };
+
+  /** Ends every open watch and log follow (the server is shutting down). */
+  closeStreams(): void {
+    for (const end of [...this.streams]) end();
+  }
+
+  private async dispatch(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://simulator');
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    if (path.startsWith('/sim/')) return this.control(request, response, path);
+    if (path === '/metrics') return this.metrics(request, response);
+
+    const route = routeOf(path);
+    const method = request.method ?? 'GET';
+    const verb = route?.kind === 'resource' ? verbOf(method, route.request, url) : 'get';
+    this.options.stats.record(
+      verb ?? method.toLowerCase(),
+      route?.kind === 'resource'
+        ? route.request.subresource === undefined
+          ? route.request.resource
+          : `${route.request.resource}/${route.request.subresource}`
+        : undefined,
+    );
+
+    // /version is readable anonymously, as system:public-info-viewer grants on real clusters.
+    const identity = route?.kind === 'version' ? undefined : this.authenticate(request);
+    if (route === undefined) throw pathNotFound();
+    if (route.kind === 'version') return sendJson(response, 200, JSON.stringify(SIMULATED_VERSION));
+    if (route.kind === 'discovery') return this.discovery(request, response, route);
+
+    const resourceRequest = route.request;
+    if (verb === undefined) throw methodNotAllowed();
+    if (identity?.readOnly && WRITE_VERBS.has(verb)) {
+      throw forbidden(
+        resourceRequest.type,
+        verb,
+        identity.user,
+        resourceRequest.name,
+        resourceRequest.namespace,
+      );
+    }
+    if (await this.injectFault(request, response)) return;
+
+    switch (verb) {
+      case 'list':
+        return this.list(request, response, resourceRequest, url);
+      case 'watch':
+        return this.watch(request, response, resourceRequest, url);
+      case 'get':
+        return resourceRequest.subresource === 'log'
+          ? this.log(request, response, resourceRequest, url)
+          : this.get(request, response, resourceRequest, url);
+      case 'delete':
+        return this.delete(request, response, resourceRequest, url);
+      case 'deletecollection':
+        return this.deleteCollection(request, response, resourceRequest, url);
+      case 'create':
+        return this.create(request, response, resourceRequest);
+      case 'update':
+        return this.update(request, response, resourceRequest);
+      case 'patch':
+        return this.patch(request, response, resourceRequest);
+    }
+  }
+
+  private authenticate(request: IncomingMessage): Identity | undefined {
+    const tokens = this.options.tokens;
+    if (tokens === undefined) return undefined;
+    const header = request.headers.authorization ?? '';
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    const identity = match === null ? undefined : tokens.get(match[1] as string);
+    if (identity === undefined) throw unauthorized();
+    return identity;
+  }
+
+  /** Applies the configured faults; true when the request was answered (or its socket destroyed). */
+  private async injectFault(request: IncomingMessage, response: ServerResponse): Promise<boolean> {
+    const faults = this.options.faults();
+    const { random } = this.options;
+    if (faults.latencyMs) await new Promise((resolve) => setTimeout(resolve, faults.latencyMs));
+    if (faults.resetRate && random() < faults.resetRate) {
+      request.socket.destroy();
+      return true;
+    }
+    if (faults.throttleRate && random() < faults.throttleRate) {
+      sendStatus(response, tooManyRequests(faults.retryAfterSeconds ?? 1));
+      return true;
+    }
+    if (faults.errorRate && random() < faults.errorRate) {
+      sendStatus(response, internalError('the simulator injected this error (errorRate)'));
+      return true;
+    }
+    return false;
+  }
+
+  private discovery(
+    request: IncomingMessage,
+    response: ServerResponse,
+    route: Extract<Route, { kind: 'discovery' }>,
+  ) {
+    const accept = request.headers.accept ?? '';
+    if (
+      route.aggregatable !== undefined &&
+      this.options.discovery === 'aggregated' &&
+      accept.includes('as=APIGroupDiscoveryList')
+    ) {
+      return sendJson(
+        response,
+        200,
+        aggregatedDiscovery(route.aggregatable === 'core'),
+        AGGREGATED_CONTENT_TYPE,
+      );
+    }
+    if (route.aggregatable === 'core') {
+      const host = request.headers.host ?? '127.0.0.1';
+      return sendJson(response, 200, apiVersions(host));
+    }
+    const body = route.body();
+    if (body === undefined) throw pathNotFound();
+    return sendJson(response, 200, body);
+  }
+
+  private parseSelectors(
+    resource: ResourceName,
+    url: URL,
+  ): { labelSelector: LabelSelector; fieldSelector: FieldSelector } {
+    try {
+      return {
+        labelSelector: parseLabelSelector(url.searchParams.get('labelSelector') ?? ''),
+        fieldSelector: parseFieldSelector(resource, url.searchParams.get('fieldSelector') ?? ''),
+      };
+    } catch (error) {
+      if (error instanceof SelectorError) throw badRequest(error.message);
+      throw error;
+    }
+  }
+
+  private async list(request: IncomingMessage, response: ServerResponse, target: ResourceRequest, url: URL) {
+    const { store, clock } = this.options;
+    const params = url.searchParams;
+    const selectors = this.parseSelectors(target.resource, url);
+    const limitText = params.get('limit');
+    const limit = limitText === null ? undefined : Number.parseInt(limitText, 10);
+    const continueText = params.get('continue') ?? '';
+    const requestedRv = params.get('resourceVersion') ?? '';
+    const prefix = target.namespace === undefined || !target.type.namespaced ? '' : `${target.namespace}/`;
+
+    let readAt: number | undefined;
+    let startAt: string | undefined;
+    if (continueText !== '') {
+      if (requestedRv !== '' && requestedRv !== '0') {
+        throw badRequest('specifying resource version is not allowed when using continue');
+      }
+      const token = decodeContinue(continueText);
+      startAt = prefix + token.start;
+      const expired = () => continueExpired(encodeContinue(-1, token.start));
+      if (token.rv !== -1) {
+        const issuedAt = this.continueIssuedAt.get(token.rv);
+        const window = this.options.faults().expireContinueAfterSeconds;
+        if (window !== undefined && (issuedAt === undefined || clock() - issuedAt > window * 1000))
+          throw expired();
+        readAt = token.rv;
+        try {
+          store.assertReadable(target.resource, token.rv);
+        } catch (error) {
+          if (error instanceof ApiStatusError && error.code === 410) throw expired();
+          throw error;
+        }
+      }
+    } else if (requestedRv !== '' && requestedRv !== '0' && params.get('resourceVersionMatch') === 'Exact') {
+      readAt = parseResourceVersion(requestedRv);
+    }
+
+    const page = store.list(target.resource, {
+      namespace: target.namespace,
+      ...selectors,
+      limit: limit !== undefined && Number.isFinite(limit) && limit > 0 ? limit : undefined,
+      startAt,
+      resourceVersion: readAt,
+    });
+    let continueToken: string | undefined;
+    if (page.continueAt !== undefined) {
+      // An inconsistent continue (rv -1) goes on at the latest version, and so do its successors.
+      const tokenRv = readAt === undefined && continueText !== '' ? -1 : page.resourceVersion;
+      continueToken = encodeContinue(tokenRv, page.continueAt.slice(prefix.length));
+      if (!this.continueIssuedAt.has(page.resourceVersion))
+        this.continueIssuedAt.set(page.resourceVersion, clock());
+      this.pruneContinueTimes();
+    }
+    const metadata = {
+      resourceVersion: String(page.resourceVersion),
+      ...(continueToken === undefined ? {} : { continue: continueToken }),
+      ...(page.remainingItemCount === undefined ? {} : { remainingItemCount: page.remainingItemCount }),
+    };
+    const table = tableRequested(request, url);
+    if (table !== undefined) {
+      const body = renderTable(
+        target.resource,
+        page.items.map((item) => item.json),
+        metadata,
+        table,
+        clock(),
+      );
+      return sendJson(response, 200, body, 'application/json;as=Table;v=v1;g=meta.k8s.io');
+    }
+    const head = `{"kind":${JSON.stringify(target.type.listKind)},"apiVersion":${JSON.stringify(apiVersionOf(target.type))},"metadata":${JSON.stringify(metadata)},"items":[`;
+    await streamJson(response, head, page.items, ']}');
+  }
+
+  private pruneContinueTimes(): void {
+    if (this.continueIssuedAt.size < 1000) return;
+    const oldest = [...this.continueIssuedAt.keys()].sort((a, b) => a - b).slice(0, 500);
+    for (const rv of oldest) this.continueIssuedAt.delete(rv);
+  }
+
+  private watch(request: IncomingMessage, response: ServerResponse, target: ResourceRequest, url: URL): void {
+    const { store } = this.options;
+    const params = url.searchParams;
+    const { labelSelector, fieldSelector } = this.parseSelectors(target.resource, url);
+    const namespace = target.type.namespaced ? target.namespace : undefined;
+    const rvText = params.get('resourceVersion') ?? '';
+    const sendInitialEvents = params.get('sendInitialEvents') === 'true';
+    const bookmarks = params.get('allowWatchBookmarks') === 'true';
+    const timeoutSeconds = Number.parseInt(params.get('timeoutSeconds') ?? '', 10);
+    const matches = (object: StoredObject | undefined): object is StoredObject =>
+      object !== undefined &&
+      (namespace === undefined || object.namespace === namespace) &&
+      matchesFieldValues(fieldSelector, object.fields) &&
+      matchesLabels(labelSelector, object.labels);
+
+    response.writeHead(200, {
+      'Content-Type': 'application/json',
+      'Cache-Control': 'no-cache, private',
+      'Audit-Id': randomUUID(),
+      'Transfer-Encoding': 'chunked',
+    });
+    const send = (type: string, json: string) => response.write(`{"type":"${type}","object":${json}}\n`);
+    const bookmark = (annotations?: Record<string, string>) =>
+      send(
+        'BOOKMARK',
+        JSON.stringify({
+          kind: target.type.kind,
+          apiVersion: apiVersionOf(target.type),
+          metadata: {
+            resourceVersion: String(store.resourceVersion),
+            ...(annotations ? { annotations } : {}),
+          },
+        }),
+      );
+    const forward = (event: StoreEvent) => {
+      const now = matches(event.object) ? event.object : undefined;
+      const before =
+        event.type === 'ADDED' ? undefined : matches(event.previous) ? event.previous : undefined;
+      if (event.type === 'DELETED') {
+        if (before !== undefined || now !== undefined) send('DELETED', event.object.json);
+      } else if (now !== undefined && before !== undefined) send('MODIFIED', now.json);
+      else if (now !== undefined) send('ADDED', now.json);
+      else if (before !== undefined) send('DELETED', event.object.json);
+    };
+
+    let replay: StoreEvent[] = [];
+    const initial = rvText === '' || rvText === '0' || sendInitialEvents;
+    if (!initial) {
+      try {
+        replay = store.changesSince(target.resource, parseResourceVersion(rvText));
+      } catch (error) {
+        if (!(error instanceof ApiStatusError)) throw error;
+        send('ERROR', JSON.stringify(error.status));
+        response.end();
+        return;
+      }
+    }
+    const unsubscribe = store.subscribe(target.resource, forward);
+    const timers: NodeJS.Timeout[] = [];
+    const end = () => {
+      unsubscribe();
+      for (const timer of timers) clearTimeout(timer);
+      this.streams.delete(end);
+      if (!response.writableEnded) response.end();
+    };
+    this.streams.add(end);
+    request.on('close', end);
+    response.on('error', end);
+
+    if (initial) {
+      for (const item of store.list(target.resource, { namespace, labelSelector, fieldSelector }).items) {
+        send('ADDED', item.json);
+      }
+      if (sendInitialEvents) bookmark({ 'k8s.io/initial-events-end': 'true' });
+    } else {
+      for (const event of replay) forward(event);
+    }
+    if (bookmarks) {
+      const interval = setInterval(() => bookmark(), this.options.bookmarkIntervalMs ?? 60_000);
+      timers.push(interval);
+    }
+    if (Number.isFinite(timeoutSeconds) && timeoutSeconds > 0) {
+      timers.push(
+        setTimeout(() => {
+          if (bookmarks) bookmark();
+          end();
+        }, timeoutSeconds * 1000),
+      );
+    }
+  }
+
+  private get(request: IncomingMessage, response: ServerResponse, target: ResourceRequest, url: URL): void {
+    const stored = this.requireObject(target);
+    const table = tableRequested(request, url);
+    if (table !== undefined) {
+      const body = renderTable(
+        target.resource,
+        [stored.json],
+        { resourceVersion: String(stored.resourceVersion) },
+        table,
+        this.options.clock(),
+      );
+      sendJson(response, 200, body, 'application/json;as=Table;v=v1;g=meta.k8s.io');
+      return;
+    }
+    sendJson(response, 200, stored.json);
+  }
+
+  private requireObject(target: ResourceRequest): StoredObject {
+    const name = target.name as string;
+    const stored = this.options.store.get(target.resource, target.namespace, name);
+    if (stored === undefined) throw notFound(target.type, name);
+    return stored;
+  }
+
+  // pkg/registry/core/pod/rest/log.go + strategy.go LogLocation: the container must be named when there are
+  // several; `previous` needs a terminated previous instance (launchers never restart, so there is none).
+  private log(request: IncomingMessage, response: ServerResponse, target: ResourceRequest, url: URL): void {
+    const stored = this.requireObject(target);
+    const pod = JSON.parse(stored.json) as Pod;
+    const params = url.searchParams;
+    const names = pod.spec.containers.map((container) => container.name);
+    const initNames = (pod.spec.initContainers ?? []).map((container) => container.name);
+    let container = params.get('container') ?? '';
+    if (container === '') {
+      if (names.length === 1) container = names[0] as string;
+      else if (names.length === 0)
+        throw badRequest(`a container name must be specified for pod ${pod.metadata.name}`);
+      else {
+        const init = initNames.length > 0 ? ` or one of the init containers: [${initNames.join(' ')}]` : '';
+        throw badRequest(
+          `a container name must be specified for pod ${pod.metadata.name}, choose one of: [${names.join(' ')}]${init}`,
+        );
+      }
+    }
+    if (!names.includes(container) && !initNames.includes(container)) {
+      throw badRequest(`container ${container} is not valid for pod ${pod.metadata.name}`);
+    }
+    if (params.get('previous') === 'true') {
+      throw badRequest(
+        `previous terminated container "${container}" in pod "${pod.metadata.name}" not found`,
+      );
+    }
+    const fallback = pod.status?.startTime ?? pod.metadata.creationTimestamp ?? new Date(0).toISOString();
+    let lines = (
+      this.options.logs.get(podLogKey(stored.namespace as string, stored.name, container)) ?? []
+    ).map((line) => ({ line, at: lineTimestamp(line, fallback) }));
+    const sinceSeconds = Number.parseInt(params.get('sinceSeconds') ?? '', 10);
+    if (Number.isFinite(sinceSeconds)) {
+      const since = this.options.clock() - sinceSeconds * 1000;
+      lines = lines.filter((entry) => Date.parse(entry.at) >= since);
+    }
+    const tail = Number.parseInt(params.get('tailLines') ?? '', 10);
+    if (Number.isFinite(tail) && tail >= 0) lines = tail === 0 ? [] : lines.slice(-tail);
+    const timestamps = params.get('timestamps') === 'true';
+    let text = lines.map((entry) => `${timestamps ? `${entry.at} ` : ''}${entry.line}\n`).join('');
+    const limitBytes = Number.parseInt(params.get('limitBytes') ?? '', 10);
+    if (Number.isFinite(limitBytes) && limitBytes > 0) {
+      text = Buffer.from(text).subarray(0, limitBytes).toString('utf8');
+    }
+    response.writeHead(200, { 'Content-Type': 'text/plain', 'Audit-Id': randomUUID() });
+    if (params.get('follow') !== 'true') {
+      response.end(text);
+      return;
+    }
+    // follow: the kubelet holds the stream open for lines to come; the simulated containers write no more.
+    response.write(text);
+    const end = () => {
+      this.streams.delete(end);
+      if (!response.writableEnded) response.end();
+    };
+    this.streams.add(end);
+    request.on('close', end);
+  }
+
+  private async delete(
+    request: IncomingMessage,
+    response: ServerResponse,
+    target: ResourceRequest,
+    url: URL,
+  ) {
+    const options = await deleteOptionsOf(request, url);
+    const result = this.options.store.delete(
+      target.resource,
+      target.namespace,
+      target.name as string,
+      options,
+    );
+    sendJson(response, 200, result.object.json);
+  }
+
+  private async deleteCollection(
+    request: IncomingMessage,
+    response: ServerResponse,
+    target: ResourceRequest,
+    url: URL,
+  ) {
+    // DELETE /api/v1/pods does not exist: deletecollection is served on namespaced paths only.
+    if (target.type.namespaced && target.namespace === undefined) throw methodNotAllowed();
+    const selectors = this.parseSelectors(target.resource, url);
+    const options = await deleteOptionsOf(request, url);
+    const deleted = this.options.store.deleteCollection(
+      target.resource,
+      { namespace: target.namespace, ...selectors },
+      options,
+    );
+    const head = `{"kind":${JSON.stringify(target.type.listKind)},"apiVersion":${JSON.stringify(apiVersionOf(target.type))},"metadata":{"resourceVersion":"${this.options.store.resourceVersion}"},"items":[`;
+    await streamJson(response, head, deleted, ']}');
+  }
+
+  private async create(request: IncomingMessage, response: ServerResponse, target: ResourceRequest) {
+    const object = (await readJsonBody(request)) as KubeObject | undefined;
+    if (object === undefined || typeof object !== 'object' || typeof object.metadata !== 'object') {
+      throw badRequest('the body of the request must be an object with metadata');
+    }
+    const metadata = { ...object.metadata };
+    if (target.type.namespaced) {
+      if (metadata.namespace !== undefined && metadata.namespace !== target.namespace) {
+        throw badRequest(
+          'the namespace of the provided object does not match the namespace sent on the request',
+        );
+      }
+      if (target.namespace !== undefined) metadata.namespace = target.namespace;
+    }
+    if (metadata.resourceVersion !== undefined && metadata.resourceVersion !== '') {
+      throw badRequest('resourceVersion should not be set on objects to be created');
+    }
+    if (!metadata.name && metadata.generateName) metadata.name = `${metadata.generateName}${randomSuffix()}`;
+    if (!metadata.name)
+      throw invalid(target.type, '', 'metadata.name: Required value: name or generateName is required');
+    const { uid: _ignoredUid, resourceVersion: _ignoredRv, ...rest } = metadata;
+    const stored = this.options.store.create(target.resource, { ...object, metadata: rest });
+    sendJson(response, 201, stored.json);
+  }
+
+  private async update(request: IncomingMessage, response: ServerResponse, target: ResourceRequest) {
+    const object = (await readJsonBody(request)) as KubeObject | undefined;
+    if (object === undefined || typeof object !== 'object' || typeof object.metadata !== 'object') {
+      throw badRequest('the body of the request must be an object with metadata');
+    }
+    if (object.metadata.name !== target.name) {
+      throw badRequest(
+        `the name of the object (${object.metadata.name}) does not match the name on the URL (${target.name})`,
+      );
+    }
+    const namespace = target.type.namespaced ? target.namespace : undefined;
+    const stored = this.options.store.update(target.resource, {
+      ...object,
+      metadata: { ...object.metadata, ...(namespace === undefined ? {} : { namespace }) },
+    });
+    sendJson(response, 200, stored.json);
+  }
+
+  private async patch(request: IncomingMessage, response: ServerResponse, target: ResourceRequest) {
+    const current = this.requireObject(target);
+    const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
+    const body = (await readJsonBody(request)) as JsonValue | undefined;
+    if (body === undefined) throw badRequest('the body of the request was empty');
+    const document = JSON.parse(current.json) as JsonValue;
+    let patched: JsonValue;
+    try {
+      if (contentType === 'application/merge-patch+json') patched = mergePatch(document, body);
+      else if (contentType === 'application/json-patch+json') {
+        if (!Array.isArray(body)) throw new Error('a JSON patch must be an array of operations');
+        patched = jsonPatch(document, body as unknown as JsonPatchOperation[]);
+      } else if (contentType === 'application/strategic-merge-patch+json' && target.type.group === '') {
+        // Strategic merge differs from a merge patch only for keyed lists, which no simulated caller patches.
+        patched = mergePatch(document, body);
+      } else throw unsupportedMediaType(contentType);
+    } catch (error) {
+      if (error instanceof ApiStatusError) throw error;
+      throw invalid(target.type, current.name, (error as Error).message);
+    }
+    const object = patched as unknown as KubeObject;
+    if (typeof object !== 'object' || object === null || object.metadata?.name !== current.name) {
+      throw badRequest('a patch may not change the object name');
+    }
+    const stored = this.options.store.update(target.resource, object);
+    sendJson(response, 200, stored.json);
+  }
+
+  private async control(request: IncomingMessage, response: ServerResponse, path: string) {
+    const method = request.method ?? 'GET';
+    if (path === '/sim/stats' && method === 'GET') {
+      return sendJson(response, 200, JSON.stringify(this.options.stats.snapshot()));
+    }
+    if (path === '/sim/faults' && method === 'GET')
+      return sendJson(response, 200, JSON.stringify(this.options.faults()));
+    if (path === '/sim/faults' && method === 'POST') {
+      let faults: Faults;
+      try {
+        faults = parseFaults((await readJsonBody(request)) ?? {});
+      } catch (error) {
+        throw error instanceof ApiStatusError ? error : badRequest((error as Error).message);
+      }
+      this.options.setFaults(faults);
+      return sendJson(response, 200, JSON.stringify(faults));
+    }
+    if (path === '/sim/heal' && method === 'POST') {
+      this.options.heal();
+      return sendJson(response, 200, JSON.stringify({ healed: true }));
+    }
+    if (path === '/sim/kubelet' && method === 'POST') {
+      const finished = this.options.store.runKubelet(true);
+      return sendJson(response, 200, JSON.stringify({ finished }));
+    }
+    throw pathNotFound();
+  }
+
+  private async metrics(request: IncomingMessage, response: ServerResponse) {
+    const write = this.options.writeMetrics;
+    if (write === undefined || request.method !== 'GET') throw pathNotFound();
+    const store = this.options.store;
+    function* pods(): IterableIterator<Pod> {
+      for (const stored of store.objects('pods')) yield JSON.parse(stored.json) as Pod;
+    }
+    response.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
+    let buffer = '';
+    const pending: string[] = [];
+    write(pods(), (chunk) => {
+      buffer += chunk;
+      if (buffer.length >= LIST_CHUNK_BYTES) {
+        pending.push(buffer);
+        buffer = '';
+      }
+    });
+    pending.push(buffer);
+    for (const chunk of pending) {
+      if (!response.write(chunk)) await new Promise((resolve) => response.once('drain', resolve));
+    }
+    response.end();
+  }
+}
+
+function apiVersionOf(type: ResourceType): string {
+  return type.group === '' ? type.version : `${type.group}/${type.version}`;
+}
+
+function resourceFor(group: string, plural: string): ResourceName | undefined {
+  return (Object.keys(RESOURCES) as ResourceName[]).find(
+    (name) => RESOURCES[name].group === group && RESOURCES[name].plural === plural,
+  );
+}
+
+/** Maps a path to what it serves, or undefined for an unknown path (404). */
+export function routeOf(path: string): Route | undefined {
+  let segments: string[];
+  try {
+    segments = path
+      .split('/')
+      .filter((segment) => segment !== '')
+      .map(decodeURIComponent);
+  } catch {
+    return undefined;
+  }
+  if (segments.length === 1 && segments[0] === 'version') return { kind: 'version' };
+  if (segments.length === 1 && segments[0] === 'api') {
+    return { kind: 'discovery', aggregatable: 'core', body: () => undefined };
+  }
+  if (segments.length === 1 && segments[0] === 'apis') {
+    return { kind: 'discovery', aggregatable: 'groups', body: apiGroupList };
+  }
+  let group: string;
+  let rest: string[];
+  if (segments[0] === 'api' && segments[1] === 'v1') {
+    group = '';
+    rest = segments.slice(2);
+  } else if (segments[0] === 'apis' && segments.length >= 2) {
+    group = segments[1] as string;
+    if (segments.length === 2)
+      return { kind: 'discovery', aggregatable: undefined, body: () => apiGroupDocument(group) };
+    if (segments[2] !== 'v1') return undefined;
+    rest = segments.slice(3);
+  } else {
+    return undefined;
+  }
+  if (rest.length === 0) {
+    return { kind: 'discovery', aggregatable: undefined, body: () => apiResourceList(group, 'v1') };
+  }
+  let namespace: string | undefined;
+  if (rest[0] === 'namespaces' && rest.length >= 3) {
+    namespace = rest[1];
+    rest = rest.slice(2);
+  }
+  const [plural, name, subresource, ...extra] = rest;
+  if (plural === undefined || extra.length > 0) return undefined;
+  const resource = resourceFor(group, plural);
+  if (resource === undefined) return undefined;
+  const type = RESOURCES[resource];
+  if (namespace !== undefined && !type.namespaced) return undefined;
+  if (
+    subresource !== undefined &&
+    !(resource === 'pods' && subresource === 'log' && namespace !== undefined)
+  ) {
+    return undefined;
+  }
+  return { kind: 'resource', request: { resource, type, namespace, name, subresource } };
+}
+
+function verbOf(method: string, target: ResourceRequest, url: URL): Verb | undefined {
+  const watch = url.searchParams.get('watch');
+  const isWatch = watch === 'true' || watch === '1';
+  if (target.name === undefined) {
+    if (method === 'GET') return isWatch ? 'watch' : 'list';
+    if (method === 'POST') return 'create';
+    if (method === 'DELETE') return 'deletecollection';
+    return undefined;
+  }
+  if (target.subresource !== undefined) return method === 'GET' ? 'get' : undefined;
+  if (method === 'GET') return 'get';
+  if (method === 'PUT') return 'update';
+  if (method === 'PATCH') return 'patch';
+  if (method === 'DELETE') return 'delete';
+  return undefined;
+}
+
+/** The Table form kubectl asks for with `Accept: application/json;as=Table;v=v1;g=meta.k8s.io`, if it does. */
+function tableRequested(request: IncomingMessage, url: URL): IncludeObject | undefined {
+  const accept = request.headers.accept ?? '';
+  const first = accept.split(',')[0] ?? '';
+  if (!first.includes('as=Table')) return undefined;
+  const include = url.searchParams.get('includeObject');
+  return include === 'None' || include === 'Object' ? include : 'Metadata';
+}
+
+function parseResourceVersion(text: string): number {
+  if (!/^\d+$/.test(text)) throw badRequest(`invalid resource version: ${text}`);
+  return Number(text);
+}
+
+function lineTimestamp(line: string, fallback: string): string {
+  if (line.startsWith('{')) {
+    try {
+      const parsed = JSON.parse(line) as { timestamp?: unknown; ts?: unknown };
+      const value = parsed.timestamp ?? parsed.ts;
+      if (typeof value === 'string' && !Number.isNaN(Date.parse(value))) return value;
+    } catch {
+      // not JSON: the pod's start time stands in
+    }
+  }
+  return fallback;
+}
+
+function randomSuffix(): string {
+  const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
+  let suffix = '';
+  for (let index = 0; index < 5; index += 1) suffix += alphabet[Math.floor(Math.random() * alphabet.length)];
+  return suffix;
+}
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES)
+      throw new ApiStatusError({
+        ...badRequest('request body too large').status,
+        code: 413,
+        reason: 'RequestEntityTooLarge',
+      });
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function readJsonBody(request: IncomingMessage): Promise<unknown> {
+  const text = await readBody(request);
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw badRequest(`the body of the request could not be decoded: ${(error as Error).message}`);
+  }
+}
+
+// DeleteOptions come as query parameters (client-node), as a body (kubectl), both, or neither (apiserver.md §4.5).
+async function deleteOptionsOf(request: IncomingMessage, url: URL): Promise<DeleteOptions> {
+  const params = url.searchParams;
+  const body = ((await readJsonBody(request)) ?? {}) as {
+    gracePeriodSeconds?: number;
+    preconditions?: { uid?: string; resourceVersion?: string };
+    propagationPolicy?: string;
+    dryRun?: string[];
+  };
+  const graceText = params.get('gracePeriodSeconds');
+  const grace = body.gracePeriodSeconds ?? (graceText === null ? undefined : Number.parseInt(graceText, 10));
+  const dryRun = params.getAll('dryRun').includes('All') || (body.dryRun ?? []).includes('All');
+  return {
+    gracePeriodSeconds: grace !== undefined && Number.isFinite(grace) ? grace : undefined,
+    preconditions: body.preconditions,
+    propagationPolicy: body.propagationPolicy ?? params.get('propagationPolicy') ?? undefined,
+    dryRun,
+  };
+}
+
+function sendJson(
+  response: ServerResponse,
+  status: number,
+  body: string,
+  contentType = 'application/json',
+): void {
+  response.writeHead(status, {
+    'Content-Type': contentType,
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-cache, private',
+    'Audit-Id': randomUUID(),
+  });
+  response.end(body);
+}
+
+function sendStatus(response: ServerResponse, error: ApiStatusError): void {
+  const body = JSON.stringify(error.status);
+  response.writeHead(error.status.code, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-cache, private',
+    'Audit-Id': randomUUID(),
+    ...error.headers,
+  });
+  response.end(body);
+}
+
+/** Writes `head`, the items' JSON comma-separated, then `tail`, in 64 KiB chunks with backpressure. */
+async function streamJson(
+  response: ServerResponse,
+  head: string,
+  items: readonly StoredObject[],
+  tail: string,
+): Promise<void> {
+  response.writeHead(200, {
+    'Content-Type': 'application/json',
+    'Cache-Control': 'no-cache, private',
+    'Audit-Id': randomUUID(),
+  });
+  let buffer = head;
+  for (let index = 0; index < items.length; index += 1) {
+    buffer += index === 0 ? (items[index] as StoredObject).json : `,${(items[index] as StoredObject).json}`;
+    if (buffer.length >= LIST_CHUNK_BYTES) {
+      const flushed = response.write(buffer);
+      buffer = '';
+      if (!flushed) {
+        await new Promise<void>((resolve, reject) => {
+          response.once('drain', resolve);
+          response.once('close', () => reject(new Error('client went away')));
+        });
+      }
+    }
+  }
+  response.end(buffer + tail);
+}

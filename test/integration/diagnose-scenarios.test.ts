@@ -1,0 +1,262 @@
+import assert from 'node:assert/strict';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { parse, stringify } from 'yaml';
+import { openClusterReader } from '../../src/cluster/open-reader.js';
+import type { ClusterReader } from '../../src/cluster/reader.js';
+import { diagnose } from '../../src/diagnosis/diagnose.js';
+import type { Diagnosis } from '../../src/diagnosis/types.js';
+import { RESOURCES, type ResourceName } from '../../src/kube/resources.js';
+import type { KubeObject, Pod } from '../../src/kube/types.js';
+import { MIXED_SHARES } from '../../src/sim/scenarios/mixed.js';
+import { getScenario, SCENARIO_NAMES } from '../../src/sim/scenarios/index.js';
+import { runCli } from '../helpers/cli.js';
+import { type SimulatorHandle, startTestSimulator } from '../helpers/simulator.js';
+
+// Every simulator scenario, diagnosed through the live reader (the real HTTP client against the simulated API
+// server) and again offline from a dump of the same cluster: the right top cause, the exact count, the same report.
+
+const FAILED = 60;
+const SHAPE = { namespaces: 4, nodes: 5, seed: 20261123 };
+/** nodes, kubevirts, vmims, component pods, 5 log tails, one event list per namespace, and slack for paging. */
+const CONSTANT_REQUESTS = 12 + SHAPE.namespaces;
+
+async function simStats(handle: SimulatorHandle): Promise<number> {
+  const response = await fetch(`${handle.sim.url}/sim/stats`, { signal: AbortSignal.timeout(5_000) });
+  const body = (await response.json()) as { requests: number };
+  return body.requests;
+}
+
+/** What `kubectl get <every resource> -A -o yaml` plus the component logs in must-gather layout would hold. */
+async function dumpCluster(reader: ClusterReader, folder: string): Promise<void> {
+  const items: KubeObject[] = [];
+  for (const resource of Object.keys(RESOURCES) as ResourceName[]) {
+    for await (const object of reader.list(resource)) items.push(object);
+  }
+  await mkdir(folder, { recursive: true });
+  await writeFile(path.join(folder, 'cluster.yaml'), stringify({ apiVersion: 'v1', kind: 'List', items }));
+  for await (const pod of reader.list<Pod>('pods', { labelSelector: 'kubevirt.io in (virt-controller,virt-handler)' })) {
+    const namespace = pod.metadata.namespace ?? '';
+    for (const container of pod.spec.containers) {
+      const lines = await reader.readLog({ namespace, pod: pod.metadata.name, container: container.name });
+      const dir = path.join(folder, 'namespaces', namespace, 'pods', pod.metadata.name, container.name, container.name, 'logs');
+      await mkdir(dir, { recursive: true });
+      await writeFile(path.join(dir, 'current.log'), lines.map((line) => `${line}\n`).join(''));
+    }
+  }
+}
+
+function comparable(diagnosis: Diagnosis): Omit<Diagnosis, 'source' | 'generatedAt'> {
+  const { source: _source, generatedAt: _generatedAt, ...rest } = diagnosis;
+  return rest;
+}
+
+for (const name of SCENARIO_NAMES) {
+  const scenario = getScenario(name);
+  const failed = name === 'healthy' ? 0 : FAILED;
+
+  describe(`diagnose: scenario ${name}`, () => {
+    let handle: SimulatorHandle & { stop(): Promise<void> };
+    let live: Diagnosis;
+
+    before(async () => {
+      handle = await startTestSimulator({ scenario: name, failed, ...SHAPE });
+    });
+    after(async () => {
+      await handle?.stop();
+    });
+
+    it(`finds ${failed} Failed launchers and ranks ${scenario.expectedTopCause ?? 'no cause'} first, gently`, async () => {
+      const opened = await openClusterReader({ kubeconfig: handle.kubeconfig, env: {} });
+      try {
+        const before = await simStats(handle);
+        live = (await diagnose(opened.reader, { threshold: 50 })).diagnosis;
+        const requests = (await simStats(handle)) - before - 1;
+        assert.ok(
+          requests <= Math.ceil(failed / 500) + CONSTANT_REQUESTS,
+          `${requests} API requests for ${failed} Failed launchers`,
+        );
+      } finally {
+        opened.close();
+      }
+      assert.equal(live.source, 'api');
+      assert.equal(live.failedLaunchers, failed);
+      assert.equal(live.conditionMet, failed >= 50);
+      assert.deepEqual(live.gatherErrors, []);
+      assert.equal(
+        live.causes.reduce((sum, cause) => sum + cause.pods, 0),
+        failed,
+        'each Failed launcher is attributed to exactly one cause',
+      );
+      assert.equal(live.causes[0]?.category, scenario.expectedTopCause);
+      for (const cause of live.causes) {
+        assert.ok(cause.evidence.length > 0, `${cause.category} rests on evidence`);
+        assert.ok(cause.remediation.length > 0, `${cause.category} says what to do`);
+      }
+      if (name === 'healthy') {
+        assert.deepEqual(live.causes, []);
+        assert.deepEqual(live.samples, []);
+      }
+      if (name === 'mixed') {
+        assert.deepEqual(
+          live.causes.map((cause) => [cause.category, cause.pods]),
+          [
+            ['migration', FAILED * MIXED_SHARES.migration],
+            ['image', FAILED * MIXED_SHARES.image],
+            ['storage', FAILED * MIXED_SHARES.storage],
+            ['network', FAILED * MIXED_SHARES.network],
+          ],
+        );
+        assert.equal(live.migrations.storm, true);
+      }
+      if (name === 'migration-storm') assert.equal(live.migrations.storm, true);
+      if (name === 'control-plane') assert.notEqual(live.controlPlane.version, live.controlPlane.targetVersion);
+    });
+
+    it('gives the same report offline, from a dump of the same cluster (--from)', async () => {
+      const folder = path.join(handle.dir, 'dump');
+      const opened = await openClusterReader({ kubeconfig: handle.kubeconfig, env: {} });
+      try {
+        await dumpCluster(opened.reader, folder);
+      } finally {
+        opened.close();
+      }
+      const offline = await openClusterReader({ env: {}, from: [folder] });
+      const { diagnosis } = await diagnose(offline.reader, { threshold: 50 });
+      assert.equal(diagnosis.source, 'snapshot');
+      assert.deepEqual(comparable(diagnosis), comparable(live));
+    });
+  });
+}
+
+describe('diagnose: the command', () => {
+  let handle: SimulatorHandle & { stop(): Promise<void> };
+  before(async () => {
+    handle = await startTestSimulator({ scenario: 'eviction', failed: 30, ...SHAPE });
+  });
+  after(async () => {
+    await handle?.stop();
+  });
+
+  it('prints the Diagnosis JSON and exits 0 whether or not the condition is met', async () => {
+    const result = await runCli(['diagnose', '--kubeconfig', handle.kubeconfig, '-o', 'json', '--quiet']);
+    assert.equal(result.code, 0, result.stderr);
+    const diagnosis = JSON.parse(result.stdout) as Diagnosis;
+    assert.equal(diagnosis.schemaVersion, 1);
+    assert.equal(diagnosis.failedLaunchers, 30);
+    assert.equal(diagnosis.threshold, 200);
+    assert.equal(diagnosis.conditionMet, false);
+    assert.equal(diagnosis.causes[0]?.category, 'resources');
+  });
+
+  it('scopes to one namespace with -n', async () => {
+    const all = JSON.parse(
+      (await runCli(['diagnose', '--kubeconfig', handle.kubeconfig, '-o', 'json', '-q'])).stdout,
+    ) as Diagnosis;
+    const namespace = all.byNamespace[0];
+    assert.ok(namespace);
+    const result = await runCli(['diagnose', '--kubeconfig', handle.kubeconfig, '-o', 'json', '-q', '-n', namespace.key]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal((JSON.parse(result.stdout) as Diagnosis).failedLaunchers, namespace.count);
+  });
+
+  it('reports a forbidden resource in gatherErrors, naming the RBAC rule, and still diagnoses', async () => {
+    // A proxy that answers 403 for migrations as an apiserver would for a ServiceAccount without that rule.
+    const proxy = await forbidMigrationsProxy(new URL(handle.sim.url));
+    try {
+      const kubeconfig = path.join(handle.dir, 'forbidden-kubeconfig');
+      const config = parse(await readFile(handle.kubeconfig, 'utf8')) as {
+        clusters: Array<{ cluster: { server: string } }>;
+      };
+      for (const entry of config.clusters) entry.cluster.server = proxy.url;
+      await writeFile(kubeconfig, stringify(config));
+      const result = await runCli(['diagnose', '--kubeconfig', kubeconfig, '-o', 'json', '-q']);
+      assert.equal(result.code, 0, result.stderr);
+      const diagnosis = JSON.parse(result.stdout) as Diagnosis;
+      assert.equal(diagnosis.failedLaunchers, 30);
+      assert.deepEqual(
+        diagnosis.gatherErrors.map((error) => error.type),
+        ['forbidden'],
+      );
+      assert.match(
+        diagnosis.gatherErrors[0]?.message ?? '',
+        /missing RBAC rule \{apiGroups: \["kubevirt.io"\], resources: \["virtualmachineinstancemigrations"\], verbs: \["list"\]\}/,
+      );
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('exits 3 with one clear line when the API server is unreachable', async () => {
+    const closed = await closedPortUrl();
+    const kubeconfig = path.join(handle.dir, 'unreachable-kubeconfig');
+    const config = parse(await readFile(handle.kubeconfig, 'utf8')) as {
+      clusters: Array<{ cluster: { server: string } }>;
+    };
+    for (const entry of config.clusters) entry.cluster.server = closed;
+    await writeFile(kubeconfig, stringify(config));
+    const result = await runCli(['diagnose', '--kubeconfig', kubeconfig, '-q']);
+    assert.equal(result.code, 3);
+    assert.equal(result.stdout, '');
+    const [line] = result.stderr.split('\n');
+    assert.match(line ?? '', /^error: cannot reach the API server at http:\/\/127\.0\.0\.1:\d+.*connection refused/);
+  });
+
+  it('exits 3 on a kubeconfig that does not exist', async () => {
+    const result = await runCli(['diagnose', '--kubeconfig', path.join(handle.dir, 'missing'), '-q']);
+    assert.equal(result.code, 3);
+    assert.match(result.stderr, /^error: /);
+  });
+});
+
+async function closedPortUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
+}
+
+async function forbidMigrationsProxy(target: URL): Promise<{ url: string; close(): Promise<void> }> {
+  const server: Server = createServer((request, response) => {
+    if ((request.url ?? '').includes('/virtualmachineinstancemigrations')) {
+      response.writeHead(403, { 'content-type': 'application/json' });
+      response.end(
+        JSON.stringify({
+          kind: 'Status',
+          apiVersion: 'v1',
+          metadata: {},
+          status: 'Failure',
+          message:
+            'virtualmachineinstancemigrations.kubevirt.io is forbidden: User "system:serviceaccount:ops:stuckfailed" cannot list resource "virtualmachineinstancemigrations" in API group "kubevirt.io" at the cluster scope',
+          reason: 'Forbidden',
+          details: { group: 'kubevirt.io', kind: 'virtualmachineinstancemigrations' },
+          code: 403,
+        }),
+      );
+      return;
+    }
+    const upstream = httpRequest(
+      { host: target.hostname, port: target.port, path: request.url, method: request.method, headers: request.headers },
+      (reply) => {
+        response.writeHead(reply.statusCode ?? 502, reply.headers);
+        reply.pipe(response);
+      },
+    );
+    upstream.on('error', () => response.destroy());
+    request.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
