@@ -286,7 +286,7 @@ export class KubeApi {
     const type = RESOURCES[resource];
     const path = collectionPath(type, options.namespace);
     const controller = new AbortController();
-    const signal = linkSignals(controller, options.signal);
+    const { signal, unlink } = linkSignals(controller, options.signal);
     const fetchPage = (continueToken: string | undefined): Promise<KubeList<T>> => {
       const page = this.#send({
         verb: 'list',
@@ -307,6 +307,7 @@ export class KubeApi {
     let token: string | undefined;
     let lastKey: string | undefined;
     let skipThroughKey: string | undefined;
+    let expiredInARow = 0;
     let next: Promise<KubeList<T>> | undefined = fetchPage(undefined);
     try {
       while (next !== undefined) {
@@ -314,7 +315,10 @@ export class KubeApi {
         try {
           page = await next;
         } catch (error) {
-          if (!(isApiError(error, 410) && token !== undefined)) throw error;
+          // A 410 on a continue is expected once in a while; a server that answers nothing else is not.
+          if (!(isApiError(error, 410) && token !== undefined) || expiredInARow >= this.#retry.maxRetries)
+            throw error;
+          expiredInARow += 1;
           this.#stats.expiredContinues += 1;
           const renewed = error.status.metadata?.continue;
           if (renewed) {
@@ -332,6 +336,7 @@ export class KubeApi {
           next = fetchPage(token);
           continue;
         }
+        expiredInARow = 0;
         token = page.metadata?.continue || undefined;
         next = token === undefined ? undefined : fetchPage(token);
         let items = (page.items ?? []).map((item) => withTypeMeta(item, type));
@@ -344,6 +349,7 @@ export class KubeApi {
         yield { ...page, items };
       }
     } finally {
+      unlink();
       controller.abort();
     }
   }
@@ -372,7 +378,7 @@ export class KubeApi {
   /**
    * Changes to a collection, as they happen. Reconnects from the last resourceVersion seen (events and bookmarks)
    * when the server ends the request or the connection drops; relists on 410 Gone (the RV was compacted), announced
-   * by RELIST ... SYNCED. Ends when the signal aborts or the caller stops iterating.
+   * by RELIST ... SYNCED. Ends, without an error, when the signal aborts or the caller stops iterating.
    */
   async *watch<T extends KubeObject>(
     resource: ResourceName,
@@ -380,7 +386,7 @@ export class KubeApi {
   ): AsyncGenerator<WatchEvent<T>> {
     const type = RESOURCES[resource];
     const controller = new AbortController();
-    const signal = linkSignals(controller, options.signal);
+    const { signal, unlink } = linkSignals(controller, options.signal);
     let resourceVersion = options.resourceVersion;
     let droppedConnections = 0;
     try {
@@ -428,7 +434,8 @@ export class KubeApi {
             }
           }
         } catch (error) {
-          if (signal.aborted || error instanceof ApiError) throw error;
+          if (signal.aborted) return;
+          if (error instanceof ApiError) throw error;
           // The connection dropped mid-stream: reconnect from the last RV, with backoff, a bounded number of times.
           droppedConnections += 1;
           const delay = retryDelayMs(this.#retry, droppedConnections - 1, 'GET', {
@@ -446,7 +453,12 @@ export class KubeApi {
           resourceVersion = undefined;
         }
       }
+    } catch (error) {
+      // Stopping a watch through its signal is the normal way to end it, not a failure.
+      if (signal.aborted) return;
+      throw error;
     } finally {
+      unlink();
       controller.abort();
     }
   }
@@ -591,11 +603,16 @@ export class KubeApi {
       await this.#limiter.take(spec.signal);
       this.#stats.requests += 1;
       this.#stats.byVerb[spec.verb] = (this.#stats.byVerb[spec.verb] ?? 0) + 1;
-      let outcome: BufferedResponse | IncomingMessage;
+      let outcome: BufferedResponse;
       try {
-        outcome = spec.stream
-          ? await this.#exchange(url, spec, false)
-          : await this.#inFlight.run(() => this.#exchange(url, spec, true));
+        if (spec.stream) {
+          const response = await this.#exchange(url, spec, false);
+          const code = response.statusCode ?? 0;
+          if (code >= 200 && code < 300) return response;
+          outcome = { statusCode: code, headers: response.headers, body: await readBody(response) };
+        } else {
+          outcome = await this.#inFlight.run(() => this.#exchange(url, spec, true));
+        }
       } catch (error) {
         if (spec.signal?.aborted) throw spec.signal.reason ?? error;
         if (error instanceof StuckfailedError) throw error;
@@ -608,11 +625,8 @@ export class KubeApi {
         await this.#clock.sleep(delay, spec.signal);
         continue;
       }
-      if (outcome.statusCode !== undefined && outcome.statusCode >= 200 && outcome.statusCode < 300) {
-        return outcome;
-      }
-      const statusCode = outcome.statusCode ?? 0;
-      const body = 'body' in outcome ? outcome.body : await readBody(outcome);
+      const { statusCode, body } = outcome;
+      if (statusCode >= 200 && statusCode < 300) return outcome;
       const status = statusFromResponse(statusCode, body);
       const retryAfterSeconds =
         parseRetryAfter(headerValue(outcome.headers['retry-after']), Date.now()) ??
@@ -684,7 +698,11 @@ export class KubeApi {
         response.once('close', release);
         return response;
       }
-      return { statusCode: response.statusCode ?? 0, headers: response.headers, body: await readBody(response) };
+      return {
+        statusCode: response.statusCode ?? 0,
+        headers: response.headers,
+        body: await readBody(response),
+      };
     } finally {
       if (!streaming) release();
     }
@@ -732,7 +750,13 @@ export class KubeApi {
       servername: options.servername ?? cluster?.tlsServerName,
       rejectUnauthorized,
     };
-    const fingerprint = createHash('sha256').update(JSON.stringify(tls)).digest('hex');
+    const hash = createHash('sha256');
+    for (const value of Object.values(tls)) {
+      // Each field hashed as itself (PEM buffers as bytes), separated, so no two settings collide.
+      hash.update(value === undefined ? '\u0000' : Buffer.isBuffer(value) ? value : String(value));
+      hash.update('\u0001');
+    }
+    const fingerprint = hash.digest('hex');
     return {
       headers,
       agent: this.#keptAgent(
@@ -787,12 +811,16 @@ function storageKey(object: KubeObject): string {
   return namespace ? `${namespace}/${name}` : name;
 }
 
-function linkSignals(controller: AbortController, outer: AbortSignal | undefined): AbortSignal {
-  if (outer !== undefined) {
-    if (outer.aborted) controller.abort(outer.reason);
-    else outer.addEventListener('abort', () => controller.abort(outer.reason), { once: true });
-  }
-  return controller.signal;
+/** A signal that aborts with `outer` or when `controller` does; unlink() detaches it from `outer` again. */
+function linkSignals(
+  controller: AbortController,
+  outer: AbortSignal | undefined,
+): { signal: AbortSignal; unlink(): void } {
+  if (outer === undefined) return { signal: controller.signal, unlink: () => undefined };
+  const forward = (): void => controller.abort(outer.reason);
+  if (outer.aborted) forward();
+  else outer.addEventListener('abort', forward, { once: true });
+  return { signal: controller.signal, unlink: () => outer.removeEventListener('abort', forward) };
 }
 
 function decoded(response: IncomingMessage): Readable {

@@ -92,32 +92,54 @@ function resourceNameOf(object: KubeObject): ResourceName | undefined {
   return (Object.keys(RESOURCES) as ResourceName[]).find((name) => RESOURCES[name] === type);
 }
 
+export interface SeedOptions {
+  /**
+   * Drop each object from `contents.objects` once it is stored, so a 100k-pod cluster is not held twice (as
+   * objects and as the store's JSON) at the peak. Only for contents nobody else reads afterwards.
+   */
+  release?: boolean | undefined;
+}
+
 /**
  * Lays objects and logs into the store (Namespace objects added for namespaces that have none, since
- * `kubectl describe` reads the namespace). Returns the objects of kinds the simulator does not serve.
+ * `kubectl describe` reads the namespace). Returns how many objects were of kinds the simulator does not serve.
  */
-export function seedStore(store: ObjectStore, logs: PodLogs, contents: ClusterObjects): number {
-  const byResource = new Map<ResourceName, KubeObject[]>();
+export function seedStore(
+  store: ObjectStore,
+  logs: PodLogs,
+  contents: ClusterObjects,
+  options: SeedOptions = {},
+): number {
+  const objects = contents.objects as Array<KubeObject | undefined>;
+  const resources = objects.map((object) => (object?.metadata?.name ? resourceNameOf(object) : undefined));
   let ignored = 0;
   const namespaces = new Set<string>();
-  for (const object of contents.objects) {
-    const resource = resourceNameOf(object);
-    if (resource === undefined || !object.metadata?.name) {
+  const declared = new Set<string>();
+  objects.forEach((object, index) => {
+    const resource = resources[index];
+    if (resource === undefined || object === undefined) {
       ignored += 1;
-      continue;
+      return;
     }
-    if (RESOURCES[resource].namespaced) {
-      if (object.metadata.namespace === undefined) {
-        ignored += 1;
-        continue;
-      }
-      namespaces.add(object.metadata.namespace);
+    if (resource === 'namespaces') declared.add(object.metadata.name);
+    if (!RESOURCES[resource].namespaced) return;
+    if (object.metadata.namespace === undefined) {
+      resources[index] = undefined;
+      ignored += 1;
+      return;
     }
-    const list = byResource.get(resource) ?? [];
-    list.push(object);
-    byResource.set(resource, list);
+    namespaces.add(object.metadata.namespace);
+  });
+  function* ofResource(resource: ResourceName): IterableIterator<KubeObject> {
+    for (let index = 0; index < objects.length; index += 1) {
+      if (resources[index] !== resource) continue;
+      yield objects[index] as KubeObject;
+      if (options.release) objects[index] = undefined;
+    }
   }
-  const declared = new Set((byResource.get('namespaces') ?? []).map((namespace) => namespace.metadata.name));
+  for (const resource of Object.keys(RESOURCES) as ResourceName[]) {
+    if (resources.includes(resource)) store.load(resource, ofResource(resource));
+  }
   const missing: Namespace[] = [...namespaces]
     .filter((name) => !declared.has(name))
     .map((name) => ({
@@ -127,8 +149,7 @@ export function seedStore(store: ObjectStore, logs: PodLogs, contents: ClusterOb
       spec: { finalizers: ['kubernetes'] },
       status: { phase: 'Active' },
     }));
-  if (missing.length > 0) byResource.set('namespaces', [...(byResource.get('namespaces') ?? []), ...missing]);
-  for (const [resource, objects] of byResource) store.load(resource, objects);
+  if (missing.length > 0) store.load('namespaces', missing);
   for (const log of contents.logs) logs.set(podLogKey(log.namespace, log.pod, log.container), [...log.lines]);
   return ignored;
 }
@@ -155,7 +176,7 @@ export async function startSimulator(options: StartSimulatorOptions = {}): Promi
   if (options.objects !== undefined) {
     seedStore(store, logs, options.objects);
   } else if (options.from !== undefined && options.from.length > 0) {
-    seedStore(store, logs, await loadClusterObjects(options.from));
+    seedStore(store, logs, await loadClusterObjects(options.from), { release: true });
   }
   const wantsScenario =
     (options.objects === undefined && !options.from?.length) || options.scenario !== undefined;
@@ -170,7 +191,7 @@ export async function startSimulator(options: StartSimulatorOptions = {}): Promi
       now: options.now ?? new Date(clock()),
     };
     state = { options: scenarioOptions, sequence: 0 };
-    if (wantsScenario) seedStore(store, logs, scenario.build(scenarioOptions));
+    if (wantsScenario) seedStore(store, logs, scenario.build(scenarioOptions), { release: true });
   }
 
   let tokens: Map<string, Identity> | undefined;

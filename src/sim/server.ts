@@ -707,7 +707,7 @@ export class SimApi {
     });
     pending.push(buffer);
     for (const chunk of pending) {
-      if (!response.write(chunk)) await new Promise((resolve) => response.once('drain', resolve));
+      if (!response.write(chunk)) await drained(response);
     }
     response.end();
   }
@@ -920,13 +920,24 @@ async function streamJson(
     if (buffer.length >= LIST_CHUNK_BYTES) {
       const flushed = response.write(buffer);
       buffer = '';
-      if (!flushed) {
-        await new Promise<void>((resolve, reject) => {
-          response.once('drain', resolve);
-          response.once('close', () => reject(new Error('client went away')));
-        });
-      }
+      if (!flushed) await drained(response);
     }
   }
   response.end(buffer + tail);
+}
+
+/** Resolves when the response can take more, rejects when the client went away first. */
+function drained(response: ServerResponse): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onDrain = () => {
+      response.off('close', onClose);
+      resolve();
+    };
+    const onClose = () => {
+      response.off('drain', onDrain);
+      reject(new Error('the client went away'));
+    };
+    response.once('drain', onDrain);
+    response.once('close', onClose);
+  });
 }

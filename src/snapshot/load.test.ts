@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -143,6 +143,18 @@ describe('loadClusterObjects: dumps', () => {
       path.join(dumps, 'kubectl-get-pods-A.yaml'),
     ]);
     assert.equal(loaded.objects.length, 5);
+  });
+});
+
+describe('loadClusterObjects: links', () => {
+  it('reads linked files and does not follow linked folders', async () => {
+    const folder = path.join(scratch, 'linked');
+    mkdirSync(folder);
+    symlinkSync(path.join(dumps, 'vmims.json'), path.join(folder, 'vmims.json'));
+    // A link back up would loop forever if followed.
+    symlinkSync(scratch, path.join(folder, 'loop'));
+    const loaded = await loadClusterObjects([folder]);
+    assert.equal(loaded.objects.length, 2);
   });
 });
 

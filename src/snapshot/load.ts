@@ -69,7 +69,8 @@ class Collector {
     for (const entry of entries) {
       const full = path.join(folder, entry.name);
       if (entry.isDirectory()) await this.readFolder(full);
-      else if (entry.isFile()) await this.readFile(full, false);
+      else if (entry.isFile() || (entry.isSymbolicLink() && (await isLinkToFile(full))))
+        await this.readFile(full, false);
     }
   }
 
@@ -166,6 +167,15 @@ class Collector {
 
   #skip(what: string): void {
     this.#skipped[what] = (this.#skipped[what] ?? 0) + 1;
+  }
+}
+
+/** Links to files are read; links to folders are not followed, so a link cycle cannot loop the walk. */
+async function isLinkToFile(file: string): Promise<boolean> {
+  try {
+    return (await stat(file)).isFile();
+  } catch {
+    return false;
   }
 }
 

@@ -1,18 +1,21 @@
 import assert from 'node:assert/strict';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
+import type { CliIo } from '../../src/cli/io.js';
+import { main } from '../../src/cli/main.js';
 import { openClusterReader } from '../../src/cluster/open-reader.js';
 import type { ClusterReader } from '../../src/cluster/reader.js';
 import { diagnose } from '../../src/diagnosis/diagnose.js';
 import type { Diagnosis } from '../../src/diagnosis/types.js';
 import { RESOURCES, type ResourceName } from '../../src/kube/resources.js';
 import type { KubeObject, Pod } from '../../src/kube/types.js';
-import { MIXED_SHARES } from '../../src/sim/scenarios/mixed.js';
 import { getScenario, SCENARIO_NAMES } from '../../src/sim/scenarios/index.js';
+import { MIXED_SHARES } from '../../src/sim/scenarios/mixed.js';
 import { runCli } from '../helpers/cli.js';
 import { type SimulatorHandle, startTestSimulator } from '../helpers/simulator.js';
 
@@ -30,19 +33,33 @@ async function simStats(handle: SimulatorHandle): Promise<number> {
   return body.requests;
 }
 
-/** What `kubectl get <every resource> -A -o yaml` plus the component logs in must-gather layout would hold. */
+/** What `kubectl get <every resource> -A -o json` plus the component logs in must-gather layout would hold. */
 async function dumpCluster(reader: ClusterReader, folder: string): Promise<void> {
   const items: KubeObject[] = [];
   for (const resource of Object.keys(RESOURCES) as ResourceName[]) {
     for await (const object of reader.list(resource)) items.push(object);
   }
   await mkdir(folder, { recursive: true });
-  await writeFile(path.join(folder, 'cluster.yaml'), stringify({ apiVersion: 'v1', kind: 'List', items }));
-  for await (const pod of reader.list<Pod>('pods', { labelSelector: 'kubevirt.io in (virt-controller,virt-handler)' })) {
+  await writeFile(
+    path.join(folder, 'cluster.json'),
+    JSON.stringify({ apiVersion: 'v1', kind: 'List', items }),
+  );
+  for await (const pod of reader.list<Pod>('pods', {
+    labelSelector: 'kubevirt.io in (virt-controller,virt-handler)',
+  })) {
     const namespace = pod.metadata.namespace ?? '';
     for (const container of pod.spec.containers) {
       const lines = await reader.readLog({ namespace, pod: pod.metadata.name, container: container.name });
-      const dir = path.join(folder, 'namespaces', namespace, 'pods', pod.metadata.name, container.name, container.name, 'logs');
+      const dir = path.join(
+        folder,
+        'namespaces',
+        namespace,
+        'pods',
+        pod.metadata.name,
+        container.name,
+        container.name,
+        'logs',
+      );
       await mkdir(dir, { recursive: true });
       await writeFile(path.join(dir, 'current.log'), lines.map((line) => `${line}\n`).join(''));
     }
@@ -113,7 +130,8 @@ for (const name of SCENARIO_NAMES) {
         assert.equal(live.migrations.storm, true);
       }
       if (name === 'migration-storm') assert.equal(live.migrations.storm, true);
-      if (name === 'control-plane') assert.notEqual(live.controlPlane.version, live.controlPlane.targetVersion);
+      if (name === 'control-plane')
+        assert.notEqual(live.controlPlane.version, live.controlPlane.targetVersion);
     });
 
     it('gives the same report offline, from a dump of the same cluster (--from)', async () => {
@@ -132,6 +150,42 @@ for (const name of SCENARIO_NAMES) {
   });
 }
 
+/** The CLI in-process: the same parsing, wiring and exit codes as the binary, without a process per case. */
+async function runDiagnose(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = {
+    stdout: new Writable({
+      write(chunk, _encoding, done) {
+        stdout += String(chunk);
+        done();
+      },
+    }),
+    stderr: new Writable({
+      write(chunk, _encoding, done) {
+        stderr += String(chunk);
+        done();
+      },
+    }),
+    env: {},
+    stdoutIsTTY: false,
+    stderrIsTTY: false,
+    waitForInterrupt: () => new Promise(() => {}),
+  };
+  const code = await main(['diagnose', ...args], io);
+  return { code, stdout, stderr };
+}
+
+async function kubeconfigFor(handle: SimulatorHandle, file: string, server: string): Promise<string> {
+  const config = parse(await readFile(handle.kubeconfig, 'utf8')) as {
+    clusters: Array<{ cluster: { server: string } }>;
+  };
+  for (const entry of config.clusters) entry.cluster.server = server;
+  const kubeconfig = path.join(handle.dir, file);
+  await writeFile(kubeconfig, stringify(config));
+  return kubeconfig;
+}
+
 describe('diagnose: the command', () => {
   let handle: SimulatorHandle & { stop(): Promise<void> };
   before(async () => {
@@ -142,7 +196,7 @@ describe('diagnose: the command', () => {
   });
 
   it('prints the Diagnosis JSON and exits 0 whether or not the condition is met', async () => {
-    const result = await runCli(['diagnose', '--kubeconfig', handle.kubeconfig, '-o', 'json', '--quiet']);
+    const result = await runDiagnose(['--kubeconfig', handle.kubeconfig, '-o', 'json', '--quiet']);
     assert.equal(result.code, 0, result.stderr);
     const diagnosis = JSON.parse(result.stdout) as Diagnosis;
     assert.equal(diagnosis.schemaVersion, 1);
@@ -150,30 +204,56 @@ describe('diagnose: the command', () => {
     assert.equal(diagnosis.threshold, 200);
     assert.equal(diagnosis.conditionMet, false);
     assert.equal(diagnosis.causes[0]?.category, 'resources');
+    assert.equal(result.stderr, '');
   });
 
-  it('scopes to one namespace with -n', async () => {
+  it('scopes to one namespace with -n, and honours --threshold', async () => {
     const all = JSON.parse(
-      (await runCli(['diagnose', '--kubeconfig', handle.kubeconfig, '-o', 'json', '-q'])).stdout,
+      (await runDiagnose(['--kubeconfig', handle.kubeconfig, '-o', 'json', '-q'])).stdout,
     ) as Diagnosis;
     const namespace = all.byNamespace[0];
     assert.ok(namespace);
-    const result = await runCli(['diagnose', '--kubeconfig', handle.kubeconfig, '-o', 'json', '-q', '-n', namespace.key]);
+    const result = await runDiagnose([
+      '--kubeconfig',
+      handle.kubeconfig,
+      '-o',
+      'json',
+      '-q',
+      '-n',
+      namespace.key,
+      '--threshold',
+      String(namespace.count),
+    ]);
     assert.equal(result.code, 0, result.stderr);
-    assert.equal((JSON.parse(result.stdout) as Diagnosis).failedLaunchers, namespace.count);
+    const scoped = JSON.parse(result.stdout) as Diagnosis;
+    assert.equal(scoped.failedLaunchers, namespace.count);
+    assert.equal(scoped.conditionMet, true);
+  });
+
+  it('writes a support bundle with --bundle', async () => {
+    const bundle = path.join(handle.dir, 'incident.tar.gz');
+    const result = await runDiagnose([
+      '--kubeconfig',
+      handle.kubeconfig,
+      '-o',
+      'markdown',
+      '--bundle',
+      bundle,
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.ok((await stat(bundle)).size > 0);
+    assert.match(
+      result.stderr,
+      /^bundle written to .*incident\.tar\.gz \(\d+ files, \d+ values redacted\)\n$/,
+    );
   });
 
   it('reports a forbidden resource in gatherErrors, naming the RBAC rule, and still diagnoses', async () => {
     // A proxy that answers 403 for migrations as an apiserver would for a ServiceAccount without that rule.
     const proxy = await forbidMigrationsProxy(new URL(handle.sim.url));
     try {
-      const kubeconfig = path.join(handle.dir, 'forbidden-kubeconfig');
-      const config = parse(await readFile(handle.kubeconfig, 'utf8')) as {
-        clusters: Array<{ cluster: { server: string } }>;
-      };
-      for (const entry of config.clusters) entry.cluster.server = proxy.url;
-      await writeFile(kubeconfig, stringify(config));
-      const result = await runCli(['diagnose', '--kubeconfig', kubeconfig, '-o', 'json', '-q']);
+      const kubeconfig = await kubeconfigFor(handle, 'forbidden-kubeconfig', proxy.url);
+      const result = await runDiagnose(['--kubeconfig', kubeconfig, '-o', 'json', '-q']);
       assert.equal(result.code, 0, result.stderr);
       const diagnosis = JSON.parse(result.stdout) as Diagnosis;
       assert.equal(diagnosis.failedLaunchers, 30);
@@ -190,25 +270,25 @@ describe('diagnose: the command', () => {
     }
   });
 
-  it('exits 3 with one clear line when the API server is unreachable', async () => {
-    const closed = await closedPortUrl();
-    const kubeconfig = path.join(handle.dir, 'unreachable-kubeconfig');
-    const config = parse(await readFile(handle.kubeconfig, 'utf8')) as {
-      clusters: Array<{ cluster: { server: string } }>;
-    };
-    for (const entry of config.clusters) entry.cluster.server = closed;
-    await writeFile(kubeconfig, stringify(config));
+  it('exits 3 with one clear line when the API server is unreachable (the real binary)', async () => {
+    const kubeconfig = await kubeconfigFor(handle, 'unreachable-kubeconfig', await closedPortUrl());
     const result = await runCli(['diagnose', '--kubeconfig', kubeconfig, '-q']);
     assert.equal(result.code, 3);
     assert.equal(result.stdout, '');
     const [line] = result.stderr.split('\n');
-    assert.match(line ?? '', /^error: cannot reach the API server at http:\/\/127\.0\.0\.1:\d+.*connection refused/);
+    assert.match(
+      line ?? '',
+      /^error: cannot reach the API server at http:\/\/127\.0\.0\.1:\d+.*connection refused/,
+    );
   });
 
-  it('exits 3 on a kubeconfig that does not exist', async () => {
-    const result = await runCli(['diagnose', '--kubeconfig', path.join(handle.dir, 'missing'), '-q']);
-    assert.equal(result.code, 3);
-    assert.match(result.stderr, /^error: /);
+  it('exits 3 on a kubeconfig that does not exist, and 2 on a --from path that does not', async () => {
+    const missing = await runDiagnose(['--kubeconfig', path.join(handle.dir, 'missing'), '-q']);
+    assert.equal(missing.code, 3);
+    assert.match(missing.stderr, /^error: /);
+    const badInput = await runDiagnose(['--from', path.join(handle.dir, 'no-such-dump'), '-q']);
+    assert.equal(badInput.code, 2);
+    assert.match(badInput.stderr, /^error: cannot read /);
   });
 });
 
@@ -240,7 +320,13 @@ async function forbidMigrationsProxy(target: URL): Promise<{ url: string; close(
       return;
     }
     const upstream = httpRequest(
-      { host: target.hostname, port: target.port, path: request.url, method: request.method, headers: request.headers },
+      {
+        host: target.hostname,
+        port: target.port,
+        path: request.url,
+        method: request.method,
+        headers: request.headers,
+      },
       (reply) => {
         response.writeHead(reply.statusCode ?? 502, reply.headers);
         reply.pipe(response);

@@ -435,6 +435,14 @@ describe('KubeApi reads and writes', () => {
     assert.equal(sent?.url.pathname, '/api/v1/namespaces/kubevirt/pods/virt-handler-x/log');
     assert.equal(sent?.url.searchParams.get('container'), 'virt-handler');
     assert.equal(sent?.url.searchParams.get('tailLines'), '2');
+    assert.equal(sent?.url.searchParams.get('previous'), null);
+    await reader.readLog({
+      namespace: 'kubevirt',
+      pod: 'virt-handler-x',
+      container: 'virt-handler',
+      previous: true,
+    });
+    assert.equal(server.requests[1]?.url.searchParams.get('previous'), 'true');
   });
 
   it('delete: sends preconditions and options, returns the deleted object, and a 409 is a Conflict', async () => {
@@ -609,6 +617,114 @@ describe('KubeApi watch', () => {
     assert.equal(watchRequests[0]?.url.searchParams.get('allowWatchBookmarks'), 'true');
     assert.equal(watchRequests[0]?.url.searchParams.get('labelSelector'), 'kubevirt.io=virt-launcher');
     assert.equal(api.stats().relists, 1);
+  });
+});
+
+describe('KubeApi watch recovery', () => {
+  it('reconnects from the last RV after a reset mid-stream, and relists when the RV it was given is gone', async () => {
+    const server = await startServer();
+    let watches = 0;
+    server.handle((request, response, raw) => {
+      if (request.url.searchParams.get('watch') !== 'true') {
+        return sendJson(response, 200, pagedList([pod('ns', 'a')], request, '90'));
+      }
+      watches += 1;
+      if (watches === 1) {
+        // The RV we were asked to start from is compacted: an HTTP 410, before any event.
+        return sendStatus(response, failure(410, 'Expired', 'too old resource version: 5 (80)'));
+      }
+      response.writeHead(200, { 'content-type': 'application/json' });
+      if (watches === 2) {
+        response.write(
+          `${JSON.stringify({ type: 'ADDED', object: { ...pod('ns', 'c'), metadata: { ...pod('ns', 'c').metadata, resourceVersion: '91' } } })}\n`,
+        );
+        setTimeout(() => raw.socket.destroy(), 20);
+        return;
+      }
+      response.write(
+        `${JSON.stringify({ type: 'DELETED', object: { ...pod('ns', 'c'), metadata: { ...pod('ns', 'c').metadata, resourceVersion: '92' } } })}\n`,
+      );
+    });
+    const clock = recordingClock();
+    const api = apiFor(server, { clock });
+    const summary: string[] = [];
+    for await (const event of api.watch<Pod>('pods', { resourceVersion: '5' })) {
+      summary.push('object' in event ? `${event.type} ${event.object.metadata.name}` : event.type);
+      if (event.type === 'DELETED') break;
+    }
+    assert.deepEqual(summary, ['RELIST', 'ADDED a', 'SYNCED', 'ADDED c', 'DELETED c']);
+    const watchRequests = server.requests.filter(
+      (request) => request.url.searchParams.get('watch') === 'true',
+    );
+    assert.deepEqual(
+      watchRequests.map((request) => request.url.searchParams.get('resourceVersion')),
+      ['5', '90', '91'],
+    );
+    assert.equal(clock.sleeps.length, 1, 'one backoff before reconnecting');
+  });
+});
+
+describe('KubeApi endings', () => {
+  it('ends a watch quietly when its signal aborts', async () => {
+    const server = await startServer();
+    server.handle((request, response) => {
+      if (request.url.searchParams.get('watch') !== 'true')
+        return sendJson(response, 200, pagedList([], request, '3'));
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.write(`${JSON.stringify({ type: 'ADDED', object: pod('ns', 'a') })}\n`);
+    });
+    const controller = new AbortController();
+    const types: string[] = [];
+    for await (const event of apiFor(server).watch<Pod>('pods', { signal: controller.signal })) {
+      types.push(event.type);
+      if (event.type === 'ADDED') controller.abort();
+    }
+    assert.deepEqual(types, ['RELIST', 'SYNCED', 'ADDED']);
+  });
+
+  it('gives up on a server that answers every continue with 410', async () => {
+    const server = await startServer();
+    server.handle((request, response) => {
+      const token = request.url.searchParams.get('continue');
+      if (token)
+        return sendStatus(
+          response,
+          failure(410, 'Expired', EXPIRED_MESSAGE, { metadata: { continue: token } }),
+        );
+      return sendJson(response, 200, pagedList(podSet(20), request));
+    });
+    const api = apiFor(server, { pageSize: 5, retry: { maxRetries: 3 } });
+    await assert.rejects(collect(api.list('pods')), (error: unknown) => {
+      assert.ok(error instanceof StuckfailedError);
+      assert.match(error.message, /Expired, 410/);
+      return true;
+    });
+    assert.equal(api.stats().expiredContinues, 3);
+  });
+});
+
+describe('KubeApi concurrency across pages', () => {
+  it('does not hold a slot while the caller handles a page, so nested requests cannot deadlock', async () => {
+    const server = await startServer();
+    const pods = podSet(30, 1);
+    server.handle((request, response) =>
+      request.url.pathname.endsWith('/events')
+        ? sendJson(response, 200, { kind: 'EventList', apiVersion: 'v1', metadata: {}, items: [] })
+        : sendJson(response, 200, pagedList(pods, request)),
+    );
+    const api = apiFor(server, { maxInFlight: 1, pageSize: 10 });
+    let lookups = 0;
+    for await (const item of api.list<Pod>('pods')) {
+      // What diagnose does: fetch something else for an item while the list is still being read.
+      await collect(
+        api.list('events', {
+          namespace: item.metadata.namespace ?? '',
+          fieldSelector: `involvedObject.name=${item.metadata.name}`,
+        }),
+      );
+      lookups += 1;
+    }
+    assert.equal(lookups, 30);
   });
 });
 

@@ -72,6 +72,7 @@ export interface FailureSlot {
 }
 
 interface LogEntry {
+  /** Microseconds since the epoch: the order the timestamps print in. */
   at: number;
   fields: KubevirtLogFields;
 }
@@ -123,6 +124,7 @@ export class ClusterBuilder {
   private nextVmIndex: number;
   private readonly failureWindowSeconds: number;
   private micros = 0;
+  private routineEvents = 0;
   private launcherLogs = 0;
 
   constructor(options: ScenarioOptions, builder: ClusterBuilderOptions) {
@@ -153,6 +155,16 @@ export class ClusterBuilder {
 
   event(input: Omit<EventInput, 'random'>): void {
     this.objects.push(makeEvent({ ...input, random: this.random }));
+  }
+
+  /**
+   * An everyday event (SuccessfulCreate, Scheduled) that says nothing about the cause: the first few hundred are
+   * enough to look real, and 100k of them would only cost memory.
+   */
+  routineEvent(input: Omit<EventInput, 'random'>): void {
+    if (this.routineEvents >= 500) return;
+    this.routineEvents++;
+    this.event(input);
   }
 
   newVm(namespace: string, options: Omit<VmIdentityOptions, 'namespace' | 'index'>): VmIdentity {
@@ -215,7 +227,7 @@ export class ClusterBuilder {
     }
     this.micros = (this.micros + 7919) % 1000;
     stream.entries.push({
-      at: at.getTime(),
+      at: at.getTime() * 1000 + this.micros,
       fields: { ...fields, timestamp: kubevirtTimestamp(at, this.micros) },
     });
   }
@@ -352,8 +364,8 @@ export class ClusterBuilder {
   private formatLogs(): PodLog[] {
     const logs: PodLog[] = [];
     for (const stream of this.logStreams.values()) {
-      stream.entries.sort((a, b) => a.at - b.at);
-      const kept = stream.entries.slice(-MAX_LOG_LINES);
+      trimToNewest(stream.entries);
+      const kept = stream.entries;
       logs.push({
         namespace: stream.namespace,
         pod: stream.pod,
@@ -363,6 +375,12 @@ export class ClusterBuilder {
     }
     return logs;
   }
+}
+
+/** Sorts oldest first and keeps the newest MAX_LOG_LINES entries (stable for equal times: insertion order). */
+function trimToNewest(entries: LogEntry[]): void {
+  entries.sort((a, b) => a.at - b.at);
+  if (entries.length > MAX_LOG_LINES) entries.splice(0, entries.length - MAX_LOG_LINES);
 }
 
 /** Two replicas of each Deployment and one virt-handler per node, named as the ReplicaSet/DaemonSet controllers name them. */

@@ -81,7 +81,7 @@ export function layDownFailedVm(builder: ClusterBuilder, input: FailedVmInput): 
     }),
     pod,
   );
-  builder.event({
+  builder.routineEvent({
     involved: {
       kind: 'VirtualMachineInstance',
       apiVersion: 'kubevirt.io/v1',

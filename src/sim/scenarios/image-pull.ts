@@ -39,6 +39,16 @@ const PULL_ERRORS: ReadonlyArray<readonly [string, number]> = [
 ];
 
 const INIT_CONTAINER = 'volumecontainerdisk-init';
+const BACK_OFF_MESSAGE = `Back-off pulling image "${BROKEN_IMAGE}"`;
+/** Per pull error: the event message and the container's waiting state, built once and shared by every pod. */
+const PULL_FAILURES = PULL_ERRORS.map(([error, weight]) => {
+  const failure = {
+    eventMessage: `Failed to pull image "${BROKEN_IMAGE}": ${error}`,
+    errImagePull: { waiting: { reason: 'ErrImagePull', message: error } },
+  };
+  return [failure, weight] as const;
+});
+const BACK_OFF_STATE = { waiting: { reason: 'ImagePullBackOff', message: BACK_OFF_MESSAGE } };
 const FIELD_PATH = `spec.initContainers{${INIT_CONTAINER}}`;
 
 export const imagePullFailures: FailureKind = {
@@ -49,11 +59,9 @@ export const imagePullFailures: FailureKind = {
   layDown(builder, count) {
     const { random } = builder;
     for (const slot of builder.slots(count)) {
-      const error = random.weighted(PULL_ERRORS);
-      const backingOff = random.chance(0.6);
-      const waiting = backingOff
-        ? { reason: 'ImagePullBackOff', message: `Back-off pulling image "${BROKEN_IMAGE}"` }
-        : { reason: 'ErrImagePull', message: error };
+      const failure = random.weighted(PULL_FAILURES);
+      const state = random.chance(0.6) ? BACK_OFF_STATE : failure.errImagePull;
+      const waiting = state.waiting;
       const livedSeconds = random.int(120, 900);
       const { pod } = layDownFailedVm(builder, {
         slot,
@@ -63,7 +71,7 @@ export const imagePullFailures: FailureKind = {
         outcome: {
           phase: 'Failed',
           notInitialized: true,
-          initContainerStates: { [INIT_CONTAINER]: { waiting } },
+          initContainerStates: { [INIT_CONTAINER]: state },
         },
         printableStatus: waiting.reason,
         vmiConditions: [
@@ -83,7 +91,7 @@ export const imagePullFailures: FailureKind = {
       builder.event({
         involved,
         reason: 'Failed',
-        message: `Failed to pull image "${BROKEN_IMAGE}": ${error}`,
+        message: failure.eventMessage,
         type: 'Warning',
         count: pulls,
         first: firstPull,
@@ -105,7 +113,7 @@ export const imagePullFailures: FailureKind = {
       builder.event({
         involved,
         reason: 'BackOff',
-        message: `Back-off pulling image "${BROKEN_IMAGE}"`,
+        message: BACK_OFF_MESSAGE,
         type: 'Normal',
         count: random.int(pulls, pulls * 4),
         first: secondsAfter(firstPull, 15),
@@ -136,7 +144,7 @@ function layDownPendingPulls(builder: ClusterBuilder): void {
         notInitialized: true,
         initContainerStates: {
           [INIT_CONTAINER]: {
-            waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${BROKEN_IMAGE}"` },
+            waiting: { reason: 'ImagePullBackOff', message: BACK_OFF_MESSAGE },
           },
         },
       },
@@ -155,7 +163,7 @@ function layDownPendingPulls(builder: ClusterBuilder): void {
             type: 'Synchronized',
             status: 'False',
             reason: 'ImagePullBackOff',
-            message: `Back-off pulling image "${BROKEN_IMAGE}"`,
+            message: BACK_OFF_MESSAGE,
           },
         ],
       }),
@@ -164,7 +172,7 @@ function layDownPendingPulls(builder: ClusterBuilder): void {
     builder.event({
       involved: podReference(pod, FIELD_PATH),
       reason: 'BackOff',
-      message: `Back-off pulling image "${BROKEN_IMAGE}"`,
+      message: BACK_OFF_MESSAGE,
       type: 'Normal',
       count: random.int(2, 10),
       first: secondsAfter(createdAt, 20),
