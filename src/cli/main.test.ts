@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
+import { VERSION } from '../version.js';
 import { renderCliReference } from './cli-reference.js';
 import type { CliIo } from './io.js';
-import { main, VERSION } from './main.js';
+import { main } from './main.js';
 
 function capture(): { io: CliIo; out: () => string; err: () => string } {
   let out = '';
@@ -35,7 +36,9 @@ describe('main', () => {
   });
 
   it('keeps the version in step with package.json', () => {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
     assert.equal(VERSION, pkg.version);
   });
 

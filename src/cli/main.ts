@@ -1,9 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT, StuckfailedError } from '../errors.js';
+import { VERSION } from '../version.js';
 import { COMMANDS } from './commands.js';
 import type { CliIo, CommandContext } from './io.js';
-
-export const VERSION = '0.1.0';
 
 export function buildProgram(context: CommandContext): Command {
   const { io } = context;

@@ -15,6 +15,7 @@ import {
   type ResourceType,
 } from '../kube/resources.js';
 import type { KubeList, KubeObject, Status } from '../kube/types.js';
+import { VERSION } from '../version.js';
 import {
   ApiError,
   isApiError,
@@ -166,16 +167,9 @@ const DEFAULTS = {
   watchTimeoutSeconds: 300,
 };
 
-/** `stuckfailed/<version>`, the version read from package.json (two folders up from src/cluster and dist/cluster). */
+/** `stuckfailed/<version> (<os>/<arch>) node/<version>`, in the shape of kubectl's User-Agent. */
 export function defaultUserAgent(): string {
-  try {
-    const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-      version?: string;
-    };
-    return `stuckfailed/${manifest.version ?? 'unknown'} (${process.platform}/${process.arch}) node/${process.version}`;
-  } catch {
-    return 'stuckfailed/unknown';
-  }
+  return `stuckfailed/${VERSION} (${process.platform}/${process.arch}) node/${process.version}`;
 }
 
 export class KubeApi {

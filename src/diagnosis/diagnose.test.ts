@@ -250,8 +250,8 @@ describe('diagnose', () => {
     assert.deepEqual(
       reader.calls.filter((call) => call.resource === 'events').map((call) => call.options),
       [
-        { namespace: 'ci-vms', fieldSelector: 'type=Warning' },
-        { namespace: 'web-vms', fieldSelector: 'type=Warning' },
+        { namespace: 'ci-vms', fieldSelector: 'involvedObject.kind=Pod,type=Warning' },
+        { namespace: 'web-vms', fieldSelector: 'involvedObject.kind=Pod,type=Warning' },
       ],
     );
     const paths = artifacts.map((artifact) => artifact.path);

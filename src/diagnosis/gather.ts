@@ -65,6 +65,8 @@ export interface GatherOptions {
   /** Component pods whose logs are read: virt-controller pods, then virt-handler pods. */
   controllerLogPods?: number;
   handlerLogPods?: number;
+  /** Warning events read in all (default 5000), shared by the namespaces; see EVENT_BUDGET. */
+  eventBudget?: number;
   /** Requests in flight at once for the per-namespace and per-pod reads. Default 4. */
   concurrency?: number;
   prometheus?: PrometheusGatherer;
@@ -99,6 +101,7 @@ const MAX_EVENTS_PER_SAMPLE = 20;
  */
 const EVENT_BUDGET = 5000;
 const MIN_EVENTS_PER_NAMESPACE = 500;
+const EVENT_FIELD_SELECTOR = 'involvedObject.kind=Pod,type=Warning';
 const MAX_VMIM_ARTIFACT = 1000;
 const COMPONENT_SELECTOR = 'kubevirt.io in (virt-controller,virt-handler)';
 
@@ -229,7 +232,7 @@ export async function gather(reader: ClusterReader, options: GatherOptions = {})
 
   const namespaces = [...launchers.byNamespace.keys()].sort();
   const [events, componentLogs, prometheus] = await Promise.all([
-    readEvents(reader, namespaces, launchers, sink, limit, progress),
+    readEvents(reader, namespaces, launchers, options.eventBudget ?? EVENT_BUDGET, sink, limit, progress),
     readComponentLogs(reader, options, kubevirt?.metadata.namespace, launchers.byNode, sink, limit, progress),
     readPrometheus(options.prometheus, sink, progress),
   ]);
@@ -633,6 +636,7 @@ async function readEvents(
   reader: ClusterReader,
   namespaces: string[],
   launchers: LauncherAggregate,
+  eventBudget: number,
   sink: ErrorSink,
   limit: ConcurrencyLimit,
   progress: (progress: GatherProgress) => void,
@@ -647,13 +651,16 @@ async function readEvents(
   let seen = 0;
   const readNamespace = async (namespace: string) => {
     const budget = Math.max(
-      MIN_EVENTS_PER_NAMESPACE,
-      Math.floor((EVENT_BUDGET * (launchers.byNamespace.get(namespace) ?? 0)) / Math.max(1, launchers.count)),
+      Math.min(MIN_EVENTS_PER_NAMESPACE, eventBudget),
+      Math.floor((eventBudget * (launchers.byNamespace.get(namespace) ?? 0)) / Math.max(1, launchers.count)),
     );
     let read = 0;
-    // One list per namespace holding Failed launchers, filtered by the server to Warning events (event
-    // strategy.go selectable field `type`), never one request per pod.
-    for await (const event of reader.list<Event>('events', { namespace, fieldSelector: 'type=Warning' })) {
+    // One list per namespace holding Failed launchers, filtered by the server to the Warning events of pods (event
+    // strategy.go selectable fields `involvedObject.kind`, `type`), never one request per pod. VMI and vmim events
+    // would spend the budget before the pods' (their names sort before virt-launcher-*); the vmims themselves
+    // carry the migration failures.
+    const fieldSelector = EVENT_FIELD_SELECTOR;
+    for await (const event of reader.list<Event>('events', { namespace, fieldSelector })) {
       if (read >= budget) {
         // Events are listed by name, `<involved object>.<id>`: every pod sorting before this one was read whole.
         cutoffs.set(namespace, event.metadata.name);

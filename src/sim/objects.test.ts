@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import {
   formatKubevirtLog,
   imageId,
@@ -68,6 +69,20 @@ describe('random', () => {
 });
 
 describe('timestamps and logs', () => {
+  it('formats RFC 3339 seconds exactly as Date#toISOString would, without the milliseconds', () => {
+    const years1000To9999 = {
+      min: new Date('1000-01-01T00:00:00Z'),
+      max: new Date('9999-12-31T23:59:59Z'),
+      noInvalidDate: true,
+    };
+    fc.assert(
+      fc.property(fc.date(years1000To9999), (date) => {
+        assert.equal(rfc3339(date), `${date.toISOString().slice(0, 19)}Z`);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('writes RFC 3339 seconds for objects and microseconds for KubeVirt logs', () => {
     assert.equal(rfc3339(NOW), '2026-11-23T22:00:00Z');
     assert.match(kubevirtTimestamp(NOW, 123), /^2026-11-23T22:00:00\.789123Z$/);
@@ -93,9 +108,18 @@ describe('timestamps and logs', () => {
   });
 
   it('keeps a registry port in image IDs and gives one image one digest', () => {
-    assert.match(imageId('registry.corp.example.com:5000/vm/rhel9:9.6'), /^registry\.corp\.example\.com:5000\/vm\/rhel9@sha256:[0-9a-f]{64}$/);
-    assert.equal(imageId('quay.io/kubevirt/virt-launcher:v1.6.2'), imageId('quay.io/kubevirt/virt-launcher:v1.6.2'));
-    assert.notEqual(imageId('quay.io/kubevirt/virt-launcher:v1.6.2'), imageId('quay.io/kubevirt/virt-launcher:v1.5.2'));
+    assert.match(
+      imageId('registry.corp.example.com:5000/vm/rhel9:9.6'),
+      /^registry\.corp\.example\.com:5000\/vm\/rhel9@sha256:[0-9a-f]{64}$/,
+    );
+    assert.equal(
+      imageId('quay.io/kubevirt/virt-launcher:v1.6.2'),
+      imageId('quay.io/kubevirt/virt-launcher:v1.6.2'),
+    );
+    assert.notEqual(
+      imageId('quay.io/kubevirt/virt-launcher:v1.6.2'),
+      imageId('quay.io/kubevirt/virt-launcher:v1.5.2'),
+    );
   });
 });
 
@@ -115,7 +139,10 @@ describe('makeLauncherPod', () => {
       outcome: { phase: 'Running' },
       random,
     });
-    assert.match(pod.metadata.name, new RegExp(`^virt-launcher-${vm.name}-[bcdfghjklmnpqrstvwxz2456789]{5}$`));
+    assert.match(
+      pod.metadata.name,
+      new RegExp(`^virt-launcher-${vm.name}-[bcdfghjklmnpqrstvwxz2456789]{5}$`),
+    );
     assert.equal(pod.metadata.generateName, `virt-launcher-${vm.name}-`);
     assert.deepEqual(pod.metadata.labels, {
       'kubevirt.io': 'virt-launcher',
@@ -151,8 +178,12 @@ describe('makeLauncherPod', () => {
     assert.equal(pod.status?.phase, 'Running');
     assert.equal(pod.status?.hostIP, NODE.ip);
     assert.match(pod.status?.podIP ?? '', /^10\.128\.7\.\d+$/);
-    assert.ok(pod.status?.containerStatuses?.every((status) => status.state?.running !== undefined && status.ready));
-    assert.ok(pod.status?.initContainerStatuses?.every((status) => status.state?.terminated?.reason === 'Completed'));
+    assert.ok(
+      pod.status?.containerStatuses?.every((status) => status.state?.running !== undefined && status.ready),
+    );
+    assert.ok(
+      pod.status?.initContainerStatuses?.every((status) => status.state?.terminated?.reason === 'Completed'),
+    );
     const size = JSON.stringify(pod).length;
     assert.ok(size > 3000 && size < 12000, `launcher pod JSON is ${size} bytes`);
   });
@@ -172,7 +203,9 @@ describe('makeLauncherPod', () => {
         message: 'The node was low on resource: memory. ',
         finishedAt: secondsAfter(NOW, 600),
         disruption: { reason: 'TerminationByKubelet', message: 'The node was low on resource: memory. ' },
-        containerStates: { compute: terminated(137, 'OOMKilled', secondsAfter(NOW, 10), secondsAfter(NOW, 600)) },
+        containerStates: {
+          compute: terminated(137, 'OOMKilled', secondsAfter(NOW, 10), secondsAfter(NOW, 600)),
+        },
       },
       random,
     });

@@ -358,6 +358,16 @@ describe('simulated API server (HTTP)', () => {
     assert.equal(throttled.headers.get('retry-after'), '2');
     assert.equal(JSON.parse(throttled.text).reason, 'TooManyRequests');
     assert.equal((await send(sim, 'POST', '/sim/faults', { bogus: 1 })).status, 400);
+    await send(sim, 'POST', '/sim/faults', { resetRate: 1 });
+    await assert.rejects(
+      fetch(`${sim.url}/api/v1/pods`),
+      TypeError,
+      'the connection is destroyed without an answer',
+    );
+    await send(sim, 'POST', '/sim/faults', { errorRate: 1 });
+    const failed = await get(sim, '/api/v1/pods');
+    assert.equal(failed.status, 500);
+    assert.equal(JSON.parse(failed.text).reason, 'InternalError');
     await send(sim, 'POST', '/sim/faults', {});
     assert.equal((await get(sim, '/api/v1/pods')).status, 200);
   });

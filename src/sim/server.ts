@@ -42,7 +42,13 @@ import {
 import { type Faults, parseFaults } from './faults.js';
 import { type JsonPatchOperation, type JsonValue, jsonPatch, mergePatch } from './patch.js';
 import type { RequestStats } from './request-stats.js';
-import type { DeleteOptions, ObjectStore, StoredObject, StoreEvent } from './store.js';
+import {
+  type DeleteOptions,
+  decodeObject,
+  type ObjectStore,
+  type StoredObject,
+  type StoreEvent,
+} from './store.js';
 import { type IncludeObject, renderTable } from './table.js';
 
 /** /version, pinned to 1.32: /usr/bin/kubectl picks its kubectl binary by the server's minor (apiserver.md §0). */
@@ -108,7 +114,11 @@ type Route =
   | { kind: 'resource'; request: ResourceRequest };
 
 const WRITE_VERBS = new Set<Verb>(['create', 'update', 'patch', 'delete', 'deletecollection']);
-const LIST_CHUNK_BYTES = 64 * 1024;
+const LIST_CHUNK_BYTES = 1024 * 1024;
+const COMMA = Buffer.from(',');
+const EVENT_END = Buffer.from('}\n');
+/** Lists of at most this many items (kubectl's default page is 500) are sent as one body. */
+const WHOLE_BODY_ITEMS = 1000;
 const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
 interface ContinueToken {
@@ -362,7 +372,7 @@ export class SimApi {
     if (table !== undefined) {
       const body = renderTable(
         target.resource,
-        page.items.map((item) => item.json),
+        page.items.map((item) => item.body.toString('utf8')),
         metadata,
         table,
         clock(),
@@ -400,7 +410,10 @@ export class SimApi {
       'Audit-Id': randomUUID(),
       'Transfer-Encoding': 'chunked',
     });
-    const send = (type: string, json: string) => response.write(`{"type":"${type}","object":${json}}\n`);
+    const send = (type: string, object: Buffer | string) =>
+      response.write(
+        Buffer.concat([Buffer.from(`{"type":"${type}","object":`), Buffer.from(object), EVENT_END]),
+      );
     const bookmark = (annotations?: Record<string, string>) =>
       send(
         'BOOKMARK',
@@ -418,10 +431,10 @@ export class SimApi {
       const before =
         event.type === 'ADDED' ? undefined : matches(event.previous) ? event.previous : undefined;
       if (event.type === 'DELETED') {
-        if (before !== undefined || now !== undefined) send('DELETED', event.object.json);
-      } else if (now !== undefined && before !== undefined) send('MODIFIED', now.json);
-      else if (now !== undefined) send('ADDED', now.json);
-      else if (before !== undefined) send('DELETED', event.object.json);
+        if (before !== undefined || now !== undefined) send('DELETED', event.object.body);
+      } else if (now !== undefined && before !== undefined) send('MODIFIED', now.body);
+      else if (now !== undefined) send('ADDED', now.body);
+      else if (before !== undefined) send('DELETED', event.object.body);
     };
 
     let replay: StoreEvent[] = [];
@@ -450,7 +463,7 @@ export class SimApi {
 
     if (initial) {
       for (const item of store.list(target.resource, { namespace, labelSelector, fieldSelector }).items) {
-        send('ADDED', item.json);
+        send('ADDED', item.body);
       }
       if (sendInitialEvents) bookmark({ 'k8s.io/initial-events-end': 'true' });
     } else {
@@ -476,7 +489,7 @@ export class SimApi {
     if (table !== undefined) {
       const body = renderTable(
         target.resource,
-        [stored.json],
+        [stored.body.toString('utf8')],
         { resourceVersion: String(stored.resourceVersion) },
         table,
         this.options.clock(),
@@ -484,7 +497,7 @@ export class SimApi {
       sendJson(response, 200, body, 'application/json;as=Table;v=v1;g=meta.k8s.io');
       return;
     }
-    sendJson(response, 200, stored.json);
+    sendJson(response, 200, stored.body);
   }
 
   private requireObject(target: ResourceRequest): StoredObject {
@@ -498,7 +511,7 @@ export class SimApi {
   // several; `previous` needs a terminated previous instance (launchers never restart, so there is none).
   private log(request: IncomingMessage, response: ServerResponse, target: ResourceRequest, url: URL): void {
     const stored = this.requireObject(target);
-    const pod = JSON.parse(stored.json) as Pod;
+    const pod = decodeObject<Pod>(stored);
     const params = url.searchParams;
     const names = pod.spec.containers.map((container) => container.name);
     const initNames = (pod.spec.initContainers ?? []).map((container) => container.name);
@@ -567,7 +580,7 @@ export class SimApi {
       target.name as string,
       options,
     );
-    sendJson(response, 200, result.object.json);
+    sendJson(response, 200, result.object.body);
   }
 
   private async deleteCollection(
@@ -611,7 +624,7 @@ export class SimApi {
       throw invalid(target.type, '', 'metadata.name: Required value: name or generateName is required');
     const { uid: _ignoredUid, resourceVersion: _ignoredRv, ...rest } = metadata;
     const stored = this.options.store.create(target.resource, { ...object, metadata: rest });
-    sendJson(response, 201, stored.json);
+    sendJson(response, 201, stored.body);
   }
 
   private async update(request: IncomingMessage, response: ServerResponse, target: ResourceRequest) {
@@ -629,7 +642,7 @@ export class SimApi {
       ...object,
       metadata: { ...object.metadata, ...(namespace === undefined ? {} : { namespace }) },
     });
-    sendJson(response, 200, stored.json);
+    sendJson(response, 200, stored.body);
   }
 
   private async patch(request: IncomingMessage, response: ServerResponse, target: ResourceRequest) {
@@ -637,7 +650,7 @@ export class SimApi {
     const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
     const body = (await readJsonBody(request)) as JsonValue | undefined;
     if (body === undefined) throw badRequest('the body of the request was empty');
-    const document = JSON.parse(current.json) as JsonValue;
+    const document = decodeObject(current) as unknown as JsonValue;
     let patched: JsonValue;
     try {
       if (contentType === 'application/merge-patch+json') patched = mergePatch(document, body);
@@ -657,7 +670,7 @@ export class SimApi {
       throw badRequest('a patch may not change the object name');
     }
     const stored = this.options.store.update(target.resource, object);
-    sendJson(response, 200, stored.json);
+    sendJson(response, 200, stored.body);
   }
 
   private async control(request: IncomingMessage, response: ServerResponse, path: string) {
@@ -693,7 +706,7 @@ export class SimApi {
     if (write === undefined || request.method !== 'GET') throw pathNotFound();
     const store = this.options.store;
     function* pods(): IterableIterator<Pod> {
-      for (const stored of store.objects('pods')) yield JSON.parse(stored.json) as Pod;
+      for (const stored of store.objects('pods')) yield decodeObject<Pod>(stored);
     }
     response.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
     let buffer = '';
@@ -878,7 +891,7 @@ async function deleteOptionsOf(request: IncomingMessage, url: URL): Promise<Dele
 function sendJson(
   response: ServerResponse,
   status: number,
-  body: string,
+  body: string | Buffer,
   contentType = 'application/json',
 ): void {
   response.writeHead(status, {
@@ -902,28 +915,50 @@ function sendStatus(response: ServerResponse, error: ApiStatusError): void {
   response.end(body);
 }
 
-/** Writes `head`, the items' JSON comma-separated, then `tail`, in 64 KiB chunks with backpressure. */
+/**
+ * Writes `head`, the items' JSON comma-separated, then `tail`. A page (bounded by `limit`) goes out as one body
+ * with its Content-Length; a larger list (no limit: 100k pods are about 1 GB) streams in 1 MiB chunks with
+ * backpressure, so it is never one string.
+ */
 async function streamJson(
   response: ServerResponse,
   head: string,
   items: readonly StoredObject[],
   tail: string,
 ): Promise<void> {
-  response.writeHead(200, {
+  const headers = {
     'Content-Type': 'application/json',
     'Cache-Control': 'no-cache, private',
     'Audit-Id': randomUUID(),
-  });
-  let buffer = head;
+  };
+  const parts: Buffer[] = [Buffer.from(head)];
+  let size = 0;
+  if (items.length <= WHOLE_BODY_ITEMS) {
+    for (const [index, item] of items.entries()) {
+      if (index > 0) parts.push(COMMA);
+      parts.push(item.body);
+    }
+    parts.push(Buffer.from(tail));
+    const body = Buffer.concat(parts);
+    response.writeHead(200, { ...headers, 'Content-Length': body.length });
+    response.end(body);
+    return;
+  }
+  response.writeHead(200, headers);
   for (let index = 0; index < items.length; index += 1) {
-    buffer += index === 0 ? (items[index] as StoredObject).json : `,${(items[index] as StoredObject).json}`;
-    if (buffer.length >= LIST_CHUNK_BYTES) {
-      const flushed = response.write(buffer);
-      buffer = '';
+    if (index > 0) parts.push(COMMA);
+    const body = (items[index] as StoredObject).body;
+    parts.push(body);
+    size += body.length;
+    if (size >= LIST_CHUNK_BYTES) {
+      const flushed = response.write(Buffer.concat(parts));
+      parts.length = 0;
+      size = 0;
       if (!flushed) await drained(response);
     }
   }
-  response.end(buffer + tail);
+  parts.push(Buffer.from(tail));
+  response.end(Buffer.concat(parts));
 }
 
 /** Resolves when the response can take more, rejects when the client went away first. */

@@ -5,7 +5,7 @@ import { launcherPod } from '../../test/helpers/cluster-fixtures.js';
 import { matchesLabels, parseFieldSelector, parseLabelSelector } from '../kube/selectors.js';
 import type { KubeObject, Pod } from '../kube/types.js';
 import { ApiStatusError } from './api-status.js';
-import { ObjectStore, type StoreEvent } from './store.js';
+import { decodeObject, ObjectStore, type StoredObject, type StoreEvent } from './store.js';
 
 const names = (items: Array<{ key: string }>) => items.map((item) => item.key);
 
@@ -175,7 +175,7 @@ describe('ObjectStore writes and watch history', () => {
     } as KubeObject);
     assert.ok(created.resourceVersion > start);
     assert.ok(migration.resourceVersion > created.resourceVersion);
-    assert.equal(JSON.parse(created.json).metadata.resourceVersion, String(created.resourceVersion));
+    assert.equal(decodeObject(created).metadata.resourceVersion, String(created.resourceVersion));
     store.delete('pods', 'a', 'p');
     assert.deepEqual(
       events.map((event) => event.type),
@@ -246,18 +246,18 @@ describe('ObjectStore deletes (registry rules)', () => {
     );
     const result = store.delete('pods', 'a', 'run');
     assert.equal(result.removed, false);
-    const marked = JSON.parse(result.object.json) as Pod;
+    const marked = decodeObject(result.object) as Pod;
     assert.equal(marked.metadata.deletionTimestamp, '2026-01-01T00:01:00Z');
     assert.equal(marked.metadata.deletionGracePeriodSeconds, 60);
     // A repeat delete may only shorten the grace period.
     store.delete('pods', 'a', 'run', { gracePeriodSeconds: 120 });
     assert.equal(
-      (JSON.parse(store.get('pods', 'a', 'run')?.json ?? '{}') as Pod).metadata.deletionTimestamp,
+      decodeObject<Pod>(store.get('pods', 'a', 'run') as StoredObject).metadata.deletionTimestamp,
       '2026-01-01T00:01:00Z',
     );
     store.delete('pods', 'a', 'run', { gracePeriodSeconds: 10 });
     assert.equal(
-      (JSON.parse(store.get('pods', 'a', 'run')?.json ?? '{}') as Pod).metadata.deletionTimestamp,
+      decodeObject<Pod>(store.get('pods', 'a', 'run') as StoredObject).metadata.deletionTimestamp,
       '2026-01-01T00:00:10Z',
     );
     assert.equal(store.runKubelet(), 0);
@@ -277,10 +277,8 @@ describe('ObjectStore deletes (registry rules)', () => {
     store.put('virtualmachineinstancemigrations', migration);
     const result = store.delete('virtualmachineinstancemigrations', 'a', 'm');
     assert.equal(result.removed, false);
-    assert.ok(JSON.parse(result.object.json).metadata.deletionTimestamp);
-    const current = JSON.parse(
-      store.get('virtualmachineinstancemigrations', 'a', 'm')?.json ?? '{}',
-    ) as KubeObject;
+    assert.ok(decodeObject(result.object).metadata.deletionTimestamp);
+    const current = decodeObject(store.get('virtualmachineinstancemigrations', 'a', 'm') as StoredObject);
     store.update('virtualmachineinstancemigrations', {
       ...current,
       metadata: { ...current.metadata, finalizers: [] },

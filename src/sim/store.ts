@@ -27,8 +27,11 @@ export interface StoredObject {
   readonly name: string;
   readonly uid: string;
   readonly resourceVersion: number;
-  /** The object as JSON, metadata.resourceVersion included. */
-  readonly json: string;
+  /**
+   * The object as UTF-8 JSON, metadata.resourceVersion included. Bytes rather than a string: lists concatenate
+   * them without re-encoding, and they live outside the V8 heap, which keeps garbage collection cheap at 100k pods.
+   */
+  readonly body: Buffer;
   readonly labels: Readonly<Record<string, string>> | undefined;
   readonly fields: SelectableFields;
 }
@@ -107,6 +110,11 @@ const DEFAULT_HISTORY_LIMIT = 10_000;
 // pod spec default (pkg/apis/core/v1/defaults.go: DefaultTerminationGracePeriodSeconds).
 const DEFAULT_TERMINATION_GRACE_SECONDS = 30;
 
+/** The stored object, parsed (a fresh copy the caller may change). */
+export function decodeObject<T extends KubeObject = KubeObject>(stored: StoredObject): T {
+  return JSON.parse(stored.body.toString('utf8')) as T;
+}
+
 export function storageKey(namespace: string | undefined, name: string): string {
   return namespace === undefined ? name : `${namespace}/${name}`;
 }
@@ -124,6 +132,28 @@ function lowerBound(keys: readonly string[], key: string): number {
 
 function rfc3339(milliseconds: number): string {
   return `${new Date(milliseconds).toISOString().slice(0, 19)}Z`;
+}
+
+/**
+ * Packs many small JSON bodies into a few large buffers. One Buffer per object would be one ArrayBuffer each for
+ * pods (9 KB, above Node's 4 KB pool size), and V8 runs a full garbage collection every time external memory
+ * grows past its limit: loading 100k pods that way takes minutes. A slab lives as long as any object in it.
+ */
+class ByteArena {
+  private static readonly SLAB_BYTES = 32 * 1024 * 1024;
+  private slab = Buffer.allocUnsafe(0);
+  private used = 0;
+
+  copy(text: string): Buffer {
+    const length = Buffer.byteLength(text);
+    if (this.used + length > this.slab.length) {
+      this.slab = Buffer.allocUnsafe(Math.max(ByteArena.SLAB_BYTES, length));
+      this.used = 0;
+    }
+    const start = this.used;
+    this.used += this.slab.write(text, start);
+    return this.slab.subarray(start, this.used);
+  }
 }
 
 export class ObjectStore {
@@ -168,9 +198,10 @@ export class ObjectStore {
    */
   load(resource: ResourceName, objects: Iterable<KubeObject>): void {
     const collection = this.collection(resource);
+    const arena = new ByteArena();
     let added = false;
     for (const object of objects) {
-      const stored = this.serialize(resource, object, ++this.revision);
+      const stored = this.serialize(resource, object, ++this.revision, arena);
       if (!collection.byKey.has(stored.key)) {
         collection.keys.push(stored.key);
         added = true;
@@ -218,7 +249,7 @@ export class ObjectStore {
         'the object has been modified; please apply your changes to the latest version and try again',
       );
     }
-    const previous = JSON.parse(current.json) as KubeObject;
+    const previous = decodeObject(current) as KubeObject;
     // Server-owned metadata survives an update, as in the registry's PrepareForUpdate.
     const merged: KubeObject = {
       ...object,
@@ -277,7 +308,7 @@ export class ObjectStore {
         `Precondition failed: ResourceVersion in precondition: ${preconditions.resourceVersion}, ResourceVersion in object meta: ${current.resourceVersion}`,
       );
     }
-    const object = JSON.parse(current.json) as KubeObject;
+    const object = decodeObject(current) as KubeObject;
     const grace = resource === 'pods' ? podGracePeriod(object as Pod, options.gracePeriodSeconds) : 0;
     const finalizers = object.metadata.finalizers ?? [];
     const now = this.clock();
@@ -355,12 +386,7 @@ export class ObjectStore {
     }
     let remainingItemCount: number | undefined;
     if (continueAt !== undefined && labelSelector.length === 0 && fieldSelector.length === 0) {
-      remainingItemCount = 0;
-      for (const key of this.keysInRange(collection, overlay, prefix, continueAt)) {
-        if ((overlay.has(key) ? overlay.get(key) : collection.byKey.get(key)) !== undefined) {
-          remainingItemCount += 1;
-        }
-      }
+      remainingItemCount = this.countInRange(collection, overlay, prefix, continueAt);
     }
     return { items, resourceVersion: readAt, continueAt, remainingItemCount };
   }
@@ -404,7 +430,7 @@ export class ObjectStore {
       this.terminating.delete(key);
       const stored = this.collection('pods').byKey.get(key);
       if (stored === undefined) continue;
-      const pod = JSON.parse(stored.json) as Pod;
+      const pod = decodeObject(stored) as Pod;
       if ((pod.metadata.finalizers ?? []).length === 0) {
         this.removeNow('pods', stored, false);
         finished += 1;
@@ -435,7 +461,12 @@ export class ObjectStore {
     return RESOURCES[resource].namespaced ? namespace : undefined;
   }
 
-  private serialize(resource: ResourceName, object: KubeObject, resourceVersion: number): StoredObject {
+  private serialize(
+    resource: ResourceName,
+    object: KubeObject,
+    resourceVersion: number,
+    arena?: ByteArena,
+  ): StoredObject {
     const type = RESOURCES[resource];
     const namespace = this.scope(resource, object.metadata.namespace);
     if (type.namespaced && (namespace === undefined || namespace === '')) {
@@ -460,7 +491,10 @@ export class ObjectStore {
       name: object.metadata.name,
       uid,
       resourceVersion,
-      json: JSON.stringify(normalized),
+      body:
+        arena === undefined
+          ? Buffer.from(JSON.stringify(normalized))
+          : arena.copy(JSON.stringify(normalized)),
       labels: object.metadata.labels,
       fields: selectableFields(resource, normalized),
     };
@@ -489,7 +523,7 @@ export class ObjectStore {
   ): DeleteResult {
     if (dryRun) return { object: current, removed: true };
     const collection = this.collection(resource);
-    const object = JSON.parse(current.json) as KubeObject;
+    const object = decodeObject(current) as KubeObject;
     const last = this.serialize(resource, object, ++this.revision);
     collection.byKey.delete(current.key);
     const index = lowerBound(collection.keys, current.key);
@@ -558,6 +592,32 @@ export class ObjectStore {
       overlay.set(event.object.key, event.previous);
     }
     return overlay;
+  }
+
+  /** Objects from `startAt` on under `prefix` as of the overlay's version: binary searches, then the overlay. */
+  private countInRange(
+    collection: Collection,
+    overlay: Map<string, StoredObject | undefined>,
+    prefix: string,
+    startAt: string,
+  ): number {
+    const keys = collection.keys;
+    // The first key past the prefix range: the prefix with its last character incremented ('ns/' -> 'ns0').
+    const end =
+      prefix === ''
+        ? keys.length
+        : lowerBound(
+            keys,
+            prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1),
+          );
+    let count = Math.max(0, end - lowerBound(keys, startAt > prefix ? startAt : prefix));
+    for (const [key, then] of overlay) {
+      if (!key.startsWith(prefix) || key < startAt) continue;
+      const now = collection.byKey.has(key);
+      if (then !== undefined && !now) count += 1;
+      if (then === undefined && now) count -= 1;
+    }
+    return count;
   }
 
   /** Keys from `startAt` on with `prefix`, current and historical merged, in order. */

@@ -72,9 +72,9 @@ export interface FailureSlot {
 }
 
 interface LogEntry {
-  /** Microseconds since the epoch: the order the timestamps print in. */
+  /** Microseconds since the epoch: the order the timestamps print in, and the timestamp printed. */
   at: number;
-  fields: KubevirtLogFields;
+  fields: Omit<KubevirtLogFields, 'timestamp'>;
 }
 
 interface LogStream {
@@ -123,7 +123,6 @@ export class ClusterBuilder {
   private readonly handlerByNode: Map<string, ComponentPodPlan>;
   private nextVmIndex: number;
   private readonly failureWindowSeconds: number;
-  private micros = 0;
   private routineEvents = 0;
   private launcherLogs = 0;
 
@@ -153,15 +152,15 @@ export class ClusterBuilder {
     for (const object of objects) this.objects.push(object);
   }
 
-  event(input: Omit<EventInput, 'random'>): void {
-    this.objects.push(makeEvent({ ...input, random: this.random }));
+  event(input: EventInput): void {
+    this.objects.push(makeEvent(input, this.random));
   }
 
   /**
    * An everyday event (SuccessfulCreate, Scheduled) that says nothing about the cause: the first few hundred are
    * enough to look real, and 100k of them would only cost memory.
    */
-  routineEvent(input: Omit<EventInput, 'random'>): void {
+  routineEvent(input: EventInput): void {
     if (this.routineEvents >= 500) return;
     this.routineEvents++;
     this.event(input);
@@ -225,11 +224,11 @@ export class ClusterBuilder {
       stream = { namespace, pod, container, entries: [] };
       this.logStreams.set(key, stream);
     }
-    this.micros = (this.micros + 7919) % 1000;
-    stream.entries.push({
-      at: at.getTime() * 1000 + this.micros,
-      fields: { ...fields, timestamp: kubevirtTimestamp(at, this.micros) },
-    });
+    // KubeVirt logs microseconds: spread the line over its second (scenario times are whole seconds).
+    const micros = Math.floor(at.getTime() / 1000) * 1_000_000 + this.random.int(0, 999_999);
+    stream.entries.push({ at: micros, fields });
+    // Only the newest lines survive (formatLogs): trim as we go so that 100k failures do not hold 100k lines.
+    if (stream.entries.length >= 4 * MAX_LOG_LINES) trimToNewest(stream.entries);
   }
 
   /** A line of the leading virt-controller (the one holding the lease does the work). */
@@ -370,7 +369,12 @@ export class ClusterBuilder {
         namespace: stream.namespace,
         pod: stream.pod,
         container: stream.container,
-        lines: kept.map((entry) => formatKubevirtLog(entry.fields)),
+        lines: kept.map((entry) =>
+          formatKubevirtLog({
+            ...entry.fields,
+            timestamp: kubevirtTimestamp(new Date(Math.floor(entry.at / 1000)), entry.at % 1000),
+          }),
+        ),
       });
     }
     return logs;

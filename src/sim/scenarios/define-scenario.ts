@@ -18,6 +18,8 @@ export interface ScenarioDefinition {
 
 /** VM indexes of churn steps start here: far above any initial build, so names never collide. */
 const CHURN_VM_INDEX_BASE = 5_000_000;
+/** Room for the VMs one step may create (a failure lays down one; the bound keeps names apart if that grows). */
+const CHURN_VMS_PER_STEP = 10;
 /** How recent a churn step's failure is: it happens now, give or take the kubelet's status sync. */
 const CHURN_WINDOW_SECONDS = 5;
 
@@ -38,7 +40,7 @@ export function defineScenario(definition: ScenarioDefinition): Scenario {
     state.sequence += 1;
     return new ClusterBuilder(state.options, {
       random: createRandom(deriveSeed(state.options.seed, 'churn', step, sequence)),
-      firstVmIndex: CHURN_VM_INDEX_BASE + sequence,
+      firstVmIndex: CHURN_VM_INDEX_BASE + sequence * CHURN_VMS_PER_STEP,
       now,
       failureWindowSeconds: CHURN_WINDOW_SECONDS,
     });

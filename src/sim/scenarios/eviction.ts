@@ -48,6 +48,7 @@ export const evictionFailures: FailureKind = {
         node.name,
         resource === 'memory' ? { memoryPressureSince: since } : { diskPressureSince: since },
       );
+      // The kubelet records node events with the node's name as the involved object's uid (kubelet.go nodeRef).
       const involved = { kind: 'Node', apiVersion: 'v1', name: node.name, uid: node.name };
       builder.event({
         involved,

@@ -41,7 +41,8 @@ export interface FailedVmInput {
  * the Failed launcher pod. The VMI keeps the pod alive: the pod is garbage-collected only with its owner.
  */
 export function layDownFailedVm(builder: ClusterBuilder, input: FailedVmInput): { vm: VmIdentity; pod: Pod } {
-  const { slot, random } = { slot: input.slot, random: builder.random };
+  const { slot } = input;
+  const { random } = builder;
   const vm = builder.newVm(slot.namespace, {
     disk: input.disk,
     ...(input.image === undefined ? {} : { image: input.image }),

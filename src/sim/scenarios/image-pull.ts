@@ -4,6 +4,9 @@
 // fails. Messages: the kubelet's "Failed to pull image %q: %v", "Error: ErrImagePull", "Back-off pulling image %q"
 // (pkg/kubelet/images/image_manager.go) around CRI-O's "reading manifest <tag> in <repo>: manifest unknown" errors
 // (seen e.g. in wazuh/wazuh-kubernetes#237, stolostron/deploy#2).
+// Simulation licence: a failing pull alone keeps a pod Pending. These launchers are shown Failed with the init
+// container's last waiting state, as the kubelet reports a pod terminated while its pull still fails; a few more are
+// still Pending in Init:ImagePullBackOff, as on a real cluster.
 
 import {
   launcherPodName,

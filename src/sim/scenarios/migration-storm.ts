@@ -144,11 +144,11 @@ function layDownFailedAttempt(
       failureReason: MIGRATION_FAILURE_REASON,
     }),
   );
-  const podName = `${vm.namespace}/${target.metadata.name}`;
+  // Events and log lines as migration.go and virt-handler's migration-source code write them.
   builder.event({
     involved: kubevirtReference('VirtualMachineInstanceMigration', vm.namespace, vmimName, vmimUid),
     reason: 'SuccessfulCreate',
-    message: `Created migration target pod ${podName}`,
+    message: `Created migration target pod ${target.metadata.name}`,
     type: 'Normal',
     count: 1,
     first: targetCreated,
@@ -156,33 +156,39 @@ function layDownFailedAttempt(
     component: 'virtualmachine-controller',
   });
   builder.event({
-    involved: kubevirtReference('VirtualMachineInstance', vm.namespace, vm.name, vm.vmiUid),
+    involved: kubevirtReference('VirtualMachineInstanceMigration', vm.namespace, vmimName, vmimUid),
     reason: 'FailedMigration',
-    message: `VirtualMachineInstance migration uid ${vmimUid} failed. reason: ${MIGRATION_FAILURE_REASON}`,
+    message: 'Migration failed because target pod shutdown during migration',
     type: 'Warning',
     count: 1,
     first: slot.failedAt,
     last: slot.failedAt,
     component: 'virtualmachine-controller',
   });
+  builder.event({
+    involved: kubevirtReference('VirtualMachineInstance', vm.namespace, vm.name, vm.vmiUid),
+    reason: 'Migrated',
+    message: `VirtualMachineInstance migration uid ${vmimUid} failed. reason:${MIGRATION_FAILURE_REASON}`,
+    type: 'Warning',
+    count: 1,
+    first: slot.failedAt,
+    last: slot.failedAt,
+    component: 'virt-handler',
+    host: source.sourceNode.name,
+  });
   const object = { kind: '', name: vm.name, namespace: vm.namespace, uid: vm.vmiUid };
   builder.controllerLog(targetCreated, {
     level: 'info',
     pos: 'migration.go:1120',
-    msg: `Created migration target pod ${podName} with uuid ${target.metadata.uid} for migration ${vmimName} with uuid ${vmimUid}`,
+    msg: `Created migration target pod ${vm.namespace}/${target.metadata.name} with uuid ${target.metadata.uid} for migration ${vmimName} with uuid ${vmimUid}`,
     ...object,
   });
-  builder.controllerLog(slot.failedAt, {
-    level: 'error',
-    pos: 'migration.go:612',
-    msg: `Migration ${vmim(vm, vmimName)} failed`,
-    ...object,
-    reason: MIGRATION_FAILURE_REASON,
-  });
+  // Evacuation and workload-update migrations back off after failures: 20s, doubling (handleMigrationBackoff).
+  const backoff = `${random.pick([19, 39, 79, 159, 319])}.${String(random.int(0, 999)).padStart(3, '0')}s`;
   builder.controllerLog(secondsAfter(slot.failedAt, 1), {
-    level: 'info',
+    level: 'error',
     pos: 'migration.go:1402',
-    msg: `vmi in migration backoff, re-enqueueing after ${random.pick([20, 40, 80, 160, 320])}s`,
+    msg: `vmi in migration backoff, re-enqueueing after ${backoff}`,
     ...object,
   });
   builder.handlerLog(slot.node.name, secondsBefore(slot.failedAt, 2), {
@@ -208,10 +214,6 @@ function layDownFailedAttempt(
       .replace(/\.\d{3}Z$/, 'Z'),
     endTimestamp: slot.failedAt.toISOString().replace(/\.\d{3}Z$/, 'Z'),
   };
-}
-
-function vmim(vm: VmIdentity, name: string): string {
-  return `${vm.namespace}/${name}`;
 }
 
 /** Migrations still running: their targets are Pending or Running, so they must not count. */

@@ -58,7 +58,8 @@ interface Indexed {
 }
 
 function index(cluster: ClusterObjects): Indexed {
-  const ofKind = <T extends KubeObject>(kind: string) => cluster.objects.filter((object) => object.kind === kind) as T[];
+  const ofKind = <T extends KubeObject>(kind: string) =>
+    cluster.objects.filter((object) => object.kind === kind) as T[];
   const pods = ofKind<Pod>('Pod');
   const events = ofKind<Event>('Event');
   const eventsByUid = new Map<string, Event[]>();
@@ -100,11 +101,15 @@ const SIGNATURES: Record<ScenarioName, (cluster: ClusterObjects, indexed: Indexe
   },
   'image-pull'(_cluster, indexed) {
     for (const pod of indexed.failed) {
-      const init = pod.status?.initContainerStatuses?.find((status) => status.name === 'volumecontainerdisk-init');
+      const init = pod.status?.initContainerStatuses?.find(
+        (status) => status.name === 'volumecontainerdisk-init',
+      );
       assert.equal(init?.image, BROKEN_IMAGE);
       assert.ok(['ErrImagePull', 'ImagePullBackOff'].includes(init?.state?.waiting?.reason ?? ''));
       const messages = eventsOf(indexed, pod).map((event) => event.message ?? '');
-      assert.ok(messages.some((message) => message.startsWith(`Failed to pull image "${BROKEN_IMAGE}": rpc error:`)));
+      assert.ok(
+        messages.some((message) => message.startsWith(`Failed to pull image "${BROKEN_IMAGE}": rpc error:`)),
+      );
       assert.ok(messages.includes(`Back-off pulling image "${BROKEN_IMAGE}"`));
       assert.ok(messages.includes('Error: ErrImagePull'));
     }
@@ -125,7 +130,13 @@ const SIGNATURES: Record<ScenarioName, (cluster: ClusterObjects, indexed: Indexe
       const claim = pod.spec.volumes?.find((volume) => volume.name === 'rootdisk');
       assert.ok(claim?.persistentVolumeClaim !== undefined);
       const reasons = eventsOf(indexed, pod).map((event) => `${event.reason}: ${event.message}`);
-      assert.ok(reasons.some((line) => /^FailedAttachVolume: AttachVolume\.Attach failed for volume "pvc-[0-9a-f-]+" : rpc error: code = DeadlineExceeded/.test(line)));
+      assert.ok(
+        reasons.some((line) =>
+          /^FailedAttachVolume: AttachVolume\.Attach failed for volume "pvc-[0-9a-f-]+" : rpc error: code = DeadlineExceeded/.test(
+            line,
+          ),
+        ),
+      );
       assert.ok(reasons.some((line) => line.startsWith('FailedMount: ')));
       assert.equal(computeState(pod)?.terminated?.exitCode, 1);
     }
@@ -135,13 +146,20 @@ const SIGNATURES: Record<ScenarioName, (cluster: ClusterObjects, indexed: Indexe
     for (const pod of indexed.failed) {
       const vmim = vmimsByUid.get(pod.metadata.labels?.['kubevirt.io/migrationJobUID'] ?? '');
       assert.equal(vmim?.status?.phase, 'Failed');
-      assert.match(vmim?.metadata.name ?? '', /^kubevirt-(evacuation|workload-update)-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
+      assert.match(
+        vmim?.metadata.name ?? '',
+        /^kubevirt-(evacuation|workload-update)-[bcdfghjklmnpqrstvwxz2456789]{5}$/,
+      );
     }
-    const inFlight = indexed.vmims.filter((vmim) => !['Failed', 'Succeeded'].includes(vmim.status?.phase ?? ''));
+    const inFlight = indexed.vmims.filter(
+      (vmim) => !['Failed', 'Succeeded'].includes(vmim.status?.phase ?? ''),
+    );
     assert.equal(inFlight.length, 5);
     assert.ok(indexed.events.some((event) => event.reason === 'FailedMigration'));
     assert.ok(
-      logLines(cluster, 'virt-controller').some((line) => line.msg?.startsWith('Created migration target pod ')),
+      logLines(cluster, 'virt-controller').some((line) =>
+        line.msg?.startsWith('Created migration target pod '),
+      ),
     );
     if (indexed.failed.length >= 20) {
       const perVmi = new Map<string, number>();
@@ -149,7 +167,10 @@ const SIGNATURES: Record<ScenarioName, (cluster: ClusterObjects, indexed: Indexe
         const key = `${vmim.metadata.namespace}/${vmim.spec.vmiName}`;
         perVmi.set(key, (perVmi.get(key) ?? 0) + 1);
       }
-      assert.ok([...perVmi.values()].some((count) => count >= 3), 'a VMI migrates again and again');
+      assert.ok(
+        [...perVmi.values()].some((count) => count >= 3),
+        'a VMI migrates again and again',
+      );
     }
   },
   'control-plane'(cluster, indexed) {
@@ -161,7 +182,9 @@ const SIGNATURES: Record<ScenarioName, (cluster: ClusterObjects, indexed: Indexe
       assert.ok(exit !== undefined && exit.exitCode !== 0);
     }
     const handler = logLines(cluster, 'virt-handler').filter((line) => line.level === 'error');
-    assert.ok(handler.some((line) => line.msg === 'Synchronizing the VirtualMachineInstance failed.' && line.reason));
+    assert.ok(
+      handler.some((line) => line.msg === 'Synchronizing the VirtualMachineInstance failed.' && line.reason),
+    );
     if (indexed.failed.length > 0) {
       assert.ok(logLines(cluster, 'compute').some((line) => line.component === 'virt-launcher-monitor'));
     }
@@ -172,7 +195,10 @@ const SIGNATURES: Record<ScenarioName, (cluster: ClusterObjects, indexed: Indexe
       const oom = computeState(pod)?.terminated?.reason === 'OOMKilled';
       assert.ok(evicted || oom, `${pod.metadata.name} is neither evicted nor OOMKilled`);
       if (evicted) {
-        assert.match(pod.status?.message ?? '', /^The node was low on resource: (memory|ephemeral-storage)\. /);
+        assert.match(
+          pod.status?.message ?? '',
+          /^The node was low on resource: (memory|ephemeral-storage)\. /,
+        );
         assert.ok(eventsOf(indexed, pod).some((event) => event.reason === 'Evicted'));
       } else {
         assert.equal(computeState(pod)?.terminated?.exitCode, 137);
@@ -180,7 +206,8 @@ const SIGNATURES: Record<ScenarioName, (cluster: ClusterObjects, indexed: Indexe
     }
     const pressured = indexed.nodes.filter((node) =>
       node.status?.conditions?.some(
-        (condition) => ['MemoryPressure', 'DiskPressure'].includes(condition.type) && condition.status === 'True',
+        (condition) =>
+          ['MemoryPressure', 'DiskPressure'].includes(condition.type) && condition.status === 'True',
       ),
     );
     assert.ok(pressured.length > 0);
@@ -199,7 +226,9 @@ const SIGNATURES: Record<ScenarioName, (cluster: ClusterObjects, indexed: Indexe
     assert.ok(indexed.events.some((event) => event.reason === 'NodeNotReady'));
   },
   mixed(_cluster, indexed) {
-    const migration = indexed.failed.filter((pod) => pod.metadata.labels?.['kubevirt.io/migrationJobUID']).length;
+    const migration = indexed.failed.filter(
+      (pod) => pod.metadata.labels?.['kubevirt.io/migrationJobUID'],
+    ).length;
     const image = indexed.failed.filter((pod) =>
       pod.status?.initContainerStatuses?.some((status) => status.image === BROKEN_IMAGE),
     ).length;
@@ -211,7 +240,10 @@ const SIGNATURES: Record<ScenarioName, (cluster: ClusterObjects, indexed: Indexe
     ).length;
     assert.equal(migration + image + cni + storage, indexed.failed.length);
     if (indexed.failed.length >= 100) {
-      assert.ok(migration > image && image > storage && storage > cni, `${migration} ${image} ${storage} ${cni}`);
+      assert.ok(
+        migration > image && image > storage && storage > cni,
+        `${migration} ${image} ${storage} ${cni}`,
+      );
     }
   },
 };
@@ -261,11 +293,15 @@ describe('scenarios', () => {
           assert.ok(failedPods.length > indexed.failed.length, 'Failed pods that are not launchers exist');
           assert.ok(
             failedPods.some(
-              (pod) => pod.metadata.name.startsWith('virt-launcher-') && pod.metadata.labels?.['kubevirt.io'] === undefined,
+              (pod) =>
+                pod.metadata.name.startsWith('virt-launcher-') &&
+                pod.metadata.labels?.['kubevirt.io'] === undefined,
             ),
             'a look-alike named virt-launcher-* without the label',
           );
-          const launchers = indexed.pods.filter((pod) => pod.metadata.labels?.['kubevirt.io'] === 'virt-launcher');
+          const launchers = indexed.pods.filter(
+            (pod) => pod.metadata.labels?.['kubevirt.io'] === 'virt-launcher',
+          );
           assert.ok(launchers.some((pod) => pod.status?.phase === 'Running'));
           assert.ok(launchers.some((pod) => pod.status?.phase === 'Succeeded'));
           assert.ok(indexed.pods.some((pod) => pod.metadata.name.startsWith('hp-volume-')));
@@ -286,7 +322,9 @@ describe('scenarios', () => {
           }
 
           // Owners exist; migration targets point at vmims by uid and name.
-          const vmis = new Map(indexed.vmis.map((vmi) => [`${vmi.metadata.namespace}/${vmi.metadata.name}`, vmi]));
+          const vmis = new Map(
+            indexed.vmis.map((vmi) => [`${vmi.metadata.namespace}/${vmi.metadata.name}`, vmi]),
+          );
           const vmims = new Map(indexed.vmims.map((vmim) => [vmim.metadata.uid, vmim]));
           for (const pod of launchers) {
             const [owner] = pod.metadata.ownerReferences ?? [];
@@ -301,7 +339,10 @@ describe('scenarios', () => {
             }
           }
           for (const vmim of indexed.vmims) {
-            assert.ok(vmis.has(`${vmim.metadata.namespace}/${vmim.spec.vmiName}`), `${vmim.metadata.name}'s VMI exists`);
+            assert.ok(
+              vmis.has(`${vmim.metadata.namespace}/${vmim.spec.vmiName}`),
+              `${vmim.metadata.name}'s VMI exists`,
+            );
           }
 
           // The KubeVirt CR and its components, with logs in KubeVirt's format.
@@ -310,13 +351,18 @@ describe('scenarios', () => {
           for (const component of ['virt-controller', 'virt-handler', 'virt-api', 'virt-operator']) {
             const pods = indexed.pods.filter((pod) => pod.metadata.labels?.['kubevirt.io'] === component);
             assert.ok(pods.length > 0, `${component} pods`);
-            assert.equal(pods[0]?.metadata.annotations?.['kubectl.kubernetes.io/default-container'], component);
+            assert.equal(
+              pods[0]?.metadata.annotations?.['kubectl.kubernetes.io/default-container'],
+              component,
+            );
           }
           assert.equal(
             indexed.pods.filter((pod) => pod.metadata.labels?.['kubevirt.io'] === 'virt-handler').length,
             testCase.nodes,
           );
-          const podKeys = new Set(indexed.pods.map((pod) => `${pod.metadata.namespace}/${pod.metadata.name}`));
+          const podKeys = new Set(
+            indexed.pods.map((pod) => `${pod.metadata.namespace}/${pod.metadata.name}`),
+          );
           for (const log of cluster.logs) {
             assert.ok(podKeys.has(`${log.namespace}/${log.pod}`), `log of ${log.pod} belongs to a pod`);
             let previous = '';
@@ -327,7 +373,11 @@ describe('scenarios', () => {
               assert.match(String(fields.pos), /^[\w-]+\.go:\d+$/);
               assert.equal(typeof fields.msg, 'string');
               assert.equal(typeof fields.component, 'string');
-              assert.deepEqual(Object.keys(fields), Object.keys(fields).sort(), 'keys sorted as go-kit prints them');
+              assert.deepEqual(
+                Object.keys(fields),
+                Object.keys(fields).sort(),
+                'keys sorted as go-kit prints them',
+              );
               assert.ok(String(fields.timestamp) >= previous, 'oldest line first');
               previous = String(fields.timestamp);
             }
@@ -353,7 +403,11 @@ describe('scenarios', () => {
       it('churns new, unique, deterministic objects', () => {
         const options = { failed: 20, namespaces: 3, nodes: 4, seed: 5, now: NOW };
         const cluster = scenario.build(options);
-        const names = new Set(cluster.objects.map((object) => `${object.kind}/${object.metadata.namespace}/${object.metadata.name}`));
+        const names = new Set(
+          cluster.objects.map(
+            (object) => `${object.kind}/${object.metadata.namespace}/${object.metadata.name}`,
+          ),
+        );
         const state = { options, sequence: 0 };
         const replay = { options, sequence: 0 };
         for (let step = 0; step < 4; step++) {
@@ -364,7 +418,8 @@ describe('scenarios', () => {
           const failedNow = scenario.name === 'healthy' ? 0 : 1;
           assert.equal(indexed.failed.length, failedNow);
           const vmis = new Set(indexed.vmis.map((vmi) => vmi.metadata.uid));
-          for (const pod of indexed.pods) assert.ok(vmis.has(pod.metadata.ownerReferences?.[0]?.uid), 'owner laid down too');
+          for (const pod of indexed.pods)
+            assert.ok(vmis.has(pod.metadata.ownerReferences?.[0]?.uid), 'owner laid down too');
           const healthy = index(scenario.nextHealthy(state, at));
           assert.ok(healthy.pods.some((pod) => pod.status?.phase === 'Running'));
           scenario.nextHealthy(replay, at);
@@ -381,10 +436,18 @@ describe('scenarios', () => {
   }
 
   it('lays down 10,000 failed launchers with the exact count', () => {
-    const cluster = getScenario('mixed').build({ failed: 10_000, namespaces: 40, nodes: 100, seed: 3, now: NOW });
+    const cluster = getScenario('mixed').build({
+      failed: 10_000,
+      namespaces: 40,
+      nodes: 100,
+      seed: 3,
+      now: NOW,
+    });
     let failed = 0;
-    for (const object of cluster.objects) if (object.kind === 'Pod' && isFailedLauncher(object as Pod)) failed++;
+    for (const object of cluster.objects)
+      if (object.kind === 'Pod' && isFailedLauncher(object as Pod)) failed++;
     assert.equal(failed, 10_000);
-    for (const log of cluster.logs) assert.ok(log.lines.length <= 1000, `${log.pod} keeps at most 1000 lines`);
+    for (const log of cluster.logs)
+      assert.ok(log.lines.length <= 1000, `${log.pod} keeps at most 1000 lines`);
   });
 });

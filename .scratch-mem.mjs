@@ -1,0 +1,15 @@
+import { openClusterReader } from './dist/cluster/open-reader.js';
+import { diagnose } from './dist/diagnosis/diagnose.js';
+const o = await openClusterReader({ kubeconfig: process.argv[2], env: {} });
+let peak = { rss: 0 };
+const sample = () => { const m = process.memoryUsage(); if (m.rss > peak.rss) peak = m; };
+const timer = setInterval(sample, 20);
+const t = Date.now();
+let phaseLog = [];
+let last = '';
+const { diagnosis } = await diagnose(o.reader, { onProgress: (p) => { if (p.phase !== last) { last = p.phase; const m = process.memoryUsage(); phaseLog.push(`${p.phase} rss=${(m.rss/1e6)|0} heap=${(m.heapUsed/1e6)|0} ext=${(m.external/1e6)|0} ab=${(m.arrayBuffers/1e6)|0}`); } } });
+clearInterval(timer); sample();
+console.log(Date.now() - t, 'ms', diagnosis.failedLaunchers);
+console.log(phaseLog.join('\n'));
+console.log('peak', Object.fromEntries(Object.entries(peak).map(([k, v]) => [k, (v / 1e6) | 0])));
+o.close();
