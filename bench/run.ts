@@ -100,7 +100,10 @@ for (const failed of sizes) {
     // Warm kubectl's discovery cache once, as an SRE's machine would have it.
     await measure(sim, 'kubectl get ns >/dev/null', dir);
     const cases: Array<[string, string]> = [
-      ['runbook step 2: `kubectl get pods -A ... -o json` (list only)', `kubectl get pods -A ${selector} -o json >/dev/null`],
+      [
+        'runbook step 2: `kubectl get pods -A ... -o json` (list only)',
+        `kubectl get pods -A ${selector} -o json >/dev/null`,
+      ],
       [
         'runbook step 2: `kubectl get pods -A ... --no-headers | head -n 20`',
         `kubectl get pods -A ${selector} --no-headers | head -n 20 >/dev/null`,
@@ -112,7 +115,8 @@ for (const failed of sizes) {
       rows.push(
         `| ${failed.toLocaleString('en')} | ${name} | ${result.seconds.toFixed(2)} | ${result.maxRssMiB} | ${result.requests} |`,
       );
-      if (result.exitCode !== 0 && !command.includes('head')) notes.push(`${name} at ${failed} exited ${result.exitCode}`);
+      if (result.exitCode !== 0 && !command.includes('head'))
+        notes.push(`${name} at ${failed} exited ${result.exitCode}`);
       process.stderr.write(`${failed} ${name}: ${JSON.stringify(result)}\n`);
     }
   } finally {

@@ -1,21 +1,12 @@
-import { Writable } from 'node:stream';
-import type { CliIo } from './io.js';
 import { buildProgram } from './main.js';
+import { memoryIo } from './memory-io.js';
 
 /**
  * docs/CLI.md, generated from the commands' own --help so that the reference cannot drift from the code
  * (a test compares the committed file with this output; `npm run docs` rewrites it).
  */
 export function renderCliReference(): string {
-  const io: CliIo = {
-    stdout: new Writable({ write: (_chunk, _encoding, done) => done() }),
-    stderr: new Writable({ write: (_chunk, _encoding, done) => done() }),
-    env: {},
-    stdoutIsTTY: false,
-    stderrIsTTY: false,
-    waitForInterrupt: () => new Promise(() => {}),
-  };
-  const program = buildProgram({ io, setExitCode: () => {} });
+  const program = buildProgram({ io: memoryIo().io, setExitCode: () => {} });
   program.configureHelp({ helpWidth: 100 });
   const sections = [
     '# CLI reference',
@@ -32,7 +23,14 @@ export function renderCliReference(): string {
   ];
   for (const command of program.commands) {
     command.configureHelp({ helpWidth: 100 });
-    sections.push('', `## stuckfailed ${command.name()}`, '', '```', command.helpInformation().trimEnd(), '```');
+    sections.push(
+      '',
+      `## stuckfailed ${command.name()}`,
+      '',
+      '```',
+      command.helpInformation().trimEnd(),
+      '```',
+    );
   }
   return `${sections.join('\n')}\n`;
 }

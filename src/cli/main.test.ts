@@ -1,38 +1,23 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { VERSION } from '../version.js';
 import { renderCliReference } from './cli-reference.js';
-import type { CliIo } from './io.js';
 import { main } from './main.js';
-
-function capture(): { io: CliIo; out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    stdout: new Writable({ write: (chunk, _e, done) => ((out += String(chunk)), done()) }),
-    stderr: new Writable({ write: (chunk, _e, done) => ((err += String(chunk)), done()) }),
-    env: {},
-    stdoutIsTTY: false,
-    stderrIsTTY: false,
-    waitForInterrupt: () => new Promise(() => {}),
-  };
-  return { io, out: () => out, err: () => err };
-}
+import { memoryIo } from './memory-io.js';
 
 describe('main', () => {
   it('prints the version and exits 0', async () => {
-    const { io, out } = capture();
+    const { io, stdout } = memoryIo();
     assert.equal(await main(['--version'], io), 0);
-    assert.equal(out().trim(), VERSION);
+    assert.equal(stdout().trim(), VERSION);
   });
 
   it('answers an unknown command with exit 2 and a hint', async () => {
-    const { io, err } = capture();
+    const { io, stderr } = memoryIo();
     assert.equal(await main(['no-such-command'], io), 2);
-    assert.match(err(), /unknown command 'no-such-command'/);
-    assert.match(err(), /--help/);
+    assert.match(stderr(), /unknown command 'no-such-command'/);
+    assert.match(stderr(), /--help/);
   });
 
   it('keeps the version in step with package.json', () => {

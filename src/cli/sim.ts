@@ -35,6 +35,9 @@ function parseFaultsFlag(value: string): Faults {
 export const registerSimCommand: RegisterCommand = (program: Command, context) => {
   program
     .command('sim')
+    .summary(
+      'Run a simulated cluster (Kubernetes API + kube-state-metrics) on 127.0.0.1 for demos and tests.',
+    )
     .description(
       'Run a simulated cluster on 127.0.0.1: the Kubernetes API (kubectl and client libraries work against it)\n' +
         'and kube-state-metrics series on /metrics, seeded from a scenario or from files. Runs until Ctrl-C.\n' +

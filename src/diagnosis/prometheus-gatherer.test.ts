@@ -48,7 +48,7 @@ describe('createPrometheusGatherer', () => {
       ['failed-launchers', 'by-namespace', 'by-node', 'by-reason', 'alert', 'trend'],
     );
     assert.deepEqual(results[0]?.result, { count: 240, source: 'recording-rule' });
-    assert.equal((results[4]?.result as { state: string }).state, 'firing');
+    assert.equal((results[4]?.result as { state: string } | undefined)?.state, 'firing');
     assert.deepEqual(gatherer.trend(), [{ time: '2023-11-14T22:13:20.000Z', value: 240 }]);
   });
 

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { before, describe, it } from 'node:test';
 import { Command, CommanderError } from 'commander';
 import { parse } from 'yaml';
-import type { CliIo } from '../cli/io.js';
+import { memoryIo } from '../cli/memory-io.js';
 import { registerRulesCommand } from '../cli/rules.js';
 import { StuckfailedError } from '../errors.js';
 import { buildPrometheusRule, renderPrometheusRule, renderRuleFile } from './render-rules.js';
@@ -21,39 +20,23 @@ function runbookUrls(text: string): string[] {
 
 /** The rules command alone on a bare program (main.ts's error handling is tested in src/cli/main.test.ts). */
 async function runCli(argv: string[]): Promise<{ out: string; err: string; error: unknown }> {
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    stdout: new Writable({
-      write: (chunk, _encoding, done) => {
-        out += String(chunk);
-        done();
-      },
-    }),
-    stderr: new Writable({
-      write: (chunk, _encoding, done) => {
-        err += String(chunk);
-        done();
-      },
-    }),
-    env: {},
-    stdoutIsTTY: false,
-    stderrIsTTY: false,
-    waitForInterrupt: () => new Promise(() => {}),
-  };
+  const memory = memoryIo();
+  const { io } = memory;
   const program = new Command('stuckfailed').exitOverride();
   registerRulesCommand(program, { io, setExitCode: () => {} });
   for (const command of program.commands) {
-    command
-      .exitOverride()
-      .configureOutput({ writeOut: (text) => (out += text), writeErr: (text) => (err += text) });
+    command.exitOverride().configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    });
   }
+  let error: unknown;
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return { out, err, error: undefined };
-  } catch (error) {
-    return { out, err, error };
+  } catch (caught) {
+    error = caught;
   }
+  return { out: memory.stdout(), err: memory.stderr(), error };
 }
 
 describe('rendering the rules', () => {

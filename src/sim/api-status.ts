@@ -81,6 +81,12 @@ export function invalid(type: ResourceType, name: string, message: string): ApiS
   );
 }
 
+export function requestEntityTooLarge(limitBytes: number): ApiStatusError {
+  return new ApiStatusError(
+    failure(413, 'RequestEntityTooLarge', `the request body is larger than ${limitBytes} bytes`),
+  );
+}
+
 export function unsupportedMediaType(contentType: string): ApiStatusError {
   return new ApiStatusError(
     failure(

@@ -222,6 +222,25 @@ describe('simulated API server (HTTP)', () => {
     assert.ok(events.every((event) => event.type === 'BOOKMARK' || event.object.metadata.name === 'watched'));
   });
 
+  it('streams initial events then the initial-events-end bookmark, and ends at timeoutSeconds', async () => {
+    const text = (
+      await get(
+        sim,
+        '/apis/kubevirt.io/v1/namespaces/ns-0/virtualmachineinstancemigrations?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=1',
+      )
+    ).text;
+    const events = text
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; object: KubeObject });
+    assert.deepEqual(
+      events.slice(0, 2).map((event) => `${event.type} ${event.object.metadata.name}`),
+      ['ADDED mig-0', 'ADDED mig-1'],
+    );
+    assert.equal(events[2]?.type, 'BOOKMARK');
+    assert.equal(events[2]?.object.metadata.annotations?.['k8s.io/initial-events-end'], 'true');
+  });
+
   it('answers a watch from a compacted resourceVersion with one 410 ERROR event', async () => {
     const text = (await get(sim, '/api/v1/pods?watch=1&resourceVersion=1')).text;
     const lines = text.trim().split('\n');

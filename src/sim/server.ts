@@ -26,6 +26,7 @@ import {
   methodNotAllowed,
   notFound,
   pathNotFound,
+  requestEntityTooLarge,
   tooManyRequests,
   unauthorized,
   unsupportedMediaType,
@@ -619,7 +620,8 @@ export class SimApi {
     if (metadata.resourceVersion !== undefined && metadata.resourceVersion !== '') {
       throw badRequest('resourceVersion should not be set on objects to be created');
     }
-    if (!metadata.name && metadata.generateName) metadata.name = `${metadata.generateName}${randomSuffix()}`;
+    if (!metadata.name && metadata.generateName)
+      metadata.name = `${metadata.generateName}${randomSuffix(this.options.random)}`;
     if (!metadata.name)
       throw invalid(target.type, '', 'metadata.name: Required value: name or generateName is required');
     const { uid: _ignoredUid, resourceVersion: _ignoredRv, ...rest } = metadata;
@@ -835,10 +837,11 @@ function lineTimestamp(line: string, fallback: string): string {
   return fallback;
 }
 
-function randomSuffix(): string {
+// The alphabet of apimachinery's rand.String (generateName suffixes): no vowels, no confusable digits.
+function randomSuffix(random: () => number): string {
   const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
   let suffix = '';
-  for (let index = 0; index < 5; index += 1) suffix += alphabet[Math.floor(Math.random() * alphabet.length)];
+  for (let index = 0; index < 5; index += 1) suffix += alphabet[Math.floor(random() * alphabet.length)];
   return suffix;
 }
 
@@ -847,12 +850,7 @@ async function readBody(request: IncomingMessage): Promise<string> {
   let size = 0;
   for await (const chunk of request) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES)
-      throw new ApiStatusError({
-        ...badRequest('request body too large').status,
-        code: 413,
-        reason: 'RequestEntityTooLarge',
-      });
+    if (size > MAX_BODY_BYTES) throw requestEntityTooLarge(MAX_BODY_BYTES);
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');

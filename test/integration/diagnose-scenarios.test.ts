@@ -24,8 +24,11 @@ import { type SimulatorHandle, startTestSimulator } from '../helpers/simulator.j
 
 const FAILED = 60;
 const SHAPE = { namespaces: 4, nodes: 5, seed: 20261123 };
-/** nodes, kubevirts, vmims, component pods, 5 log tails, one event list per namespace, and slack for paging. */
-const CONSTANT_REQUESTS = 12 + SHAPE.namespaces;
+/**
+ * nodes, kubevirts, vmims, component pods, 5 log tails, and per namespace the budgeted Warning events (a page and
+ * the page the client prefetches), plus slack for one more page of a small list.
+ */
+const CONSTANT_REQUESTS = 4 + 5 + 2 * SHAPE.namespaces + 2;
 
 async function simStats(handle: SimulatorHandle): Promise<number> {
   const response = await fetch(`${handle.sim.url}/sim/stats`, { signal: AbortSignal.timeout(5_000) });
@@ -186,6 +189,30 @@ async function kubeconfigFor(handle: SimulatorHandle, file: string, server: stri
   return kubeconfig;
 }
 
+describe('diagnose: API requests grow by one per 500 Failed launchers', () => {
+  it('lists 1,500 Failed launchers in 3 pages and reads a bounded number of events', async () => {
+    const handle = await startTestSimulator({ scenario: 'image-pull', failed: 1500, ...SHAPE });
+    try {
+      const opened = await openClusterReader({ kubeconfig: handle.kubeconfig, env: {} });
+      try {
+        const before = await simStats(handle);
+        const { diagnosis } = await diagnose(opened.reader);
+        const requests = (await simStats(handle)) - before - 1;
+        assert.equal(diagnosis.failedLaunchers, 1500);
+        assert.deepEqual(
+          diagnosis.causes.map((cause) => [cause.category, cause.pods]),
+          [['image', 1500]],
+        );
+        assert.ok(requests <= Math.ceil(1500 / 500) + CONSTANT_REQUESTS, `${requests} API requests`);
+      } finally {
+        opened.close();
+      }
+    } finally {
+      await handle.stop();
+    }
+  });
+});
+
 describe('diagnose: the command', () => {
   let handle: SimulatorHandle & { stop(): Promise<void> };
   before(async () => {
@@ -246,6 +273,21 @@ describe('diagnose: the command', () => {
       result.stderr,
       /^bundle written to .*incident\.tar\.gz \(\d+ files, \d+ values redacted\)\n$/,
     );
+  });
+
+  it('gives the same diagnosis through 429s (Retry-After) and 5xx errors', async () => {
+    const calm = await runDiagnose(['--kubeconfig', handle.kubeconfig, '-o', 'json', '-q']);
+    handle.sim.setFaults({ throttleRate: 0.2, errorRate: 0.1, retryAfterSeconds: 0 });
+    try {
+      const stormy = await runDiagnose(['--kubeconfig', handle.kubeconfig, '-o', 'json', '-q']);
+      assert.equal(stormy.code, 0, stormy.stderr);
+      assert.deepEqual(
+        comparable(JSON.parse(stormy.stdout) as Diagnosis),
+        comparable(JSON.parse(calm.stdout) as Diagnosis),
+      );
+    } finally {
+      handle.sim.setFaults({});
+    }
   });
 
   it('reports a forbidden resource in gatherErrors, naming the RBAC rule, and still diagnoses', async () => {
