@@ -21,7 +21,7 @@ import {
 } from './flags.js';
 import { type CommandContext, colorsFor } from './io.js';
 
-interface DiagnoseFlags extends KubeFlags, PrometheusFlags {
+export interface DiagnoseFlags extends KubeFlags, PrometheusFlags {
   from?: string[];
   threshold: number;
   output: ReportFormat;
@@ -67,68 +67,71 @@ export function registerDiagnose(program: Command, context: CommandContext): voi
     );
   addKubeFlags(command);
   addPrometheusFlags(command);
-  command.action(async (flags: DiagnoseFlags) => {
-    const { io } = context;
-    const opened = await openClusterReader({
-      kubeconfig: flags.kubeconfig,
-      context: flags.context,
-      env: io.env,
-      from: flags.from,
-    });
-    const progress = createProgressReporter({
-      stream: io.stderr,
-      isTTY: io.stderrIsTTY,
-      quiet: flags.quiet ?? false,
-    });
-    const prometheus = flags.prometheusUrl
-      ? createPrometheusGatherer(
-          createPrometheusClient({
-            url: flags.prometheusUrl,
-            ...(flags.prometheusTokenFile === undefined ? {} : { tokenFile: flags.prometheusTokenFile }),
-            ...(flags.prometheusCaFile === undefined ? {} : { caFile: flags.prometheusCaFile }),
-          }),
-        )
-      : undefined;
-    let phase: GatherProgress['phase'] | undefined;
-    try {
-      const { diagnosis, artifacts } = await diagnose(opened.reader, {
-        threshold: flags.threshold,
-        samples: flags.samples,
-        // -A (or nothing) is every namespace: the alert is cluster-wide on purpose (kubevirt.md §1.1).
-        ...(flags.namespace !== undefined && !flags.allNamespaces ? { namespace: flags.namespace } : {}),
-        ...(flags.selector === undefined ? {} : { labelSelector: flags.selector }),
-        ...(prometheus === undefined ? {} : { prometheus }),
-        onProgress: (update) => {
-          if (update.phase !== phase) {
-            phase = update.phase;
-            progress.start(PHASE_LABELS[update.phase]);
-          }
-          progress.update(update.done);
-        },
-      });
-      progress.stop();
-      const trend = prometheus?.trend() ?? [];
-      io.stdout.write(
-        renderReport(diagnosis, flags.output, {
-          color: colorsFor(io).isColorSupported,
-          ...(trend.length > 0 ? { trend } : {}),
-        }),
-      );
-      if (flags.bundle !== undefined) {
-        const summary = await writeBundle(flags.bundle, {
-          diagnosis,
-          artifacts,
-          ...(trend.length > 0 ? { trend } : {}),
-        });
-        if (!flags.quiet) {
-          io.stderr.write(
-            `bundle written to ${summary.path} (${summary.files.length} files, ${summary.redactions} values redacted)\n`,
-          );
-        }
-      }
-    } finally {
-      progress.stop();
-      opened.close();
-    }
+  command.action((flags: DiagnoseFlags) => runDiagnose(flags, context));
+}
+
+/** The diagnose command's work, also run by `demo` against its embedded simulator. */
+export async function runDiagnose(flags: DiagnoseFlags, context: CommandContext): Promise<void> {
+  const { io } = context;
+  const opened = await openClusterReader({
+    kubeconfig: flags.kubeconfig,
+    context: flags.context,
+    env: io.env,
+    from: flags.from,
   });
+  const progress = createProgressReporter({
+    stream: io.stderr,
+    isTTY: io.stderrIsTTY,
+    quiet: flags.quiet ?? false,
+  });
+  const prometheus = flags.prometheusUrl
+    ? createPrometheusGatherer(
+        createPrometheusClient({
+          url: flags.prometheusUrl,
+          ...(flags.prometheusTokenFile === undefined ? {} : { tokenFile: flags.prometheusTokenFile }),
+          ...(flags.prometheusCaFile === undefined ? {} : { caFile: flags.prometheusCaFile }),
+        }),
+      )
+    : undefined;
+  let phase: GatherProgress['phase'] | undefined;
+  try {
+    const { diagnosis, artifacts } = await diagnose(opened.reader, {
+      threshold: flags.threshold,
+      samples: flags.samples,
+      // -A (or nothing) is every namespace: the alert is cluster-wide on purpose (kubevirt.md §1.1).
+      ...(flags.namespace !== undefined && !flags.allNamespaces ? { namespace: flags.namespace } : {}),
+      ...(flags.selector === undefined ? {} : { labelSelector: flags.selector }),
+      ...(prometheus === undefined ? {} : { prometheus }),
+      onProgress: (update) => {
+        if (update.phase !== phase) {
+          phase = update.phase;
+          progress.start(PHASE_LABELS[update.phase]);
+        }
+        progress.update(update.done);
+      },
+    });
+    progress.stop();
+    const trend = prometheus?.trend() ?? [];
+    io.stdout.write(
+      renderReport(diagnosis, flags.output, {
+        color: colorsFor(io).isColorSupported,
+        ...(trend.length > 0 ? { trend } : {}),
+      }),
+    );
+    if (flags.bundle !== undefined) {
+      const summary = await writeBundle(flags.bundle, {
+        diagnosis,
+        artifacts,
+        ...(trend.length > 0 ? { trend } : {}),
+      });
+      if (!flags.quiet) {
+        io.stderr.write(
+          `bundle written to ${summary.path} (${summary.files.length} files, ${summary.redactions} values redacted)\n`,
+        );
+      }
+    }
+  } finally {
+    progress.stop();
+    opened.close();
+  }
 }
