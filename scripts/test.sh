@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-[ -d node_modules ] || npm ci
+[ -d node_modules ] || npm install
 npm run build
 npm run lint
 # shellcheck disable=SC2046
