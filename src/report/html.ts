@@ -2,6 +2,8 @@ import type { CauseCategory, Diagnosis, ErrorBurst } from '../diagnosis/types.js
 import {
   buildReportView,
   formatPercent,
+  languageRuns,
+  type NextStepRun,
   objectRef,
   type RankedCause,
   RUNBOOK_URL,
@@ -239,11 +241,18 @@ ${htmlTable(
 )}
 </section>
 <section><h2>Next steps</h2>
-${view.nextSteps.length === 0 ? '<p>Nothing to do: no Failed virt-launcher pods.</p>' : `<pre>${view.nextSteps.map((step) => `# ${e(step.why)}\n${e(step.command)}`).join('\n')}</pre>`}
+${view.nextSteps.length === 0 ? '<p>Nothing to do: no Failed virt-launcher pods.</p>' : languageRuns(view.nextSteps).map(nextStepsBlock).join('\n')}
 </section>
 </body>
 </html>
 `;
+}
+
+/** A block per language, marked with a class (`language-sh`, `language-promql`) as Markdown renderers do. */
+function nextStepsBlock(run: NextStepRun): string {
+  const e = escapeHtml;
+  const body = run.steps.map((step) => `# ${e(step.why)}\n${e(step.command)}`).join('\n');
+  return `<pre class="language-${run.language}">${body}</pre>`;
 }
 
 function barsOf(counts: Array<{ key: string; count: number }>): BarDatum[] {

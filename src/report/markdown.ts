@@ -2,6 +2,7 @@ import type { Diagnosis } from '../diagnosis/types.js';
 import {
   buildReportView,
   formatPercent,
+  languageRuns,
   objectRef,
   oneLine,
   type RankedCause,
@@ -154,9 +155,13 @@ export function renderMarkdown(diagnosis: Diagnosis): string {
   if (view.nextSteps.length === 0) {
     lines.push('Nothing to do: no Failed virt-launcher pods.', '');
   } else {
-    const commands = view.nextSteps.flatMap((step) => [`# ${oneLine(step.why)}`, oneLine(step.command)]);
-    const fence = codeFence(commands);
-    lines.push(`${fence}sh`, ...commands, fence, '');
+    // One fenced block per run of steps in the same language, so a ticket highlights (and a reader pastes) shell
+    // and PromQL apart; `#` starts a comment in both.
+    for (const run of languageRuns(view.nextSteps)) {
+      const commands = run.steps.flatMap((step) => [`# ${oneLine(step.why)}`, oneLine(step.command)]);
+      const fence = codeFence(commands);
+      lines.push(`${fence}${run.language}`, ...commands, fence, '');
+    }
   }
   return lines.join('\n');
 }

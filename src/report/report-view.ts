@@ -1,4 +1,5 @@
 import type { Cause, Count, Diagnosis, Evidence } from '../diagnosis/types.js';
+import { FAILED_LAUNCHER_COUNT } from '../prometheus/queries.js';
 
 // What every human-facing report says, decided once: the verdict, the ranked causes with their share of the failed
 // launchers, the top of each breakdown, and the commands to run next. The text, Markdown and HTML renderers only
@@ -28,9 +29,13 @@ export interface Breakdown {
   otherKeys: number;
 }
 
+/** How a next step is run: pasted into a shell, or typed into Prometheus (its UI, Grafana, promtool query). */
+export type StepLanguage = 'sh' | 'promql';
+
 export interface NextStep {
   command: string;
   why: string;
+  language: StepLanguage;
 }
 
 export interface ReportView {
@@ -83,37 +88,152 @@ function breakdownOf(title: string, counts: Count[]): Breakdown {
   return { title, top, others: rest.reduce((sum, c) => sum + c.count, 0), otherKeys: rest.length };
 }
 
+export interface NextStepRun {
+  language: StepLanguage;
+  steps: NextStep[];
+}
+
+/** Consecutive steps grouped by language, in order: each run is one code block in Markdown and HTML. */
+export function languageRuns(steps: NextStep[]): NextStepRun[] {
+  const runs: NextStepRun[] = [];
+  for (const step of steps) {
+    const last = runs[runs.length - 1];
+    if (last !== undefined && last.language === step.language) last.steps.push(step);
+    else runs.push({ language: step.language, steps: [step] });
+  }
+  return runs;
+}
+
 /** The `-n`/`-A` scope of the follow-up commands: one namespace when all failures are there, else all. */
 function scopeOf(diagnosis: Diagnosis): string {
   const [only, ...more] = diagnosis.byNamespace;
-  return only !== undefined && more.length === 0 ? `-n ${only.key}` : '-A';
+  return only !== undefined && more.length === 0 ? `-n ${shellWord(only.key)}` : '-A';
 }
 
+/** VMIs whose in-flight migration gets its own cancel command; the listing step covers the rest. */
+export const CANCEL_PER_VMI = 3;
+
 /**
- * The runbook's mitigation order: stop the churn (migrations), then clean the Failed pods, then check the alert
- * clears. Writing commands print their plan unless given --yes (DESIGN §4), so every command here is safe to paste.
+ * The runbook's mitigation order: stop the churn (migrations), keep the evidence, clean the Failed pods, then check
+ * the alert clears. Every command works today with kubectl alone (the commands come from MITIGATION_COMMANDS, the
+ * one place to switch to stuckfailed's own once they exist), deletes only what it names, and prints or lists
+ * before anything is deleted where it cannot name the objects.
  */
-function nextStepsFor(diagnosis: Diagnosis): NextStep[] {
+export function nextStepsFor(diagnosis: Diagnosis): NextStep[] {
   const scope = scopeOf(diagnosis);
+  const { migrations } = diagnosis;
   const steps: NextStep[] = [];
   const migrationCause = diagnosis.causes.some((cause) => cause.category === 'migration');
-  if (diagnosis.migrations.inFlight > 0 && (diagnosis.migrations.storm || migrationCause)) {
+  if (migrations.inFlight > 0 && (migrations.storm || migrationCause)) {
     steps.push({
-      command: `stuckfailed cancel-migrations ${scope}`,
-      why: `plan the cancellation of the ${diagnosis.migrations.inFlight} in-flight migrations (add --yes to cancel)`,
+      command: MITIGATION_COMMANDS.listInFlightMigrations(scope),
+      why:
+        `print the cancel command of each of the ${migrations.inFlight} in-flight migrations (phase neither ` +
+        'Succeeded nor Failed); run them one by one, never `delete vmim --all`: finished vmims are the history',
+      language: 'sh',
     });
+    for (const vmi of migrations.topVMIs.slice(0, CANCEL_PER_VMI)) {
+      steps.push({
+        command: MITIGATION_COMMANDS.cancelVmiMigration(vmi.namespace, vmi.vmi),
+        why:
+          `cancel the in-flight migration, if any, of ${vmi.namespace}/${vmi.vmi} (${plural(vmi.migrations, 'migration')}, ` +
+          `${plural(vmi.failedLaunchers, 'Failed launcher')})`,
+        language: 'sh',
+      });
+    }
   }
   if (diagnosis.failedLaunchers > 0) {
     steps.push({
-      command: `stuckfailed clean ${scope}`,
-      why: `plan the archive and deletion of the ${diagnosis.failedLaunchers} Failed launchers (add --yes to delete)`,
+      command: MITIGATION_COMMANDS.writeBundle(),
+      why: 'before deleting anything: save the evidence, deleting the pods destroys their status, events and logs',
+      language: 'sh',
     });
-    steps.push({
-      command: 'stuckfailed validate',
-      why: 'after fixing the cause: check the count drops and stays below the threshold',
-    });
+    const namespaces = breakdownOf('namespaces', diagnosis.byNamespace);
+    for (const namespace of namespaces.top) {
+      steps.push({
+        command: MITIGATION_COMMANDS.deleteFailedLaunchers(namespace.key),
+        why: `delete the ${plural(namespace.count, 'Failed launcher')} in ${namespace.key}`,
+        language: 'sh',
+      });
+    }
+    if (namespaces.otherKeys > 0) {
+      steps.push({
+        command: MITIGATION_COMMANDS.countFailedLaunchersByNamespace(),
+        why:
+          `+${namespaces.otherKeys} more ${namespaces.otherKeys === 1 ? 'namespace' : 'namespaces'} ` +
+          `(${plural(namespaces.others, 'pod')}): list them, then run the same delete in each`,
+        language: 'sh',
+      });
+    }
+    steps.push(
+      {
+        command: MITIGATION_COMMANDS.failedLauncherCountQuery(),
+        why: `after fixing the cause: the alert's count must fall below ${diagnosis.threshold} and stay there`,
+        language: 'promql',
+      },
+      {
+        command: MITIGATION_COMMANDS.countFailedLaunchers(),
+        why: 'the same count from the API server: new Failed launchers mean the cause is still there',
+        language: 'sh',
+      },
+      {
+        command: MITIGATION_COMMANDS.rediagnose(),
+        why: 'diagnose again: the causes should be gone',
+        language: 'sh',
+      },
+    );
   }
   return steps;
+}
+
+const LAUNCHER_SELECTOR = '-l kubevirt.io=virt-launcher';
+const FAILED_FIELD_SELECTOR = '--field-selector=status.phase=Failed';
+/** Keeps the rows whose phase (the last custom column, `<none>` before the controller sets one) is not final. */
+const NOT_FINAL = (column: number) => `$${column} !~ /^(Succeeded|Failed)$/`;
+
+/**
+ * The commands behind the next steps, in one place. All of them are kubectl (or PromQL) because stuckfailed's own
+ * cancel/clean/validate commands do not exist yet; a later stage swaps them here.
+ * - Migrations are cancelled by deleting the in-flight vmim (KubeVirt user guide, "Cancel a live migration"). Only
+ *   one migration per VMI can be in flight (migration-create-admitter.go rejects a second), so a VMI's cancel
+ *   deletes at most one object. The mutating webhook labels every vmim kubevirt.io/vmi-name=<vmi>
+ *   (migration-create-mutator.go). Custom resources support no field selector on status.phase, hence awk.
+ * - Pods are deleted per namespace with selectors, not with the runbook's `-o name | xargs -n50 oc delete`: `-o name`
+ *   drops the namespace, so every DELETE goes to the context namespace and 404s, and xargs batches run into
+ *   kubectl's 5 QPS limiter (shared/apiserver.md §0, §6). `--wait=false` saves the one GET per pod the wait costs.
+ */
+export const MITIGATION_COMMANDS = {
+  listInFlightMigrations: (scope: string) =>
+    `kubectl get vmim ${scope} --no-headers ` +
+    '-o custom-columns=NAMESPACE:.metadata.namespace,NAME:.metadata.name,PHASE:.status.phase' +
+    ` | awk '${NOT_FINAL(3)} {print "kubectl delete vmim -n", $1, $2}'`,
+  cancelVmiMigration: (namespace: string, vmi: string) =>
+    `kubectl get vmim -n ${shellWord(namespace)} -l ${shellWord(`kubevirt.io/vmi-name=${vmi}`)} --no-headers ` +
+    '-o custom-columns=NAME:.metadata.name,PHASE:.status.phase' +
+    ` | awk '${NOT_FINAL(2)} {print $1}' | xargs -r kubectl delete vmim -n ${shellWord(namespace)}`,
+  writeBundle: () => 'stuckfailed diagnose --bundle incident.tar.gz',
+  deleteFailedLaunchers: (namespace: string) =>
+    `kubectl delete pods -n ${shellWord(namespace)} ${LAUNCHER_SELECTOR} ${FAILED_FIELD_SELECTOR} --wait=false`,
+  countFailedLaunchersByNamespace: () =>
+    `kubectl get pods -A ${LAUNCHER_SELECTOR} ${FAILED_FIELD_SELECTOR} --no-headers ` +
+    '-o custom-columns=NAMESPACE:.metadata.namespace | sort | uniq -c | sort -rn',
+  failedLauncherCountQuery: () => FAILED_LAUNCHER_COUNT.record,
+  countFailedLaunchers: () =>
+    `kubectl get pods -A ${LAUNCHER_SELECTOR} ${FAILED_FIELD_SELECTOR} --no-headers | wc -l`,
+  rediagnose: () => 'stuckfailed diagnose',
+};
+
+/**
+ * A shell word that means `text` and nothing else: as is when it holds only characters no shell treats specially,
+ * else single-quoted (a snapshot's namespace is not validated, and a backtick in it must not run anything).
+ */
+export function shellWord(text: string): string {
+  if (/^[A-Za-z0-9_./:=,@%+-]+$/.test(text)) return text;
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 /** One line, no control characters: cluster-supplied text must not move the cursor or recolour a terminal. */

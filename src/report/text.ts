@@ -182,10 +182,67 @@ function warningLines(diagnosis: Diagnosis, c: Colors, width: number): string[] 
 
 function nextStepLines(view: ReportView, c: Colors, width: number): string[] {
   if (view.nextSteps.length === 0) return ['  nothing to do: no Failed virt-launcher pods'];
-  return view.nextSteps.flatMap((step) => [
-    `  ${c.cyan(`$ ${step.command}`)}`,
-    c.dim(truncate(`      # ${step.why}`, width)),
-  ]);
+  return view.nextSteps.flatMap((step) => {
+    // PromQL has no line continuation: an expression stays on one line.
+    const command =
+      step.language === 'promql'
+        ? [`  PromQL: ${oneLine(step.command)}`]
+        : wrapCommand(oneLine(step.command), width, '  $ ', COMMAND_INDENT);
+    return [...command.map((line) => c.cyan(line)), c.dim(truncate(`${COMMAND_INDENT}# ${oneLine(step.why)}`, width))];
+  });
+}
+
+const COMMAND_INDENT = '      ';
+
+/**
+ * Breaks a long command between shell words, never inside quotes, with a backslash at each line end: pasted, the
+ * lines are one command again, whereas a command cut with an ellipsis would be useless. A single word longer than
+ * the line (an awk program) stays whole.
+ */
+export function wrapCommand(command: string, width: number, prefix: string, indent: string): string[] {
+  const lines: string[] = [];
+  let current = prefix;
+  let empty = true;
+  for (const word of shellWords(command)) {
+    if (!empty && current.length + 1 + word.length + 2 > width) {
+      lines.push(`${current} \\`);
+      current = indent;
+      empty = true;
+    }
+    current = empty ? `${current}${word}` : `${current} ${word}`;
+    empty = false;
+  }
+  lines.push(current);
+  return lines;
+}
+
+/**
+ * Splits on the spaces outside quotes and backslash escapes (POSIX sh "Quoting"; enough for the commands this
+ * report builds, whose only escape is shellWord's `'\''`).
+ */
+export function shellWords(command: string): string[] {
+  const words: string[] = [];
+  let word = '';
+  let quote: string | undefined;
+  let escaped = false;
+  for (const char of command) {
+    if (escaped) {
+      escaped = false;
+    } else if (quote !== undefined) {
+      if (char === quote) quote = undefined;
+    } else if (char === '\\') {
+      escaped = true;
+    } else if (char === "'" || char === '"') {
+      quote = char;
+    } else if (char === ' ') {
+      if (word !== '') words.push(word);
+      word = '';
+      continue;
+    }
+    word += char;
+  }
+  if (word !== '') words.push(word);
+  return words;
 }
 
 /**
