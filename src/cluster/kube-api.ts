@@ -14,7 +14,7 @@ import {
   type ResourceName,
   type ResourceType,
 } from '../kube/resources.js';
-import type { KubeList, KubeObject, Status } from '../kube/types.js';
+import type { KubeList, KubeObject, ListMeta, Status } from '../kube/types.js';
 import { VERSION } from '../version.js';
 import {
   ApiError,
@@ -26,6 +26,7 @@ import {
 import { type Clock, systemClock } from './clock.js';
 import { ConcurrencyLimit } from './concurrency-limit.js';
 import { TokenBucket } from './rate-limiter.js';
+import { splitListBody } from './split-list-body.js';
 import type { ListOptions } from './reader.js';
 import {
   DEFAULT_RETRY_POLICY,
@@ -149,7 +150,30 @@ interface RequestSpec {
 interface BufferedResponse {
   statusCode: number;
   headers: IncomingHttpHeaders;
-  body: string;
+  /** The decompressed body. */
+  bytes: Buffer;
+  /** The body as text. */
+  readonly body: string;
+}
+
+/** One page of a list, as list() and listPages() consume it. */
+interface RawPage<T> {
+  /** The list's top-level members other than items (kind, apiVersion, metadata). */
+  members: Record<string, unknown>;
+  metadata: ListMeta;
+  /** Items in the page, before any skipping after a relist. */
+  size: number;
+  /** Starts fetching the next page now, if there is one (at most once). */
+  prefetch(): void;
+  /** The index-th item, parsed now; undefined when a relist already yielded it. */
+  item(index: number): T | undefined;
+}
+
+/** A list body with its items still as bytes. */
+interface ParsedBody {
+  members: Record<string, unknown>;
+  itemCount: number;
+  item(index: number): unknown;
 }
 
 interface Connection {
@@ -253,18 +277,48 @@ export class KubeApi {
     }
   }
 
-  /** Every item of a collection, page by page: at most two pages (the current and the prefetched) in memory. */
+  /**
+   * Every item of a collection, page by page. Items are parsed one at a time as they are asked for (see
+   * split-list-body.ts), so a page costs its bytes, not its objects. The next page is requested once the caller
+   * is halfway through this one: a caller that reads everything never waits long, and one that stops early
+   * (a budget, the first match) does not pay for a page it never reads.
+   */
   async *list<T extends KubeObject>(
     resource: ResourceName,
     options: PagedListOptions = {},
   ): AsyncGenerator<T> {
-    for await (const page of this.listPages<T>(resource, options)) {
-      yield* page.items;
+    for await (const page of this.#rawPages<T>(resource, options)) {
+      const halfway = page.size >>> 1;
+      for (let index = 0; index < page.size; index += 1) {
+        if (index === halfway) page.prefetch();
+        const item = page.item(index);
+        if (item !== undefined) yield item;
+      }
     }
   }
 
   /**
-   * The pages of a paged list (limit + continue). The next page is requested while the caller handles this one.
+   * The pages of a paged list (limit + continue), each parsed whole. The next page is requested while the
+   * caller handles this one (the callers of whole pages, watches relisting, read to the end).
+   */
+  async *listPages<T extends KubeObject>(
+    resource: ResourceName,
+    options: PagedListOptions = {},
+  ): AsyncGenerator<KubeList<T>> {
+    for await (const page of this.#rawPages<T>(resource, options)) {
+      page.prefetch();
+      const items: T[] = [];
+      for (let index = 0; index < page.size; index += 1) {
+        const item = page.item(index);
+        if (item !== undefined) items.push(item);
+      }
+      yield { ...page.members, metadata: page.metadata, items };
+    }
+  }
+
+  /**
+   * The pages of a paged list as bytes plus item boundaries; the next page is fetched when the consumer calls
+   * prefetch() or, at the latest, when it asks for the next page.
    *
    * A continue token older than etcd's compaction window (about 5 minutes) gets 410 Expired. The 410 Status carries
    * a new token with the same start key (apiserver storage/etcd3/errors.go): continuing with it serves the rest of
@@ -273,15 +327,15 @@ export class KubeApi {
    * a snapshot of the same instant (documented by the apiserver). Only when the 410 has no token do we start a
    * fresh list, and then we skip every key up to the last one yielded, so nothing is counted twice either way.
    */
-  async *listPages<T extends KubeObject>(
+  async *#rawPages<T extends KubeObject>(
     resource: ResourceName,
-    options: PagedListOptions = {},
-  ): AsyncGenerator<KubeList<T>> {
+    options: PagedListOptions,
+  ): AsyncGenerator<RawPage<T>> {
     const type = RESOURCES[resource];
     const path = collectionPath(type, options.namespace);
     const controller = new AbortController();
     const { signal, unlink } = linkSignals(controller, options.signal);
-    const fetchPage = (continueToken: string | undefined): Promise<KubeList<T>> => {
+    const fetchPage = (continueToken: string | undefined): Promise<ParsedBody> => {
       const page = this.#send({
         verb: 'list',
         method: 'GET',
@@ -293,7 +347,7 @@ export class KubeApi {
           continue: continueToken,
         },
         signal,
-      }).then((response) => JSON.parse(response.body) as KubeList<T>);
+      }).then((response) => splitListResponse(response.bytes));
       // The prefetched page may be abandoned when the caller stops early; its failure is seen when awaited.
       page.catch(() => undefined);
       return page;
@@ -302,12 +356,12 @@ export class KubeApi {
     let lastKey: string | undefined;
     let skipThroughKey: string | undefined;
     let expiredInARow = 0;
-    let next: Promise<KubeList<T>> | undefined = fetchPage(undefined);
+    let current: Promise<ParsedBody> | undefined = fetchPage(undefined);
     try {
-      while (next !== undefined) {
-        let page: KubeList<T>;
+      while (current !== undefined) {
+        let body: ParsedBody;
         try {
-          page = await next;
+          body = await current;
         } catch (error) {
           // A 410 on a continue is expected once in a while; a server that answers nothing else is not.
           if (!(isApiError(error, 410) && token !== undefined) || expiredInARow >= this.#retry.maxRetries)
@@ -327,20 +381,31 @@ export class KubeApi {
             skipThroughKey = lastKey;
             token = undefined;
           }
-          next = fetchPage(token);
+          current = fetchPage(token);
           continue;
         }
         expiredInARow = 0;
-        token = page.metadata?.continue || undefined;
-        next = token === undefined ? undefined : fetchPage(token);
-        let items = (page.items ?? []).map((item) => withTypeMeta(item, type));
-        if (skipThroughKey !== undefined) {
-          const skipThrough = skipThroughKey;
-          items = items.filter((item) => storageKey(item) > skipThrough);
-        }
-        const last = items.at(-1);
-        if (last !== undefined) lastKey = storageKey(last);
-        yield { ...page, items };
+        const metadata = (body.members.metadata ?? {}) as ListMeta;
+        const nextToken = metadata.continue || undefined;
+        token = nextToken;
+        let next: Promise<ParsedBody> | undefined;
+        const skipThrough = skipThroughKey;
+        yield {
+          members: body.members,
+          metadata,
+          size: body.itemCount,
+          prefetch: () => {
+            if (nextToken !== undefined) next ??= fetchPage(nextToken);
+          },
+          item: (index) => {
+            const item = withTypeMeta(body.item(index) as T, type);
+            const key = storageKey(item);
+            if (skipThrough !== undefined && key <= skipThrough) return undefined;
+            lastKey = key;
+            return item;
+          },
+        };
+        current = nextToken === undefined ? undefined : (next ?? fetchPage(nextToken));
       }
     } finally {
       unlink();
@@ -603,7 +668,7 @@ export class KubeApi {
           const response = await this.#exchange(url, spec, false);
           const code = response.statusCode ?? 0;
           if (code >= 200 && code < 300) return response;
-          outcome = { statusCode: code, headers: response.headers, body: await readBody(response) };
+          outcome = bufferedResponse(code, response.headers, await readBody(response));
         } else {
           outcome = await this.#inFlight.run(() => this.#exchange(url, spec, true));
         }
@@ -692,11 +757,7 @@ export class KubeApi {
         response.once('close', release);
         return response;
       }
-      return {
-        statusCode: response.statusCode ?? 0,
-        headers: response.headers,
-        body: await readBody(response),
-      };
+      return bufferedResponse(response.statusCode ?? 0, response.headers, await readBody(response));
     } finally {
       if (!streaming) release();
     }
@@ -821,13 +882,41 @@ function decoded(response: IncomingMessage): Readable {
   return response.headers['content-encoding'] === 'gzip' ? response.pipe(createGunzip()) : response;
 }
 
-async function readBody(response: IncomingMessage): Promise<string> {
+async function readBody(response: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   const stream = decoded(response);
   // A gunzip stream does not see the socket's errors: forward them, so a reset mid-body fails the read.
   if (stream !== response) response.on('error', (error) => stream.destroy(error));
   for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+function bufferedResponse(statusCode: number, headers: IncomingHttpHeaders, bytes: Buffer): BufferedResponse {
+  return {
+    statusCode,
+    headers,
+    bytes,
+    get body() {
+      return bytes.toString('utf8');
+    },
+  };
+}
+
+/** A list body split into items parsed on demand; a body the splitter cannot read is parsed whole. */
+function splitListResponse(bytes: Buffer): ParsedBody {
+  try {
+    const { members, itemRanges } = splitListBody(bytes);
+    return {
+      members,
+      itemCount: itemRanges.length / 2,
+      item: (index) =>
+        JSON.parse(bytes.toString('utf8', itemRanges[index * 2], itemRanges[index * 2 + 1])) as unknown,
+    };
+  } catch {
+    const { items, ...members } = JSON.parse(bytes.toString('utf8')) as { items?: unknown[] | null };
+    const list = items ?? [];
+    return { members, itemCount: list.length, item: (index) => list[index] };
+  }
 }
 
 async function* readLines(response: IncomingMessage): AsyncGenerator<string> {

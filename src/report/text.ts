@@ -188,7 +188,9 @@ function nextStepLines(view: ReportView, c: Colors, width: number): string[] {
       step.language === 'promql'
         ? [`  PromQL: ${oneLine(step.command)}`]
         : wrapCommand(oneLine(step.command), width, '  $ ', COMMAND_INDENT);
-    return [...command.map((line) => c.cyan(line)), c.dim(truncate(`${COMMAND_INDENT}# ${oneLine(step.why)}`, width))];
+    // Every line of the reason is a comment, so pasting the whole block runs only the commands.
+    const why = wrap(oneLine(step.why), width, `${COMMAND_INDENT}# `, 3);
+    return [...command.map((line) => c.cyan(line)), ...why.map((line) => c.dim(line))];
   });
 }
 
@@ -203,7 +205,7 @@ export function wrapCommand(command: string, width: number, prefix: string, inde
   const lines: string[] = [];
   let current = prefix;
   let empty = true;
-  for (const word of shellWords(command)) {
+  for (const word of flagUnits(shellWords(command))) {
     if (!empty && current.length + 1 + word.length + 2 > width) {
       lines.push(`${current} \\`);
       current = indent;
@@ -214,6 +216,23 @@ export function wrapCommand(command: string, width: number, prefix: string, inde
   }
   lines.push(current);
   return lines;
+}
+
+/** A flag and its separate value (`-n ns`, `-o custom-columns=…`), or awk and its program, as one unit. */
+function flagUnits(words: string[]): string[] {
+  const units: string[] = [];
+  for (let index = 0; index < words.length; index += 1) {
+    const word = words[index] ?? '';
+    const next = words[index + 1];
+    const takesValue = /^-[^=]*$/.test(word) || word === 'awk';
+    if (takesValue && next !== undefined && !next.startsWith('-') && next !== '|') {
+      units.push(`${word} ${next}`);
+      index += 1;
+    } else {
+      units.push(word);
+    }
+  }
+  return units;
 }
 
 /**
