@@ -140,7 +140,11 @@ describe('renderHtml', () => {
     );
     assert.ok(html.includes('<li>Re-run the affected workloads once a test pull succeeds from a node</li>'));
     assert.ok(html.includes('<strong>forbidden</strong>: nodes is forbidden'));
-    assert.ok(html.includes('stuckfailed cancel-migrations -A'));
+    assert.ok(html.includes('<pre class="language-sh"># print the cancel command'));
+    assert.ok(html.includes('\nkubectl delete pods -n vm-prod -l kubevirt.io=virt-launcher'));
+    assert.ok(html.includes('<pre class="language-promql">'));
+    // Quotes in the awk programs are escaped like any text.
+    assert.ok(html.includes('awk &#39;$3 !~ /^(Succeeded|Failed)$/ {print &#34;kubectl delete vmim'));
     assert.ok(html.includes('@media print'));
   });
 });

@@ -65,9 +65,10 @@ describe('renderMarkdown', () => {
     const output = renderMarkdown(diagnosis);
     assert.match(output, /^\| ````ns```x```` \| 412 \|$/m);
     // The next-steps block is fenced longer than any backtick run in the commands it holds.
+    // In the commands the hostile name is single-quoted: pasted, its backticks run nothing.
     assert.match(
       output,
-      /^````sh\n# plan the cancellation[\s\S]*stuckfailed clean -n ns```x\n[\s\S]*^````$/m,
+      /^````sh\n# print the cancel command[\s\S]*^kubectl delete pods -n 'ns```x' -l kubevirt\.io=virt-launcher [\s\S]*^````$/m,
     );
   });
 
@@ -89,6 +90,14 @@ describe('renderMarkdown', () => {
     assert.match(output, /^9 in flight, 318 failed: \*\*migration storm\*\*\.$/m);
     assert.match(output, /^KubeVirt in `openshift-cnv`, version `v1\.5\.2`, upgrading to `v1\.6\.0`\.$/m);
     assert.match(output, /^- \*\*prometheus\*\*: GET https:/m);
-    assert.match(output, /^stuckfailed cancel-migrations -A$/m);
+    const next = output.slice(output.indexOf('## Next steps'));
+    assert.match(next, /^```sh\n# print the cancel command of each of the 9 in-flight migrations/m);
+    assert.match(next, /^kubectl get vmim -A --no-headers -o custom-columns=/m);
+    assert.match(
+      next,
+      /^```promql\n# after fixing the cause: the alert's count must fall below 200 and stay there\ncluster:kubevirt_virt_launcher_failed:count\n```$/m,
+    );
+    assert.match(next, /^```sh\n[\s\S]*^stuckfailed diagnose\n```\n$/m);
+    assert.doesNotMatch(next, /stuckfailed (cancel-migrations|clean|validate)/);
   });
 });

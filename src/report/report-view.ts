@@ -198,6 +198,8 @@ const NOT_FINAL = (column: number) => `$${column} !~ /^(Succeeded|Failed)$/`;
  *   one migration per VMI can be in flight (migration-create-admitter.go rejects a second), so a VMI's cancel
  *   deletes at most one object. The mutating webhook labels every vmim kubevirt.io/vmi-name=<vmi>
  *   (migration-create-mutator.go). Custom resources support no field selector on status.phase, hence awk.
+ *   `--wait=false`: a vmim carries the kubevirt.io/migrationJobFinalize finalizer until the migration controller
+ *   has aborted the migration, and kubectl would otherwise block until then.
  * - Pods are deleted per namespace with selectors, not with the runbook's `-o name | xargs -n50 oc delete`: `-o name`
  *   drops the namespace, so every DELETE goes to the context namespace and 404s, and xargs batches run into
  *   kubectl's 5 QPS limiter (shared/apiserver.md §0, §6). `--wait=false` saves the one GET per pod the wait costs.
@@ -206,11 +208,11 @@ export const MITIGATION_COMMANDS = {
   listInFlightMigrations: (scope: string) =>
     `kubectl get vmim ${scope} --no-headers ` +
     '-o custom-columns=NAMESPACE:.metadata.namespace,NAME:.metadata.name,PHASE:.status.phase' +
-    ` | awk '${NOT_FINAL(3)} {print "kubectl delete vmim -n", $1, $2}'`,
+    ` | awk '${NOT_FINAL(3)} {print "kubectl delete vmim --wait=false -n", $1, $2}'`,
   cancelVmiMigration: (namespace: string, vmi: string) =>
     `kubectl get vmim -n ${shellWord(namespace)} -l ${shellWord(`kubevirt.io/vmi-name=${vmi}`)} --no-headers ` +
     '-o custom-columns=NAME:.metadata.name,PHASE:.status.phase' +
-    ` | awk '${NOT_FINAL(2)} {print $1}' | xargs -r kubectl delete vmim -n ${shellWord(namespace)}`,
+    ` | awk '${NOT_FINAL(2)} {print $1}' | xargs -r kubectl delete vmim --wait=false -n ${shellWord(namespace)}`,
   writeBundle: () => 'stuckfailed diagnose --bundle incident.tar.gz',
   deleteFailedLaunchers: (namespace: string) =>
     `kubectl delete pods -n ${shellWord(namespace)} ${LAUNCHER_SELECTOR} ${FAILED_FIELD_SELECTOR} --wait=false`,

@@ -3,8 +3,9 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { stripVTControlCharacters } from 'node:util';
 import type { Diagnosis } from '../diagnosis/types.js';
+import { buildReportView } from './report-view.js';
 import { diagnosisSchema } from './schema.js';
-import { renderText } from './text.js';
+import { renderText, shellWords, wrapCommand } from './text.js';
 
 const fixture = (): Diagnosis =>
   diagnosisSchema.parse(
@@ -44,12 +45,53 @@ describe('renderText', () => {
     assert.match(output, /Failed to pull image .*….*401 Unauthorized$/m);
   });
 
-  it('fits every line in the width it is given', () => {
+  it('fits every line in the width it is given, but for a command word that cannot be split', () => {
     for (const width of [80, 100, 140]) {
       const lines = renderText(fixture(), { color: false, width }).split('\n');
-      const tooLong = lines.filter((line) => line.length > width);
+      // A shell word (an awk program, a custom-columns spec) broken in two would break the command.
+      const tooLong = lines.filter(
+        (line) =>
+          line.length > width &&
+          !(line.startsWith('      ') && shellWords(line.replace(/( \|)?( \\)?$/, '')).length <= 2),
+      );
       assert.deepEqual(tooLong, [], `width ${width}`);
     }
+    const wide = renderText(fixture(), { color: false, width: 140 }).split('\n');
+    assert.deepEqual(
+      wide.filter((line) => line.length > 140),
+      [],
+    );
+  });
+
+  it('ends with a newline, so a following stderr line starts on its own', () => {
+    assert.ok(renderText(fixture(), { color: false }).endsWith('the causes should be gone\n'));
+  });
+
+  it('wraps commands between shell words with a backslash: pasted, they are the commands of the view', () => {
+    for (const width of [80, 100]) {
+      const output = renderText(fixture(), { color: false, width });
+      const next = output.slice(output.indexOf('\nNext\n') + '\nNext\n'.length);
+      const commands = next
+        .replace(/ \\\n {6}/g, ' ')
+        .split('\n')
+        .filter((line) => line.startsWith('  $ '))
+        .map((line) => line.slice('  $ '.length));
+      const expected = buildReportView(fixture())
+        .nextSteps.filter((step) => step.language === 'sh')
+        .map((step) => step.command);
+      assert.deepEqual(commands, expected, `width ${width}`);
+    }
+  });
+
+  it('never breaks inside quotes, nor between a flag and its value', () => {
+    const command = `kubectl get vmim -n vm-prod -o custom-columns=A:.a,B:.b | awk '$2 !~ /x/ {print "a b", $1}'`;
+    const lines = wrapCommand(command, 40, '  $ ', '      ');
+    assert.deepEqual(lines, [
+      '  $ kubectl get vmim -n vm-prod \\',
+      '      -o custom-columns=A:.a,B:.b | \\',
+      `      awk '$2 !~ /x/ {print "a b", $1}'`,
+    ]);
+    assert.deepEqual(shellWords(`a 'b c'\\'' d' "e f" g\\ h`), [`a`, `'b c'\\'' d'`, `"e f"`, `g\\ h`]);
   });
 
   it('shows breakdowns, migrations, control plane, warnings and the next commands', () => {
@@ -66,15 +108,30 @@ describe('renderText', () => {
     assert.match(output, /^Warnings: partial data \(2\)$/m);
     assert.match(output, /^ {2}! forbidden: nodes is forbidden/m);
     const next = output.slice(output.indexOf('\nNext\n'));
-    assert.ok(next.indexOf('$ stuckfailed cancel-migrations -A') < next.indexOf('$ stuckfailed clean -A'));
-    assert.match(next, /\$ stuckfailed validate/);
+    // The runbook's order: stop the migrations, keep the evidence, clean, then validate.
+    const order = [
+      '$ kubectl get vmim -A --no-headers',
+      '$ kubectl get vmim -n vm-prod -l kubevirt.io/vmi-name=db-01 --no-headers',
+      '$ stuckfailed diagnose --bundle incident.tar.gz',
+      '$ kubectl delete pods -n vm-prod -l kubevirt.io=virt-launcher',
+      'PromQL: cluster:kubevirt_virt_launcher_failed:count',
+      '$ stuckfailed diagnose\n',
+    ].map((text) => next.indexOf(text));
+    assert.ok(order.every((index) => index > 0));
+    assert.deepEqual(
+      order,
+      [...order].sort((a, b) => a - b),
+    );
+    assert.match(next, /^ {6}# delete the 268 Failed launchers in vm-prod$/m);
+    assert.match(next, /--no-headers \| wc -l$/m);
+    assert.doesNotMatch(next, /stuckfailed (cancel-migrations|clean|validate)/);
   });
 
-  it('scopes the next commands to the only namespace when all failures are there', () => {
+  it('scopes the migration listing to the only namespace when all failures are there', () => {
     const diagnosis = fixture();
     diagnosis.byNamespace = [{ key: 'vm-prod', count: 412 }];
     const output = renderText(diagnosis, { color: false });
-    assert.match(output, /\$ stuckfailed clean -n vm-prod$/m);
+    assert.match(output, /\$ kubectl get vmim -n vm-prod --no-headers \\$/m);
   });
 
   it('has no ANSI codes without colour, and has them with colour, with the same text', () => {
@@ -113,6 +170,6 @@ describe('renderText', () => {
     assert.match(output, /none: no Failed launchers/);
     assert.match(output, /nothing to do/);
     assert.doesNotMatch(output, /Warnings/);
-    assert.doesNotMatch(output, /stuckfailed clean/);
+    assert.doesNotMatch(output, /kubectl delete/);
   });
 });

@@ -218,14 +218,20 @@ export function wrapCommand(command: string, width: number, prefix: string, inde
   return lines;
 }
 
-/** A flag and its separate value (`-n ns`, `-o custom-columns=…`), or awk and its program, as one unit. */
+/**
+ * A flag and its separate value (`-n ns`, `-o custom-columns=…`), or awk and its program, as one unit, and a pipe
+ * with the word before it: a break never parts them.
+ */
 function flagUnits(words: string[]): string[] {
   const units: string[] = [];
   for (let index = 0; index < words.length; index += 1) {
     const word = words[index] ?? '';
     const next = words[index + 1];
     const takesValue = /^-[^=]*$/.test(word) || word === 'awk';
-    if (takesValue && next !== undefined && !next.startsWith('-') && next !== '|') {
+    if (word === '|' && units.length > 0) {
+      // A pipe ends the line it is on, where a reader looks for what comes next.
+      units[units.length - 1] += ' |';
+    } else if (takesValue && next !== undefined && !next.startsWith('-') && next !== '|') {
       units.push(`${word} ${next}`);
       index += 1;
     } else {

@@ -77,7 +77,9 @@ export const analyzeControlPlane: Analyzer = (facts) => {
       `Read the ${listNames([...new Set(bursts.map((burst) => burst.component))])} errors in ${controlPlane.namespace ?? 'the KubeVirt namespace'}: "${bursts[0]?.example ?? ''}".`,
     );
   }
-  remediation.push('Attach the bundle (stuckfailed diagnose --bundle) to a KubeVirt issue or support case.');
+  remediation.push(
+    'Attach the bundle (stuckfailed diagnose --bundle incident.tar.gz) to a KubeVirt issue or support case.',
+  );
   return {
     category: 'control-plane',
     claims,

@@ -8,6 +8,7 @@ import {
   messagesOf,
   podEvidence,
 } from './analyzer.js';
+import { cleanupRemediation } from './cleanup-remediation.js';
 import type { PodGroup } from './facts.js';
 
 // Image pulls: the kubelet reports them as container waiting reasons (ErrImagePull, ImagePullBackOff) and as
@@ -50,7 +51,7 @@ export const analyzeImage: Analyzer = (facts) => {
     remediation: [
       ...problems.map((each) => each.fix(registries)),
       `Check that ${registries.length > 0 ? listNames(registries) : 'the registry'} is reachable from the nodes and that ${images.length > 0 ? listNames(images, 2) : 'the image'} exists (e.g. crictl pull on an affected node).`,
-      'Once the image pulls, delete the Failed launchers (stuckfailed clean): KubeVirt starts new ones.',
+      cleanupRemediation(claimed, 'Once the image pulls (KubeVirt starts new launchers by itself)'),
     ],
   };
 };

@@ -58,6 +58,42 @@ describe('analyzeMigration', () => {
     );
     assert.equal(finding.evidence[0]?.name, 'kubevirt-evacuation-8xk2p');
     assert.match(finding.remediation.join('\n'), /uncordon/);
+    // The failed vmim is described by name; nothing suggests deleting every vmim.
+    assert.match(
+      finding.remediation.join('\n'),
+      /kubectl describe vmim -n finance-vms kubevirt-evacuation-8xk2p\./,
+    );
+  });
+
+  it('cancels the in-flight migrations one vmim at a time, naming the VMIs whose migration is in flight', () => {
+    const facts = factsWith({
+      groups: [podGroup({ migrationTarget: true, count: 12 })],
+      migrations: migrations({
+        total: 14,
+        failed: 12,
+        inFlight: 1,
+        vmis: [LOOPING, { ...LOOPING, vmi: 'rhel9-web', failed: 1, inFlight: 1, failedTargetLaunchers: 1 }],
+      }),
+    });
+    const [cancel] = analyzeMigration(facts).remediation;
+    assert.match(
+      cancel ?? '',
+      /^Cancel the in-flight migrations of finance-vms\/rhel9-web to stop the loop: /,
+    );
+    assert.match(
+      cancel ?? '',
+      /\(kubectl delete vmim --wait=false -n NAMESPACE NAME; the Next steps print them\)/,
+    );
+    assert.match(cancel ?? '', /Never kubectl delete vmim --all/);
+    assert.doesNotMatch(analyzeMigration(facts).remediation.join('\n'), /stuckfailed/);
+  });
+
+  it('names the looping VMIs when no migration is in flight right now', () => {
+    const facts = factsWith({ migrations: migrations({ total: 5, failed: 5, vmis: [LOOPING] }) });
+    assert.match(
+      analyzeMigration(facts).remediation[0] ?? '',
+      /^Cancel the in-flight migrations to stop the loop of finance-vms\/rhel9-db: /,
+    );
   });
 
   it('claims source pods whose guest-console-log exited 1 after a migration (kubevirt #10695)', () => {

@@ -53,6 +53,15 @@ export const analyzeMigration: Analyzer = (facts) => {
   const looping = loopingVmis(migrations);
   const storm = isMigrationStorm(migrations, targets);
   const vmiNames = looping.map((vmi) => `${vmi.namespace}/${vmi.vmi}`);
+  // Name the VMIs whose migration is in flight now; the looping ones may have none in flight at this moment.
+  const inFlightVmis = migrations.vmis
+    .filter((vmi) => vmi.inFlight > 0)
+    .map((vmi) => `${vmi.namespace}/${vmi.vmi}`);
+  const cancelWhat =
+    inFlightVmis.length > 0
+      ? `of ${listNames(inFlightVmis)} to stop the loop`
+      : `to stop the loop${vmiNames.length > 0 ? ` of ${listNames(vmiNames)}` : ''}`;
+  const [failedExample] = migrations.failedExamples;
   const waves = [
     migrations.evacuation > 0 ? `${migrations.evacuation} evacuation (node drain)` : '',
     migrations.workloadUpdate > 0 ? `${migrations.workloadUpdate} workload-update (KubeVirt upgrade)` : '',
@@ -81,7 +90,11 @@ export const analyzeMigration: Analyzer = (facts) => {
       podEvidence(claimed, 1),
     ),
     remediation: [
-      `Cancel the in-flight migrations${looping.length > 0 ? ` of ${listNames(vmiNames)}` : ''} (stuckfailed cancel-migrations) to stop the loop.`,
+      // Deleting an in-flight vmim cancels it; the finished ones are the record of what failed and why.
+      `Cancel the in-flight migrations ${cancelWhat}: ` +
+        'delete only the vmims whose phase is neither Succeeded nor Failed, one at a time (kubectl delete vmim ' +
+        '--wait=false -n NAMESPACE NAME; the Next steps print them). Never kubectl delete vmim --all: it also ' +
+        "erases the finished migrations' history.",
       ...(migrations.evacuation > 0
         ? [
             'Evacuation migrations come from a node drain: finish or undo the drain (kubectl uncordon) of the source node.',
@@ -92,7 +105,7 @@ export const analyzeMigration: Analyzer = (facts) => {
             'Workload-update migrations come from a KubeVirt upgrade: set spec.workloadUpdateStrategy.workloadUpdateMethods to [] in the KubeVirt CR until the migrations succeed.',
           ]
         : []),
-      'Find why the targets fail (target node capacity, network, storage access mode RWX) in the failed vmims: kubectl get vmim -A.',
+      `Find why the targets fail (target node capacity, network, storage access mode RWX) in the failed vmims: ${failedExample?.namespace ? `kubectl describe vmim -n ${failedExample.namespace} ${failedExample.name}` : 'kubectl get vmim -A'}.`,
     ],
   };
 };

@@ -9,6 +9,7 @@ import {
   podEvidence,
   topNodes,
 } from './analyzer.js';
+import { cleanupRemediation } from './cleanup-remediation.js';
 import type { PodGroup } from './facts.js';
 
 // Pod networking: the kubelet reports a CNI failure as the Warning event FailedCreatePodSandBox "Failed to create
@@ -47,7 +48,7 @@ export const analyzeNetwork: Analyzer = (facts) => {
             `Check the network attachment ${listNames(networks)} (NetworkAttachmentDefinition) that the VMs use.`,
           ]
         : []),
-      'Once sandboxes are created again, delete the Failed launchers (stuckfailed clean).',
+      cleanupRemediation(claimed, 'Once sandboxes are created again'),
     ],
   };
 };

@@ -7,6 +7,7 @@ import {
   podEvidence,
   topNodes,
 } from './analyzer.js';
+import { cleanupRemediation } from './cleanup-remediation.js';
 import type { PodGroup } from './facts.js';
 
 // Nodes: graceful node shutdown fails pods with reason Terminated "Pod was terminated in response to imminent node
@@ -68,9 +69,7 @@ export const analyzeNode: Analyzer = (facts) => {
       `Bring ${listNames(nodes)} back to Ready (kubelet, container runtime, network) or remove them from the cluster.`,
     );
   }
-  remediation.push(
-    'The Failed launchers of these nodes are safe to delete once the VMs run elsewhere (stuckfailed clean).',
-  );
+  remediation.push(cleanupRemediation(claimed, 'Once the VMs run elsewhere'));
   return {
     category: 'node',
     claims,

@@ -7,6 +7,7 @@ import {
   podEvidence,
   topNodes,
 } from './analyzer.js';
+import { cleanupRemediation } from './cleanup-remediation.js';
 import type { PodGroup } from './facts.js';
 
 // Resources: the kubelet ends pods with status.reason Evicted ("The node was low on resource: memory. ...",
@@ -64,7 +65,7 @@ export const analyzeResources: Analyzer = (facts) => {
   }
   if (preempted.length > 0)
     remediation.push('Give the VMs a PriorityClass that higher-priority workloads do not preempt.');
-  remediation.push('Then delete the Failed launchers (stuckfailed clean).');
+  remediation.push(cleanupRemediation(claimed, 'Once the nodes have room again'));
   return {
     category: 'resources',
     claims,

@@ -14,7 +14,7 @@ export const analyzeUnknown: Analyzer = (facts) => {
     evidence: evidenceRows(podEvidence(facts.groups, 2)),
     remediation: [
       'Read the sample pods (kubectl describe pod, kubectl logs -c compute) and their events in the bundle.',
-      'Open a support case with the bundle (stuckfailed diagnose --bundle).',
+      'Open a support case with the bundle (stuckfailed diagnose --bundle incident.tar.gz).',
     ],
   };
 };

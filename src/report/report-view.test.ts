@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { buildProgram } from '../cli/main.js';
+import { memoryIo } from '../cli/memory-io.js';
+import type { Diagnosis } from '../diagnosis/types.js';
+import {
+  CANCEL_PER_VMI,
+  languageRuns,
+  MITIGATION_COMMANDS,
+  type NextStep,
+  nextStepsFor,
+  shellWord,
+} from './report-view.js';
+import { diagnosisSchema } from './schema.js';
+
+const fixture = (): Diagnosis =>
+  diagnosisSchema.parse(
+    JSON.parse(readFileSync(new URL('../../test/fixtures/diagnosis-mixed.json', import.meta.url), 'utf8')),
+  );
+
+const AWK_IN_FLIGHT = `awk '$3 !~ /^(Succeeded|Failed)$/ {print "kubectl delete vmim --wait=false -n", $1, $2}'`;
+const deleteLaunchers = (namespace: string) =>
+  `kubectl delete pods -n ${namespace} -l kubevirt.io=virt-launcher --field-selector=status.phase=Failed --wait=false`;
+
+describe('nextStepsFor', () => {
+  it('stops the migration storm, keeps the evidence, cleans per namespace, then validates, all with kubectl', () => {
+    const commands = nextStepsFor(fixture()).map((step) => `${step.language}: ${step.command}`);
+    assert.deepEqual(commands, [
+      'sh: kubectl get vmim -A --no-headers -o custom-columns=NAMESPACE:.metadata.namespace,NAME:.metadata.name,' +
+        `PHASE:.status.phase | ${AWK_IN_FLIGHT}`,
+      ...[
+        ['vm-prod', 'db-01'],
+        ['vm-prod', 'db-02'],
+        ['vm-staging', 'web-3'],
+      ].map(
+        ([namespace, vmi]) =>
+          `sh: kubectl get vmim -n ${namespace} -l kubevirt.io/vmi-name=${vmi} --no-headers ` +
+          "-o custom-columns=NAME:.metadata.name,PHASE:.status.phase | awk '$2 !~ /^(Succeeded|Failed)$/ {print $1}' " +
+          `| xargs -r kubectl delete vmim --wait=false -n ${namespace}`,
+      ),
+      'sh: stuckfailed diagnose --bundle incident.tar.gz',
+      ...['vm-prod', 'vm-staging', 'ci-runners', 'tenant-a', 'tenant-b'].map(
+        (namespace) => `sh: ${deleteLaunchers(namespace)}`,
+      ),
+      'promql: cluster:kubevirt_virt_launcher_failed:count',
+      'sh: kubectl get pods -A -l kubevirt.io=virt-launcher --field-selector=status.phase=Failed --no-headers | wc -l',
+      'sh: stuckfailed diagnose',
+    ]);
+  });
+
+  it('never deletes every vmim, nor pods through `-o name | xargs` (it drops the namespace)', () => {
+    for (const step of nextStepsFor(fixture())) {
+      assert.doesNotMatch(step.command, /delete vmim[^|]*(--all|-A)\b/, step.command);
+      assert.doesNotMatch(step.command, /-o name/, step.command);
+    }
+  });
+
+  it('says how many launchers each delete removes, and lists the namespaces beyond the top five', () => {
+    const diagnosis = fixture();
+    diagnosis.byNamespace.push({ key: 'tenant-c', count: 1 }, { key: 'tenant-d', count: 1 });
+    const steps = nextStepsFor(diagnosis);
+    assert.deepEqual(
+      steps.find((step) => step.command === deleteLaunchers('vm-prod')),
+      {
+        command: deleteLaunchers('vm-prod'),
+        why: 'delete the 268 Failed launchers in vm-prod',
+        language: 'sh',
+      },
+    );
+    assert.equal(steps.filter((step) => step.command.startsWith('kubectl delete pods')).length, 5);
+    assert.deepEqual(
+      steps.find((step) => step.why.startsWith('+2 more')),
+      {
+        command:
+          'kubectl get pods -A -l kubevirt.io=virt-launcher --field-selector=status.phase=Failed --no-headers ' +
+          '-o custom-columns=NAMESPACE:.metadata.namespace | sort | uniq -c | sort -rn',
+        why: '+2 more namespaces (2 pods): list them, then run the same delete in each',
+        language: 'sh',
+      },
+    );
+  });
+
+  it('cancels migrations only when some are in flight and they matter (a storm or a migration cause)', () => {
+    const cancels = (diagnosis: Diagnosis) =>
+      nextStepsFor(diagnosis).filter((step) => step.command.startsWith('kubectl get vmim')).length;
+    assert.equal(cancels(fixture()), 1 + CANCEL_PER_VMI);
+    const nothingInFlight = fixture();
+    nothingInFlight.migrations.inFlight = 0;
+    assert.equal(cancels(nothingInFlight), 0);
+    const calm = fixture();
+    calm.migrations.storm = false;
+    calm.causes = calm.causes.filter((cause) => cause.category !== 'migration');
+    assert.equal(cancels(calm), 0);
+  });
+
+  it('suggests nothing when no launcher failed', () => {
+    const diagnosis = fixture();
+    diagnosis.failedLaunchers = 0;
+    diagnosis.byNamespace = [];
+    diagnosis.migrations = { inFlight: 0, failed: 0, storm: false, topVMIs: [] };
+    assert.deepEqual(nextStepsFor(diagnosis), []);
+  });
+
+  it('names only stuckfailed commands that are registered', () => {
+    const registered = buildProgram({ io: memoryIo().io, setExitCode: () => {} }).commands.map((command) =>
+      command.name(),
+    );
+    const diagnosis = fixture();
+    const commands = [
+      ...nextStepsFor(diagnosis),
+      ...Object.values(MITIGATION_COMMANDS).map((build) => ({ command: build('ns', 'vmi'), language: 'sh' })),
+    ]
+      .filter((step) => step.language === 'sh')
+      // Every command of a pipeline, as a shell would run it.
+      .flatMap((step) => step.command.split(/\s*\|\s*/));
+    const ours = commands.filter((command) => command.startsWith('stuckfailed '));
+    assert.ok(ours.length > 0);
+    for (const command of ours) {
+      const [, subcommand] = command.split(' ');
+      assert.ok(registered.includes(subcommand ?? ''), `${command}: not one of ${registered.join(', ')}`);
+    }
+  });
+});
+
+describe('shellWord', () => {
+  it('leaves Kubernetes names as they are and quotes anything a shell would interpret', () => {
+    assert.equal(shellWord('vm-prod'), 'vm-prod');
+    assert.equal(shellWord('kubevirt.io/vmi-name=db-01'), 'kubevirt.io/vmi-name=db-01');
+    assert.equal(shellWord('ns`id`'), "'ns`id`'");
+    assert.equal(shellWord("it's"), "'it'\\''s'");
+  });
+
+  it('means the same text to a real shell', () => {
+    for (const text of ['vm-prod', 'ns```x', "a'b", 'a b', '$(touch /tmp/pwned)', '"x"\\n', '*']) {
+      const echoed = execFileSync('sh', ['-c', `printf '%s' ${shellWord(text)}`], { encoding: 'utf8' });
+      assert.equal(echoed, text);
+    }
+  });
+});
+
+describe('languageRuns', () => {
+  it('groups consecutive steps of the same language, in order', () => {
+    const step = (command: string, language: NextStep['language']): NextStep => ({
+      command,
+      why: '',
+      language,
+    });
+    const runs = languageRuns([step('a', 'sh'), step('b', 'sh'), step('q', 'promql'), step('c', 'sh')]);
+    assert.deepEqual(
+      runs.map((run) => [run.language, run.steps.map((s) => s.command).join('')]),
+      [
+        ['sh', 'ab'],
+        ['promql', 'q'],
+        ['sh', 'c'],
+      ],
+    );
+  });
+});
