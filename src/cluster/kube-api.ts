@@ -26,7 +26,6 @@ import {
 import { type Clock, systemClock } from './clock.js';
 import { ConcurrencyLimit } from './concurrency-limit.js';
 import { TokenBucket } from './rate-limiter.js';
-import { splitListBody } from './split-list-body.js';
 import type { ListOptions } from './reader.js';
 import {
   DEFAULT_RETRY_POLICY,
@@ -34,6 +33,7 @@ import {
   type RetryPolicyOptions,
   retryDelayMs,
 } from './retry-policy.js';
+import { splitListBody } from './split-list-body.js';
 
 // The only HTTP client for the Kubernetes API. client-node's KubeConfig supplies what it is good at (credentials,
 // TLS material, exec and OIDC plugins, through applyToHTTPSOptions); the requests themselves go through node:http(s)

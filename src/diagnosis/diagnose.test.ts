@@ -207,7 +207,7 @@ function forbidden(resource: string, group: string): ApiError {
 }
 
 describe('diagnose', () => {
-  it('counts only Failed launchers, attributes each to one cause and joins events per namespace', async () => {
+  it('counts only Failed launchers, attributes each to one cause and joins their events', async () => {
     const reader = new InstrumentedReader(new SnapshotReader(cluster()));
     const { diagnosis, artifacts } = await diagnose(reader, { threshold: 3, now: () => NOW });
     assert.equal(diagnosis.failedLaunchers, 4);
@@ -239,7 +239,7 @@ describe('diagnose', () => {
     assert.equal(imageSamples.length, 3);
     assert.equal(imageSamples[0]?.events[0]?.reason, 'Failed');
 
-    // The server filters: one pod list with both selectors, one Warning-event list per namespace, never per pod.
+    // The server filters: one pod list with both selectors, one Warning-event list for the cluster, never per pod.
     const podLists = reader.calls.filter((call) => call.resource === 'pods' && call.options.fieldSelector);
     assert.deepEqual(podLists, [
       {
@@ -249,10 +249,7 @@ describe('diagnose', () => {
     ]);
     assert.deepEqual(
       reader.calls.filter((call) => call.resource === 'events').map((call) => call.options),
-      [
-        { namespace: 'ci-vms', fieldSelector: 'involvedObject.kind=Pod,type=Warning' },
-        { namespace: 'web-vms', fieldSelector: 'involvedObject.kind=Pod,type=Warning' },
-      ],
+      [{ fieldSelector: 'involvedObject.kind=Pod,type=Warning' }],
     );
     const paths = artifacts.map((artifact) => artifact.path);
     assert.ok(paths.includes('pods/web-vms/virt-launcher-fedora-a-aaaaa.json'));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Event, KubeObject, Pod } from '../kube/types.js';
 import { SnapshotReader } from '../snapshot/snapshot-reader.js';
-import { gather, splitByShares } from './gather.js';
+import { gather, splitByShares, VmiChurn } from './gather.js';
 
 // The event budget: past it, pods take the event classes of the pods of their signature that were read, so the
 // counts stay exact while the requests stay bounded.
@@ -77,5 +77,63 @@ describe('splitByShares', () => {
     assert.deepEqual(splitByShares(150, [37, 13]), [111, 39]);
     assert.deepEqual(splitByShares(10, [1, 1, 1]), [4, 3, 3]);
     assert.deepEqual(splitByShares(5, [0, 0]), [0, 0]);
+  });
+});
+
+describe('gather: one event list for the cluster', () => {
+  it('cuts the budget across namespaces by key and still counts every pod exactly', async () => {
+    // Two namespaces of 200 launchers each; a budget of 500 events reads `a-vms` whole (400) and part of `b-vms`.
+    const objects: KubeObject[] = [];
+    for (const namespace of ['a-vms', 'b-vms']) {
+      for (const object of cluster()) {
+        const copy = structuredClone(object) as Pod | Event;
+        copy.metadata.namespace = namespace;
+        if ('involvedObject' in copy) copy.involvedObject.namespace = namespace;
+        objects.push(copy);
+      }
+    }
+    const { facts, samples } = await gather(new SnapshotReader({ objects, logs: [] }), { eventBudget: 500 });
+    assert.equal(facts.failedLaunchers, 400);
+    const byClasses = new Map(facts.groups.map((group) => [group.eventClasses.join(','), group.count]));
+    assert.equal((byClasses.get('image-pull') ?? 0) + (byClasses.get('sandbox-network') ?? 0), 400);
+    // Read: a-vms whole (50 sandbox, 150 image) and the first 50 pods of b-vms (13 sandbox, 37 image); the other
+    // 150 of b-vms are shared out like the 250 read pods of their signature: 150 * 63 / 250 = 37.8 -> 38.
+    assert.equal(byClasses.get('sandbox-network'), 50 + 13 + 38);
+    const network = facts.events.find((group) => group.eventClass === 'sandbox-network');
+    assert.equal(network?.objects, 2 * (50 + 13));
+    assert.equal(network?.onFailedLaunchers, 2 * (50 + 13));
+    assert.ok(samples.every((sample) => sample.sample.events.length === 2));
+  });
+});
+
+describe('VmiChurn', () => {
+  it('counts VMIs with two launchers or more exactly and forgets the ones seen once', () => {
+    const churn = new VmiChurn({ capacity: 4, migrating: new Set(['ns/migrating']) });
+    churn.add('ns/migrating', true);
+    for (let index = 0; index < 10; index += 1) churn.add(`ns/once-${index}`, false);
+    for (let index = 0; index < 3; index += 1) churn.add('ns/twice-or-more', index === 2);
+    assert.deepEqual(
+      [...churn.entries()],
+      [
+        ['ns/migrating', { failed: 1, targets: 1 }],
+        ['ns/twice-or-more', { failed: 3, targets: 1 }],
+      ],
+    );
+  });
+
+  it('past its capacity keeps the VMIs with the most failures and every migrating one', () => {
+    const churn = new VmiChurn({ capacity: 4, migrating: new Set(['ns/migrating']) });
+    churn.add('ns/migrating', false);
+    for (let vmi = 0; vmi < 6; vmi += 1) {
+      for (let launcher = 0; launcher < vmi + 2; launcher += 1) churn.add(`ns/vmi-${vmi}`, false);
+    }
+    const kept = [...churn.entries()].map(([key, counts]) => [key, counts.failed]);
+    assert.ok(kept.length <= 4);
+    assert.deepEqual(kept.slice(0, 1), [['ns/migrating', 1]]);
+    // The heaviest VMIs, seen last, are exact.
+    assert.deepEqual(kept.slice(-2), [
+      ['ns/vmi-4', 6],
+      ['ns/vmi-5', 7],
+    ]);
   });
 });

@@ -8,6 +8,7 @@ import {
   FAILED_LAUNCHER_FIELD_SELECTOR,
   FAILED_LAUNCHER_LABEL_SELECTOR,
   isFailedLauncher,
+  LAUNCHER_NAME_PREFIX,
   launcherImage,
   launcherNode,
   launcherVmi,
@@ -30,9 +31,9 @@ import { messageShape } from './message-shape.js';
 import type { Count, Evidence, GatherError, Sample } from './types.js';
 
 // The I/O of diagnose: the runbook's Diagnosis steps 1 to 5 as a handful of streamed, server-filtered lists.
-// Nothing here holds every Failed pod: each is folded into counters and a bounded set of groups as it streams by;
-// the only per-pod state is one small number per Failed launcher (its group and node), needed to join the
-// Warning events of its namespace back to it.
+// Nothing here grows with the number of Failed pods: the events (bounded by their budget), nodes, migrations
+// and the KubeVirt CR are read first; then each Failed launcher is folded, as it streams by, into counters and
+// its final group (signature x event classes), and forgotten.
 
 export interface GatherProgress {
   phase: 'nodes' | 'pods' | 'migrations' | 'kubevirt' | 'events' | 'logs' | 'prometheus';
@@ -65,7 +66,7 @@ export interface GatherOptions {
   /** Component pods whose logs are read: virt-controller pods, then virt-handler pods. */
   controllerLogPods?: number;
   handlerLogPods?: number;
-  /** Warning events read in all (default 5000), shared by the namespaces; see EVENT_BUDGET. */
+  /** Warning events of virt-launcher pods read in all (default 5000); see EVENT_BUDGET. */
   eventBudget?: number;
   /** Requests in flight at once for the per-namespace and per-pod reads. Default 4. */
   concurrency?: number;
@@ -91,16 +92,15 @@ export interface GatherResult {
 /** Groups past this many fold into coarser keys, so the number of groups stays bounded whatever the cluster. */
 const MAX_GROUPS = 2000;
 const MAX_EVENT_GROUPS = 500;
-/** Node indexes are packed with the group id in one number per pod. */
-const NODE_SLOTS = 1 << 20;
+/** Counted VMIs (and, apart, VMIs seen once) kept for the migration churn ranking; see VmiChurn. */
+const MAX_CHURN_VMIS = 4096;
 const MAX_EVENTS_PER_SAMPLE = 20;
 /**
- * Warning events read in all, spread over the namespaces by their share of Failed launchers (at least one page
- * each): a 100k-pod incident has hundreds of thousands of events, and reading them all would cost more requests
- * than the pods themselves. Pods past a namespace's budget take the event classes of their signature group.
+ * Warning events of virt-launcher pods read in all (ten pages of 500): a 100k-pod incident has hundreds of
+ * thousands of events, and reading them all would cost more requests than the pods themselves. Pods past the
+ * budget take the event classes of the pods of their signature group that were read.
  */
 const EVENT_BUDGET = 5000;
-const MIN_EVENTS_PER_NAMESPACE = 500;
 const EVENT_FIELD_SELECTOR = 'involvedObject.kind=Pod,type=Warning';
 const MAX_VMIM_ARTIFACT = 1000;
 const COMPONENT_SELECTOR = 'kubevirt.io in (virt-controller,virt-handler)';
@@ -205,19 +205,18 @@ function conditionOf(
 }
 
 /** Reads the cluster for diagnose. Throws only when there is no cluster to read (unreachable, 401, kubeconfig). */
+/** Reads the cluster for diagnose. Throws only when there is no cluster to read (unreachable, 401, kubeconfig). */
 export async function gather(reader: ClusterReader, options: GatherOptions = {}): Promise<GatherResult> {
   const sink = new ErrorSink();
   const progress = options.onProgress ?? (() => {});
   const limit = new ConcurrencyLimit(options.concurrency ?? 4);
   const artifacts: Artifact[] = [];
 
-  const nodes = await sink.guard(
-    { verb: 'list', resource: 'nodes' },
-    () => readNodes(reader, progress),
-    new Map(),
-  );
-  const [launchers, kubevirt, vmims] = await Promise.all([
-    readFailedLaunchers(reader, options, nodes, sink, progress),
+  const prometheusRead = readPrometheus(options.prometheus, sink, progress);
+  // Everything the pods are joined with is read first, so that each pod is folded into its final group as it
+  // streams by and no per-pod state outlives the list (DESIGN §3 "Streaming, not loading").
+  const [nodes, kubevirt, vmims, events] = await Promise.all([
+    sink.guard({ verb: 'list', resource: 'nodes' }, () => readNodes(reader, progress), new Map()),
     sink.guard({ verb: 'list', resource: 'kubevirts' }, () => readKubevirt(reader, progress), undefined),
     sink.guard(
       {
@@ -228,18 +227,20 @@ export async function gather(reader: ClusterReader, options: GatherOptions = {})
       () => readMigrations(reader, options.namespace, progress),
       undefined,
     ),
+    readEvents(reader, options.namespace, options.eventBudget ?? EVENT_BUDGET, sink, progress),
   ]);
+  const launchers = await readFailedLaunchers(reader, options, nodes, events, vmims, sink, progress);
+  countEventsOnFailedLaunchers(events);
 
-  const namespaces = [...launchers.byNamespace.keys()].sort();
-  const [events, componentLogs, prometheus] = await Promise.all([
-    readEvents(reader, namespaces, launchers, options.eventBudget ?? EVENT_BUDGET, sink, limit, progress),
+  const [componentLogs, prometheus] = await Promise.all([
     readComponentLogs(reader, options, kubevirt?.metadata.namespace, launchers.byNode, sink, limit, progress),
-    readPrometheus(options.prometheus, sink, progress),
+    prometheusRead,
   ]);
 
-  const groups = finalGroups(launchers, events);
-  const migrations = migrationFacts(vmims, launchers.byVmi);
+  const groups = finalGroups(launchers);
+  const migrations = migrationFacts(vmims, launchers.vmiChurn.entries());
   const controlPlane = controlPlaneFacts(kubevirt, componentLogs.lines);
+  const eventsOf = (key: string): Sample['events'] => events.byPod.get(key)?.events ?? [];
 
   for (const group of launchers.baseGroups) {
     for (const example of group.examples) {
@@ -247,8 +248,8 @@ export async function gather(reader: ClusterReader, options: GatherOptions = {})
         path: `pods/${artifactSegment(example.namespace)}/${artifactSegment(example.name)}.json`,
         content: example.manifest,
       });
-      const podEvents = events.sampleEvents.get(example.key);
-      if (podEvents && podEvents.length > 0) {
+      const podEvents = eventsOf(example.key);
+      if (podEvents.length > 0) {
         artifacts.push({
           path: `events/${artifactSegment(example.namespace)}/${artifactSegment(example.name)}.json`,
           content: podEvents,
@@ -275,7 +276,7 @@ export async function gather(reader: ClusterReader, options: GatherOptions = {})
           namespace: example.namespace,
           name: example.name,
           ...definedProps({ node: example.node, reason: example.reason, message: example.message }),
-          events: events.sampleEvents.get(`${example.namespace}/${example.name}`) ?? [],
+          events: eventsOf(`${example.namespace}/${example.name}`),
         },
       });
     }
@@ -285,7 +286,7 @@ export async function gather(reader: ClusterReader, options: GatherOptions = {})
     facts: {
       failedLaunchers: launchers.count,
       groups,
-      events: events.groups,
+      events: sortedEventGroups(events.groups),
       migrations,
       nodes: [...nodes.values()].map((node) => ({
         ...node.facts,
@@ -335,24 +336,101 @@ async function readNodes(
   return nodes;
 }
 
+/** Failed launchers of one signature group and one set of event classes: exact counts by node and namespace. */
+interface GroupShare {
+  base: BaseGroup;
+  bits: number;
+  count: number;
+  nodes: Map<string, number>;
+  namespaces: Map<string, number>;
+  examples: PodExample[];
+}
+
+/** The pods of one signature group whose events lay past the event budget, shared out at the end. */
+interface UnreadShare {
+  count: number;
+  nodes: Map<string, number>;
+  namespaces: Map<string, number>;
+}
+
 interface LauncherAggregate {
   count: number;
   byNamespace: Map<string, number>;
   byNode: Map<string, number>;
   byReason: Map<string, number>;
-  byVmi: Map<string, { failed: number; targets: number }>;
+  vmiChurn: VmiChurn;
   baseGroups: BaseGroup[];
   groupByKey: Map<string, BaseGroup>;
-  /** namespace/name -> group id * NODE_SLOTS + node index (0: no node). */
-  podSlots: Map<string, number>;
-  /** Node names by index, including nodes that pods name but the node list lacks. */
-  nodeNames: string[];
+  /** `${base group id}:${event class bits}` -> its pods. */
+  shares: Map<string, GroupShare>;
+  /** Base group id -> its pods past the event budget. */
+  unread: Map<number, UnreadShare>;
+}
+
+/**
+ * Failed launchers per VMI, for the VMIs that can be churning: those with migrations, and those with two Failed
+ * launchers or more. A VMI's launchers are named `virt-launcher-<vmi>-<5 chars>` and so lie next to each other in
+ * the list's key order, which lets a bounded structure count them exactly: a VMI seen once waits in a bounded
+ * first-in-first-out set of singles, and only its second launcher makes it a counted entry. Counted entries past
+ * the bound are cut to the half with the most failures (only the top 20 are reported); VMIs with migrations are
+ * never cut. A VMI whose launchers sort thousands of other launchers apart (its name a prefix of thousands of
+ * other VMIs' names) may be undercounted: the price of memory that does not grow with the pods.
+ */
+export class VmiChurn {
+  readonly #capacity: number;
+  readonly #migrating: ReadonlySet<string>;
+  readonly #singles = new Map<string, { targets: number }>();
+  readonly #counted = new Map<string, { failed: number; targets: number }>();
+
+  constructor(options: { capacity: number; migrating: ReadonlySet<string> }) {
+    this.#capacity = options.capacity;
+    this.#migrating = options.migrating;
+  }
+
+  add(vmiKey: string, target: boolean): void {
+    const entry = this.#counted.get(vmiKey);
+    if (entry !== undefined) {
+      entry.failed += 1;
+      if (target) entry.targets += 1;
+      return;
+    }
+    const single = this.#singles.get(vmiKey);
+    if (single === undefined && !this.#migrating.has(vmiKey)) {
+      this.#singles.set(vmiKey, { targets: target ? 1 : 0 });
+      if (this.#singles.size > this.#capacity) {
+        const oldest = this.#singles.keys().next().value;
+        if (oldest !== undefined) this.#singles.delete(oldest);
+      }
+      return;
+    }
+    this.#singles.delete(vmiKey);
+    this.#counted.set(vmiKey, {
+      failed: (single ? 1 : 0) + 1,
+      targets: (single?.targets ?? 0) + (target ? 1 : 0),
+    });
+    if (this.#counted.size > this.#capacity) this.#cut(vmiKey);
+  }
+
+  /** `namespace/vmi` -> counts, for every VMI with migrations or at least two Failed launchers. */
+  entries(): ReadonlyMap<string, { failed: number; targets: number }> {
+    return this.#counted;
+  }
+
+  /** Drops the lighter half of the counted VMIs, but never `keep` (the VMI being counted) nor migrating ones. */
+  #cut(keep: string): void {
+    const cuttable = [...this.#counted]
+      .filter(([key]) => key !== keep && !this.#migrating.has(key))
+      .sort(([, a], [, b]) => a.failed + a.targets - (b.failed + b.targets));
+    for (const [key] of cuttable.slice(0, Math.ceil(cuttable.length / 2))) this.#counted.delete(key);
+  }
 }
 
 async function readFailedLaunchers(
   reader: ClusterReader,
   options: GatherOptions,
   nodes: Map<string, NodeEntry>,
+  events: EventAggregate,
+  vmims: MigrationAggregate | undefined,
   sink: ErrorSink,
   progress: (progress: GatherProgress) => void,
 ): Promise<LauncherAggregate> {
@@ -361,17 +439,15 @@ async function readFailedLaunchers(
     byNamespace: new Map(),
     byNode: new Map(),
     byReason: new Map(),
-    byVmi: new Map(),
+    vmiChurn: new VmiChurn({
+      capacity: MAX_CHURN_VMIS,
+      migrating: new Set(vmims?.byVmi.keys() ?? []),
+    }),
     baseGroups: [],
     groupByKey: new Map(),
-    podSlots: new Map(),
-    nodeNames: [''],
+    shares: new Map(),
+    unread: new Map(),
   };
-  const nodeIndexes = new Map<string, number>();
-  for (const entry of nodes.values()) {
-    aggregate.nodeNames[entry.index] = entry.facts.name;
-    nodeIndexes.set(entry.facts.name, entry.index);
-  }
   const labelSelector = options.labelSelector
     ? `${FAILED_LAUNCHER_LABEL_SELECTOR},${options.labelSelector}`
     : FAILED_LAUNCHER_LABEL_SELECTOR;
@@ -388,28 +464,14 @@ async function readFailedLaunchers(
       aggregate.count += 1;
       const namespace = pod.metadata.namespace ?? '';
       const node = launcherNode(pod);
+      const nodeName = node ?? '<none>';
       const signature = failureSignature(pod);
       increment(aggregate.byNamespace, namespace);
-      increment(aggregate.byNode, node ?? '<none>');
+      increment(aggregate.byNode, nodeName);
       increment(aggregate.byReason, signature.reason);
       const target = migrationRole(pod) === 'target';
       const vmi = launcherVmi(pod);
-      if (vmi) {
-        const key = `${vmi.namespace}/${vmi.name}`;
-        const perVmi = aggregate.byVmi.get(key) ?? { failed: 0, targets: 0 };
-        perVmi.failed += 1;
-        if (target) perVmi.targets += 1;
-        aggregate.byVmi.set(key, perVmi);
-      }
-      let nodeIndex = 0;
-      if (node) {
-        nodeIndex = nodeIndexes.get(node) ?? 0;
-        if (nodeIndex === 0 && aggregate.nodeNames.length < NODE_SLOTS) {
-          nodeIndex = aggregate.nodeNames.length;
-          aggregate.nodeNames.push(node);
-          nodeIndexes.set(node, nodeIndex);
-        }
-      }
+      if (vmi) aggregate.vmiChurn.add(`${vmi.namespace}/${vmi.name}`, target);
       const nodeReady: PodGroup['nodeReady'] = node
         ? (nodes.get(node)?.facts.ready ?? (nodes.size > 0 ? 'missing' : 'Unknown'))
         : 'unscheduled';
@@ -458,15 +520,32 @@ async function readFailedLaunchers(
         aggregate.groupByKey.set(key, group);
       }
       const podKey = `${namespace}/${pod.metadata.name}`;
-      aggregate.podSlots.set(podKey, group.id * NODE_SLOTS + nodeIndex);
+      let example: PodExample | undefined;
       if (group.examples.length < samplesPerGroup) {
-        group.examples.push({
-          key: podKey,
+        example = {
           namespace,
           name: pod.metadata.name,
-          manifest: pod,
           ...definedProps({ node, reason: signature.reason, message: signature.message }),
-        });
+        };
+        group.examples.push({ ...example, key: podKey, manifest: pod });
+      }
+      const podEvents = events.byPod.get(podKey);
+      if (podEvents) podEvents.onFailedLauncher = true;
+      if (eventsUnread(events, podKey)) {
+        let unread = aggregate.unread.get(group.id);
+        if (!unread) {
+          unread = { count: 0, nodes: new Map(), namespaces: new Map() };
+          aggregate.unread.set(group.id, unread);
+        }
+        unread.count += 1;
+        increment(unread.nodes, nodeName);
+        increment(unread.namespaces, namespace);
+      } else {
+        const share = groupShare(aggregate.shares, group, podEvents?.bits ?? 0);
+        share.count += 1;
+        increment(share.nodes, nodeName);
+        increment(share.namespaces, namespace);
+        if (example) share.examples.push(example);
       }
       if (aggregate.count % 500 === 0) progress({ phase: 'pods', done: aggregate.count });
     }
@@ -478,6 +557,16 @@ async function readFailedLaunchers(
     undefined,
   );
   return aggregate;
+}
+
+function groupShare(shares: Map<string, GroupShare>, base: BaseGroup, bits: number): GroupShare {
+  const key = `${base.id}:${bits}`;
+  let share = shares.get(key);
+  if (!share) {
+    share = { base, bits, count: 0, nodes: new Map(), namespaces: new Map(), examples: [] };
+    shares.set(key, share);
+  }
+  return share;
 }
 
 async function readKubevirt(
@@ -584,7 +673,7 @@ function failedMigrationEvidence(vmim: VirtualMachineInstanceMigration): Evidenc
 
 function migrationFacts(
   vmims: MigrationAggregate | undefined,
-  failedByVmi: Map<string, { failed: number; targets: number }>,
+  failedByVmi: ReadonlyMap<string, { failed: number; targets: number }>,
 ): MigrationFacts {
   const keys = new Set([...(vmims?.byVmi.keys() ?? []), ...failedByVmi.keys()]);
   const vmis: VmiMigrations[] = [];
@@ -623,62 +712,74 @@ function migrationFacts(
   };
 }
 
-interface EventAggregate {
-  groups: EventGroup[];
-  /** namespace/name of a Failed launcher -> bit set of the classes of its Warning events. */
-  podEventBits: Map<string, number>;
-  /** Namespaces whose events were cut at the budget -> the name of the last event read. */
-  cutoffs: Map<string, string>;
-  sampleEvents: Map<string, Sample['events']>;
+/** The Warning events read of one pod. */
+interface PodEvents {
+  /** Bit set of the classes of its events (EVENT_CLASSES order). */
+  bits: number;
+  /** The first few, for samples and the bundle. */
+  events: Sample['events'];
+  /** Set once the pod list shows it is a Failed launcher. */
+  onFailedLauncher: boolean;
 }
 
+interface EventAggregate {
+  groups: Map<string, EventGroup>;
+  /** namespace/name of a pod -> its events read (at most one entry per event read: bounded by the budget). */
+  byPod: Map<string, PodEvents>;
+  /** Each pod event read, by group, to count the events on Failed launchers once the pods are known. */
+  onPods: Array<{ group: EventGroup; podKey: string }>;
+  /** Storage key (namespace/name) of the first event left unread; undefined when every event was read. */
+  cutoff: string | undefined;
+}
+
+/**
+ * One cluster-wide list (or one namespace's, with -n) of the Warning events of pods, filtered by the server
+ * (event strategy.go selectable fields `involvedObject.kind`, `type`), read before the pods and cut at the
+ * budget: a 100k-pod incident has hundreds of thousands of events, and reading them all, or one list per
+ * namespace, would cost more requests than the pods themselves. The budget counts the events of pods named
+ * virt-launcher-*; other pods' events are read on the way, up to as many again, so that a noisy namespace
+ * sorting first cannot spend the requests. VMI and vmim events are left out (the vmims themselves carry the
+ * migration failures).
+ */
 async function readEvents(
   reader: ClusterReader,
-  namespaces: string[],
-  launchers: LauncherAggregate,
+  namespace: string | undefined,
   eventBudget: number,
   sink: ErrorSink,
-  limit: ConcurrencyLimit,
   progress: (progress: GatherProgress) => void,
 ): Promise<EventAggregate> {
-  const groups = new Map<string, EventGroup>();
-  const podEventBits = new Map<string, number>();
-  const sampleKeys = new Set(
-    launchers.baseGroups.flatMap((group) => group.examples.map((example) => example.key)),
-  );
-  const sampleEvents = new Map<string, Sample['events']>();
-  const cutoffs = new Map<string, string>();
-  let seen = 0;
-  const readNamespace = async (namespace: string) => {
-    const budget = Math.max(
-      Math.min(MIN_EVENTS_PER_NAMESPACE, eventBudget),
-      Math.floor((eventBudget * (launchers.byNamespace.get(namespace) ?? 0)) / Math.max(1, launchers.count)),
-    );
-    let read = 0;
-    // One list per namespace holding Failed launchers, filtered by the server to the Warning events of pods (event
-    // strategy.go selectable fields `involvedObject.kind`, `type`), never one request per pod. VMI and vmim events
-    // would spend the budget before the pods' (their names sort before virt-launcher-*); the vmims themselves
-    // carry the migration failures.
-    const fieldSelector = EVENT_FIELD_SELECTOR;
-    for await (const event of reader.list<Event>('events', { namespace, fieldSelector })) {
-      if (read >= budget) {
-        // Events are listed by name, `<involved object>.<id>`: every pod sorting before this one was read whole.
-        cutoffs.set(namespace, event.metadata.name);
+  const aggregate: EventAggregate = { groups: new Map(), byPod: new Map(), onPods: [], cutoff: undefined };
+  let launcherEvents = 0;
+  let otherEvents = 0;
+  const read = async () => {
+    const events = reader.list<Event>('events', {
+      fieldSelector: EVENT_FIELD_SELECTOR,
+      ...definedProps({ namespace }),
+    });
+    for await (const event of events) {
+      const involved = event.involvedObject;
+      const onLauncher = involved.kind === 'Pod' && (involved.name ?? '').startsWith(LAUNCHER_NAME_PREFIX);
+      if ((onLauncher ? launcherEvents : otherEvents) >= eventBudget) {
+        // Events are listed by key, `<namespace>/<involved object>.<id>`: every pod sorting before this one
+        // was read whole.
+        aggregate.cutoff = `${event.metadata.namespace ?? ''}/${event.metadata.name}`;
         break;
       }
-      read += 1;
-      seen += 1;
-      const involved = event.involvedObject;
+      if (onLauncher) launcherEvents += 1;
+      else otherEvents += 1;
       const eventClass = classifyEvent(event);
-      const podKey = `${involved.namespace ?? namespace}/${involved.name ?? ''}`;
-      const onFailedLauncher = involved.kind === 'Pod' && launchers.podSlots.has(podKey);
-      if (onFailedLauncher && eventClass !== 'other') {
-        podEventBits.set(podKey, (podEventBits.get(podKey) ?? 0) | (1 << EVENT_CLASSES.indexOf(eventClass)));
-      }
-      if (onFailedLauncher && sampleKeys.has(podKey)) {
-        const list = sampleEvents.get(podKey) ?? [];
-        if (list.length < MAX_EVENTS_PER_SAMPLE) {
-          list.push(
+      const group = addEventToGroups(aggregate.groups, event, eventClass);
+      if (involved.kind === 'Pod') {
+        const podKey = `${involved.namespace ?? event.metadata.namespace ?? ''}/${involved.name ?? ''}`;
+        aggregate.onPods.push({ group, podKey });
+        let pod = aggregate.byPod.get(podKey);
+        if (!pod) {
+          pod = { bits: 0, events: [], onFailedLauncher: false };
+          aggregate.byPod.set(podKey, pod);
+        }
+        if (eventClass !== 'other') pod.bits |= 1 << EVENT_CLASSES.indexOf(eventClass);
+        if (pod.events.length < MAX_EVENTS_PER_SAMPLE) {
+          pod.events.push(
             definedProps({
               type: event.type,
               reason: event.reason,
@@ -688,45 +789,41 @@ async function readEvents(
             }),
           );
         }
-        sampleEvents.set(podKey, list);
       }
-      addEventToGroups(groups, event, eventClass, onFailedLauncher);
+      const seen = launcherEvents + otherEvents;
       if (seen % 500 === 0) progress({ phase: 'events', done: seen });
     }
   };
-  await Promise.all(
-    namespaces.map((namespace) =>
-      limit.run(() =>
-        sink.guard(
-          { verb: 'list', resource: 'events', namespace },
-          () => readNamespace(namespace),
-          undefined,
-        ),
-      ),
-    ),
-  );
-  progress({ phase: 'events', done: seen });
-  return {
-    groups: [...groups.values()].sort(
-      (a, b) =>
-        b.onFailedLaunchers - a.onFailedLaunchers ||
-        b.objects - a.objects ||
-        `${a.eventClass}/${a.involvedKind}/${a.reason}/${a.shape}`.localeCompare(
-          `${b.eventClass}/${b.involvedKind}/${b.reason}/${b.shape}`,
-        ),
-    ),
-    podEventBits,
-    cutoffs,
-    sampleEvents,
-  };
+  await sink.guard({ verb: 'list', resource: 'events', ...definedProps({ namespace }) }, read, undefined);
+  progress({ phase: 'events', done: launcherEvents + otherEvents });
+  return aggregate;
 }
 
-function addEventToGroups(
-  groups: Map<string, EventGroup>,
-  event: Event,
-  eventClass: EventClass,
-  onFailedLauncher: boolean,
-): void {
+/** Whether the events of this pod (namespace/name) lay, even partly, past the budget. */
+function eventsUnread(events: EventAggregate, podKey: string): boolean {
+  // `${podKey}/` sorts after every `${podKey}.<id>` event key ('/' > '.') and before the next pod's.
+  return events.cutoff !== undefined && `${podKey}/` > events.cutoff;
+}
+
+/** Once the pods are known: how many of each group's events are on Failed launchers. */
+function countEventsOnFailedLaunchers(events: EventAggregate): void {
+  for (const { group, podKey } of events.onPods) {
+    if (events.byPod.get(podKey)?.onFailedLauncher) group.onFailedLaunchers += 1;
+  }
+}
+
+function sortedEventGroups(groups: Map<string, EventGroup>): EventGroup[] {
+  return [...groups.values()].sort(
+    (a, b) =>
+      b.onFailedLaunchers - a.onFailedLaunchers ||
+      b.objects - a.objects ||
+      `${a.eventClass}/${a.involvedKind}/${a.reason}/${a.shape}`.localeCompare(
+        `${b.eventClass}/${b.involvedKind}/${b.reason}/${b.shape}`,
+      ),
+  );
+}
+
+function addEventToGroups(groups: Map<string, EventGroup>, event: Event, eventClass: EventClass): EventGroup {
   const involvedKind = event.involvedObject.kind ?? '';
   const reason = event.reason ?? '';
   const shape = messageShape(event.message ?? '');
@@ -738,21 +835,22 @@ function addEventToGroups(
   if (group) {
     group.objects += 1;
     group.occurrences += occurrences;
-    if (onFailedLauncher) group.onFailedLaunchers += 1;
-    // The example is the first by namespace/name, whatever order the namespaces were read in.
+    // The example is the first by namespace/name, whatever order the events were read in.
     if (exampleKey(eventExample(event)) < exampleKey(group.example)) group.example = eventExample(event);
-    return;
+    return group;
   }
-  groups.set(key, {
+  const created: EventGroup = {
     eventClass,
     involvedKind,
     reason,
     shape,
     objects: 1,
     occurrences,
-    onFailedLaunchers: onFailedLauncher ? 1 : 0,
+    onFailedLaunchers: 0,
     example: eventExample(event),
-  });
+  };
+  groups.set(key, created);
+  return created;
 }
 
 function eventExample(event: Event): Evidence {
@@ -772,76 +870,26 @@ function exampleKey(evidence: Evidence): string {
 }
 
 /**
- * Splits each signature group by the event classes of its pods, with exact node and namespace counts. Pods whose
- * events lay past their namespace's budget are shared out like the pods of their signature group whose events were
- * read (largest remainder, so the counts stay exact).
+ * The groups of Failed launchers: each signature group split by the event classes of its pods, with exact node
+ * and namespace counts. Pods whose events lay past the budget are shared out like the pods of their signature
+ * group whose events were read (largest remainder, so the counts stay exact).
  */
-function finalGroups(
-  launchers: LauncherAggregate,
-  events: Pick<EventAggregate, 'podEventBits' | 'cutoffs'>,
-): PodGroup[] {
-  interface Accumulator {
-    base: BaseGroup;
-    bits: number;
-    count: number;
-    nodes: Map<string, number>;
-    namespaces: Map<string, number>;
-    examples: PodExample[];
-  }
-  const accumulators = new Map<string, Accumulator>();
-  const accumulator = (base: BaseGroup, bits: number): Accumulator => {
-    const key = `${base.id}:${bits}`;
-    let found = accumulators.get(key);
-    if (!found) {
-      found = { base, bits, count: 0, nodes: new Map(), namespaces: new Map(), examples: [] };
-      accumulators.set(key, found);
-    }
-    return found;
-  };
-  const unread = new Map<
-    number,
-    { count: number; nodes: Map<string, number>; namespaces: Map<string, number> }
-  >();
-  const exampleKeys = new Map<string, PodExample>();
-  for (const group of launchers.baseGroups) {
-    for (const { key, manifest: _manifest, ...example } of group.examples) exampleKeys.set(key, example);
-  }
-  for (const [podKey, slot] of launchers.podSlots) {
-    const base = launchers.baseGroups[Math.floor(slot / NODE_SLOTS)];
-    if (!base) continue;
-    const nodeName = launchers.nodeNames[slot % NODE_SLOTS] || '<none>';
-    const slash = podKey.indexOf('/');
-    const namespace = podKey.slice(0, slash);
-    const cutoff = events.cutoffs.get(namespace);
-    if (cutoff !== undefined && `${podKey.slice(slash + 1)}/` > cutoff) {
-      const pending = unread.get(base.id) ?? { count: 0, nodes: new Map(), namespaces: new Map() };
-      pending.count += 1;
-      increment(pending.nodes, nodeName);
-      increment(pending.namespaces, namespace);
-      unread.set(base.id, pending);
-      continue;
-    }
-    const target = accumulator(base, events.podEventBits.get(podKey) ?? 0);
-    target.count += 1;
-    increment(target.nodes, nodeName);
-    increment(target.namespaces, namespace);
-    const example = exampleKeys.get(podKey);
-    if (example) target.examples.push(example);
-  }
-  for (const [baseId, pending] of unread) {
+function finalGroups(launchers: LauncherAggregate): PodGroup[] {
+  const { shares } = launchers;
+  for (const [baseId, pending] of launchers.unread) {
     const base = launchers.baseGroups[baseId];
     if (!base) continue;
-    const read = [...accumulators.values()].filter((candidate) => candidate.base === base);
-    const shares =
+    const read = [...shares.values()].filter((candidate) => candidate.base === base);
+    const split =
       read.length > 0
         ? splitByShares(
             pending.count,
             read.map((candidate) => candidate.count),
           )
         : [];
-    const targets = read.length > 0 ? read : [accumulator(base, 0)];
+    const targets = read.length > 0 ? read : [groupShare(shares, base, 0)];
     targets.forEach((target, index) => {
-      const share = read.length > 0 ? (shares[index] ?? 0) : pending.count;
+      const share = read.length > 0 ? (split[index] ?? 0) : pending.count;
       if (share === 0) return;
       const fraction = share / pending.count;
       target.count += share;
@@ -851,7 +899,7 @@ function finalGroups(
     });
   }
   const groups: PodGroup[] = [];
-  for (const entry of accumulators.values()) {
+  for (const entry of shares.values()) {
     if (entry.count === 0) continue;
     groups.push({
       ...entry.base.fields,
@@ -870,7 +918,6 @@ function finalGroups(
   return groups.sort((a, b) => b.count - a.count).map((group, id) => ({ ...group, id }));
 }
 
-/** Splits `total` in proportion to `weights`, exactly (largest remainder method). */
 export function splitByShares(total: number, weights: number[]): number[] {
   const sum = weights.reduce((a, b) => a + b, 0);
   if (sum === 0) return weights.map(() => 0);

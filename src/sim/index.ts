@@ -10,16 +10,16 @@ import type { AddressInfo } from 'node:net';
 import { stringify } from 'yaml';
 import type { ClusterObjects } from '../kube/cluster-objects.js';
 import { RESOURCES, type ResourceName, resourceForKind } from '../kube/resources.js';
-import type { KubeObject, Namespace } from '../kube/types.js';
+import type { KubeObject } from '../kube/types.js';
 import { loadClusterObjects } from '../snapshot/load.js';
 import type { DiscoveryMode } from './discovery.js';
 import { type Faults, parseFaults, seededRandom } from './faults.js';
 import { writeKubeStateMetrics } from './kube-state-metrics.js';
 import { RequestStats, type SimStats } from './request-stats.js';
 import { getScenario } from './scenarios/index.js';
-import type { Scenario, ScenarioName, ScenarioState } from './scenarios/types.js';
+import type { Scenario, ScenarioName, ScenarioOptions, ScenarioState } from './scenarios/types.js';
 import { type Identity, type PodLogs, podLogKey, SimApi } from './server.js';
-import { ObjectStore } from './store.js';
+import { type BulkLoader, ObjectStore } from './store.js';
 import { generateCertificates } from './tls.js';
 
 export type { SimStats } from './request-stats.js';
@@ -87,9 +87,13 @@ export interface RunningSimulator {
 
 const DEFAULT_FAILED_WHEN_UNHEALTHY = 250;
 
+const RESOURCE_NAMES = new Map(
+  (Object.keys(RESOURCES) as ResourceName[]).map((name) => [RESOURCES[name], name] as const),
+);
+
 function resourceNameOf(object: KubeObject): ResourceName | undefined {
   const type = resourceForKind(object.apiVersion, object.kind);
-  return (Object.keys(RESOURCES) as ResourceName[]).find((name) => RESOURCES[name] === type);
+  return type === undefined ? undefined : RESOURCE_NAMES.get(type);
 }
 
 export interface SeedOptions {
@@ -101,8 +105,66 @@ export interface SeedOptions {
 }
 
 /**
- * Lays objects and logs into the store (Namespace objects added for namespaces that have none, since
- * `kubectl describe` reads the namespace). Returns how many objects were of kinds the simulator does not serve.
+ * Lays objects into the store one at a time, as they come (ObjectStore.bulkLoader), then adds Namespace objects
+ * for namespaces that have none, since `kubectl describe` reads the namespace.
+ */
+class StoreSeeder {
+  /** Objects of kinds the simulator does not serve, or namespaced ones without a namespace. */
+  ignored = 0;
+  readonly #store: ObjectStore;
+  readonly #logs: PodLogs;
+  readonly #loader: BulkLoader;
+  readonly #namespaces = new Set<string>();
+  readonly #declared = new Set<string>();
+
+  constructor(store: ObjectStore, logs: PodLogs) {
+    this.#store = store;
+    this.#logs = logs;
+    this.#loader = store.bulkLoader();
+  }
+
+  add(object: KubeObject | undefined): void {
+    const resource = object?.metadata?.name ? resourceNameOf(object) : undefined;
+    if (resource === undefined || object === undefined) {
+      this.ignored += 1;
+      return;
+    }
+    if (resource === 'namespaces') this.#declared.add(object.metadata.name);
+    if (RESOURCES[resource].namespaced) {
+      if (object.metadata.namespace === undefined) {
+        this.ignored += 1;
+        return;
+      }
+      this.#namespaces.add(object.metadata.namespace);
+    }
+    this.#loader.add(resource, object);
+  }
+
+  addLogs(logs: ClusterObjects['logs']): void {
+    for (const log of logs) this.#logs.set(podLogKey(log.namespace, log.pod, log.container), [...log.lines]);
+  }
+
+  /** Returns how many objects were ignored. */
+  finish(): number {
+    for (const name of this.#namespaces) {
+      if (this.#declared.has(name) || this.#store.get('namespaces', undefined, name) !== undefined) continue;
+      const namespace = {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name, labels: { 'kubernetes.io/metadata.name': name } },
+        spec: { finalizers: ['kubernetes'] },
+        status: { phase: 'Active' },
+      };
+      this.#loader.add('namespaces', namespace);
+    }
+    this.#loader.finish();
+    return this.ignored;
+  }
+}
+
+/**
+ * Lays objects and logs into the store (Namespace objects added for namespaces that have none). Returns how many
+ * objects were of kinds the simulator does not serve.
  */
 export function seedStore(
   store: ObjectStore,
@@ -110,48 +172,23 @@ export function seedStore(
   contents: ClusterObjects,
   options: SeedOptions = {},
 ): number {
+  const seeder = new StoreSeeder(store, logs);
   const objects = contents.objects as Array<KubeObject | undefined>;
-  const resources = objects.map((object) => (object?.metadata?.name ? resourceNameOf(object) : undefined));
-  let ignored = 0;
-  const namespaces = new Set<string>();
-  const declared = new Set<string>();
-  objects.forEach((object, index) => {
-    const resource = resources[index];
-    if (resource === undefined || object === undefined) {
-      ignored += 1;
-      return;
-    }
-    if (resource === 'namespaces') declared.add(object.metadata.name);
-    if (!RESOURCES[resource].namespaced) return;
-    if (object.metadata.namespace === undefined) {
-      resources[index] = undefined;
-      ignored += 1;
-      return;
-    }
-    namespaces.add(object.metadata.namespace);
-  });
-  function* ofResource(resource: ResourceName): IterableIterator<KubeObject> {
-    for (let index = 0; index < objects.length; index += 1) {
-      if (resources[index] !== resource) continue;
-      yield objects[index] as KubeObject;
-      if (options.release) objects[index] = undefined;
-    }
+  for (let index = 0; index < objects.length; index += 1) {
+    seeder.add(objects[index]);
+    if (options.release) objects[index] = undefined;
   }
-  for (const resource of Object.keys(RESOURCES) as ResourceName[]) {
-    if (resources.includes(resource)) store.load(resource, ofResource(resource));
-  }
-  const missing: Namespace[] = [...namespaces]
-    .filter((name) => !declared.has(name))
-    .map((name) => ({
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name, labels: { 'kubernetes.io/metadata.name': name } },
-      spec: { finalizers: ['kubernetes'] },
-      status: { phase: 'Active' },
-    }));
-  if (missing.length > 0) store.load('namespaces', missing);
-  for (const log of contents.logs) logs.set(podLogKey(log.namespace, log.pod, log.container), [...log.lines]);
-  return ignored;
+  seeder.addLogs(contents.logs);
+  return seeder.finish();
+}
+
+/** A scenario's initial cluster, each object stored as the scenario makes it. */
+function seedScenario(store: ObjectStore, logs: PodLogs, scenario: Scenario, options: ScenarioOptions): void {
+  const seeder = new StoreSeeder(store, logs);
+  const rest = scenario.build(options, (object) => seeder.add(object));
+  for (const object of rest.objects) seeder.add(object);
+  seeder.addLogs(rest.logs);
+  seeder.finish();
 }
 
 function addObjects(store: ObjectStore, logs: PodLogs, contents: ClusterObjects): void {
@@ -191,7 +228,7 @@ export async function startSimulator(options: StartSimulatorOptions = {}): Promi
       now: options.now ?? new Date(clock()),
     };
     state = { options: scenarioOptions, sequence: 0 };
-    if (wantsScenario) seedStore(store, logs, scenario.build(scenarioOptions), { release: true });
+    if (wantsScenario) seedScenario(store, logs, scenario, scenarioOptions);
   }
 
   let tokens: Map<string, Identity> | undefined;

@@ -99,6 +99,11 @@ export interface ClusterBuilderOptions {
   now: Date;
   /** How far back failures go (default: the last 55 minutes). */
   failureWindowSeconds?: number;
+  /**
+   * Receives each object as it is made instead of collecting it: a 100k-pod cluster held as objects until the end
+   * made garbage collection most of the simulator's start. finishCluster() then returns only the layout objects.
+   */
+  emit?: ((object: KubeObject) => void) | undefined;
 }
 
 /**
@@ -111,7 +116,9 @@ export class ClusterBuilder {
   readonly now: Date;
   readonly nodes: NodeInfo[];
   readonly namespaces: string[];
+  /** What the scenario laid down, unless an emit option takes each object as it is made. */
   readonly objects: KubeObject[] = [];
+  readonly #emit: (object: KubeObject) => void;
   readonly nodeHealth = new Map<string, NodeHealth>();
   observedVersion = KUBEVIRT_VERSION;
   targetVersion = KUBEVIRT_VERSION;
@@ -132,6 +139,7 @@ export class ClusterBuilder {
     this.now = builder.now;
     this.nextVmIndex = builder.firstVmIndex;
     this.failureWindowSeconds = builder.failureWindowSeconds ?? FAILURE_WINDOW_SECONDS;
+    this.#emit = builder.emit ?? ((object) => this.objects.push(object));
     this.nodes = Array.from({ length: Math.max(1, options.nodes) }, (_, index) => nodeInfo(index));
     this.namespaces = Array.from({ length: Math.max(1, options.namespaces) }, (_, index) =>
       namespaceName(index),
@@ -149,11 +157,11 @@ export class ClusterBuilder {
   }
 
   add(...objects: KubeObject[]): void {
-    for (const object of objects) this.objects.push(object);
+    for (const object of objects) this.#emit(object);
   }
 
   event(input: EventInput): void {
-    this.objects.push(makeEvent(input, this.random));
+    this.#emit(makeEvent(input, this.random));
   }
 
   /**

@@ -2,6 +2,7 @@
 // cluster layout with names drawn from a stream of their own, so that every step is new and reproducible.
 
 import type { CauseCategory } from '../../diagnosis/types.js';
+import type { KubeObject } from '../../kube/types.js';
 import { createRandom, deriveSeed } from '../random.js';
 import { ClusterBuilder } from './cluster-builder.js';
 import type { FailureKind } from './failure-kind.js';
@@ -57,11 +58,12 @@ export function defineScenario(definition: ScenarioDefinition): Scenario {
     name: definition.name,
     summary: definition.summary,
     expectedTopCause: definition.expectedTopCause,
-    build(options: ScenarioOptions) {
+    build(options: ScenarioOptions, emit?: (object: KubeObject) => void) {
       const builder = new ClusterBuilder(options, {
         random: createRandom(options.seed),
         firstVmIndex: 0,
         now: options.now,
+        emit,
       });
       for (const { kind } of definition.causes) kind.prepare(builder);
       const counts = shareCounts(Math.max(0, Math.floor(options.failed)), shares);

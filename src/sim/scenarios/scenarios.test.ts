@@ -451,3 +451,20 @@ describe('scenarios', () => {
       assert.ok(log.lines.length <= 1000, `${log.pod} keeps at most 1000 lines`);
   });
 });
+
+describe('scenario build with emit', () => {
+  for (const name of SCENARIO_NAMES) {
+    it(`${name}: hands over the same objects as it would collect, laid-down ones first`, () => {
+      const options: ScenarioOptions = { failed: 40, namespaces: 3, nodes: 4, seed: 5, now: NOW };
+      const collected = getScenario(name).build(options);
+      const emitted: KubeObject[] = [];
+      const rest = getScenario(name).build(options, (object) => emitted.push(object));
+      const key = (object: KubeObject) =>
+        `${object.kind}/${object.metadata.namespace ?? ''}/${object.metadata.name}`;
+      assert.deepEqual([...emitted, ...rest.objects].map(key).sort(), collected.objects.map(key).sort());
+      assert.ok(emitted.some((object) => object.kind === 'Pod'));
+      assert.ok(rest.objects.every((object) => !emitted.includes(object)));
+      assert.deepEqual(rest.logs, collected.logs);
+    });
+  }
+});

@@ -1,5 +1,6 @@
 import type { CauseCategory } from '../../diagnosis/types.js';
 import type { ClusterObjects } from '../../kube/cluster-objects.js';
+import type { KubeObject } from '../../kube/types.js';
 
 export const SCENARIO_NAMES = [
   'healthy',
@@ -37,8 +38,13 @@ export interface Scenario {
   summary: string;
   /** The cause diagnose must rank first (healthy: none; mixed: the largest share). */
   expectedTopCause: CauseCategory | undefined;
-  /** The initial cluster: launchers, VMIs, VMs, vmims, the KubeVirt CR, nodes, events, component pods and logs. */
-  build(options: ScenarioOptions): ClusterObjects;
+  /**
+   * The initial cluster: launchers, VMIs, VMs, vmims, the KubeVirt CR, nodes, events, component pods and logs.
+   * With `emit`, every object the scenario lays down goes to it as soon as it is made, and the result holds only
+   * the rest (nodes, namespaces, the KubeVirt CR, component pods) and the logs: a caller that stores objects as
+   * they come never holds a 100k-pod cluster as objects.
+   */
+  build(options: ScenarioOptions, emit?: (object: KubeObject) => void): ClusterObjects;
   /** One more failure while the cause is active (--churn): a new Failed launcher with its cause's signature. */
   nextFailure(state: ScenarioState, now: Date): ClusterObjects;
   /** After POST /sim/heal: a new launcher that reaches Running. */
