@@ -84,6 +84,8 @@ export async function runDiagnose(flags: DiagnoseFlags, context: CommandContext)
     isTTY: io.stderrIsTTY,
     quiet: flags.quiet ?? false,
   });
+  // -A (or nothing) is every namespace: the alert is cluster-wide on purpose (kubevirt.md §1.1).
+  const scope = flags.namespace !== undefined && !flags.allNamespaces ? { namespace: flags.namespace } : {};
   const prometheus = flags.prometheusUrl
     ? createPrometheusGatherer(
         createPrometheusClient({
@@ -91,6 +93,7 @@ export async function runDiagnose(flags: DiagnoseFlags, context: CommandContext)
           ...(flags.prometheusTokenFile === undefined ? {} : { tokenFile: flags.prometheusTokenFile }),
           ...(flags.prometheusCaFile === undefined ? {} : { caFile: flags.prometheusCaFile }),
         }),
+        scope,
       )
     : undefined;
   let phase: GatherProgress['phase'] | undefined;
@@ -98,8 +101,7 @@ export async function runDiagnose(flags: DiagnoseFlags, context: CommandContext)
     const { diagnosis, artifacts } = await diagnose(opened.reader, {
       threshold: flags.threshold,
       samples: flags.samples,
-      // -A (or nothing) is every namespace: the alert is cluster-wide on purpose (kubevirt.md §1.1).
-      ...(flags.namespace !== undefined && !flags.allNamespaces ? { namespace: flags.namespace } : {}),
+      ...scope,
       ...(flags.selector === undefined ? {} : { labelSelector: flags.selector }),
       ...(prometheus === undefined ? {} : { prometheus }),
       onProgress: (update) => {
@@ -111,19 +113,9 @@ export async function runDiagnose(flags: DiagnoseFlags, context: CommandContext)
       },
     });
     progress.stop();
-    const trend = prometheus?.trend() ?? [];
-    io.stdout.write(
-      renderReport(diagnosis, flags.output, {
-        color: colorsFor(io).isColorSupported,
-        ...(trend.length > 0 ? { trend } : {}),
-      }),
-    );
+    io.stdout.write(renderReport(diagnosis, flags.output, { color: colorsFor(io).isColorSupported }));
     if (flags.bundle !== undefined) {
-      const summary = await writeBundle(flags.bundle, {
-        diagnosis,
-        artifacts,
-        ...(trend.length > 0 ? { trend } : {}),
-      });
+      const summary = await writeBundle(flags.bundle, { diagnosis, artifacts });
       if (!flags.quiet) {
         io.stderr.write(
           `bundle written to ${summary.path} (${summary.files.length} files, ${summary.redactions} values redacted)\n`,

@@ -13,8 +13,10 @@ import type {
   Pod,
   VirtualMachineInstanceMigration,
 } from '../kube/types.js';
+import { createPrometheusClient } from '../prometheus/client.js';
 import { SnapshotReader } from '../snapshot/snapshot-reader.js';
 import { diagnose } from './diagnose.js';
+import { createPrometheusGatherer } from './prometheus-gatherer.js';
 
 // diagnose over a small, hand-written cluster read through the snapshot reader (the same selectors as the API
 // server), and over readers that fail the way a real API does.
@@ -306,16 +308,15 @@ describe('diagnose', () => {
   it('falls back to the API when Prometheus is down, and says so', async () => {
     const reader = new SnapshotReader(cluster());
     const { diagnosis } = await diagnose(reader, {
-      prometheus: {
-        url: 'http://127.0.0.1:9',
-        gather: () => Promise.reject(new StuckfailedError('PROMETHEUS', 'connect ECONNREFUSED 127.0.0.1:9')),
-      },
+      // Port 9 (discard) has no listener here: the real client meets a refused connection.
+      prometheus: createPrometheusGatherer(createPrometheusClient({ url: 'http://127.0.0.1:9' })),
     });
     assert.equal(diagnosis.failedLaunchers, 4);
     assert.deepEqual(
       diagnosis.gatherErrors.map((error) => error.type),
       ['prometheus'],
     );
+    assert.equal(diagnosis.prometheus, undefined);
     assert.match(
       diagnosis.gatherErrors[0]?.message ?? '',
       /^Prometheus at http:\/\/127\.0\.0\.1:9 failed, counts come from the API alone/,

@@ -3,6 +3,7 @@ import { isMigrationStorm } from './analyzers/analyze-migration.js';
 import { attributeCauses } from './analyzers/attribute-causes.js';
 import type { Artifact } from './artifacts.js';
 import { type GatherOptions, gather } from './gather.js';
+import type { DiagnosisPrometheusGatherer } from './prometheus-gatherer.js';
 import type { Diagnosis, Sample } from './types.js';
 
 // gather (I/O) -> analyzers (pure) -> Diagnosis (DESIGN §3, §4).
@@ -11,7 +12,9 @@ import type { Diagnosis, Sample } from './types.js';
 export const DEFAULT_THRESHOLD = 200;
 export const DEFAULT_SAMPLES = 3;
 
-export interface DiagnoseOptions extends Omit<GatherOptions, 'samplesPerGroup'> {
+export interface DiagnoseOptions extends Omit<GatherOptions, 'samplesPerGroup' | 'prometheus'> {
+  /** --prometheus-url: gathered (its failure becomes a gatherErrors entry) and summarised into `prometheus`. */
+  prometheus?: DiagnosisPrometheusGatherer;
   threshold?: number;
   /** Representative pods per cause (with their events). */
   samples?: number;
@@ -32,6 +35,7 @@ export async function diagnose(
   const samplesPerCause = options.samples ?? DEFAULT_SAMPLES;
   const gathered = await gather(reader, { ...options, samplesPerGroup: samplesPerCause });
   const { facts } = gathered;
+  const prometheusSummary = options.prometheus?.summary();
   const { causes, categoryOfGroup } = attributeCauses(facts);
 
   const samples: Sample[] = [];
@@ -75,6 +79,7 @@ export async function diagnose(
     },
     samples,
     gatherErrors: gathered.gatherErrors,
+    ...(prometheusSummary === undefined ? {} : { prometheus: prometheusSummary }),
   };
   return { diagnosis, artifacts: gathered.artifacts };
 }

@@ -79,6 +79,31 @@ export interface GatherError {
   message: string;
 }
 
+/** One point of a trend: RFC 3339 time, Failed virt-launcher pods then. */
+export interface TrendPoint {
+  time: string;
+  value: number;
+}
+
+/**
+ * What Prometheus says (diagnose --prometheus-url): the alert's own view, a second opinion beside the API's counts.
+ * Absent when no Prometheus was given or it failed (then gatherErrors has an entry of type `prometheus`).
+ */
+export interface PrometheusSummary {
+  /** The Prometheus (or Thanos Querier) asked, without credentials. */
+  url: string;
+  /** Failed launchers by Prometheus: cluster-wide, or in `namespace` when the diagnosis was scoped to one. */
+  failedLaunchers: number;
+  /** The namespace the count covers (diagnose -n); absent for the whole cluster, as the alert counts. */
+  namespace?: string;
+  /** From our recording rule, or from the raw expression when the rules are not installed. */
+  source: 'recording-rule' | 'expression';
+  /** The VirtLauncherPodsStuckFailed alert as Prometheus evaluates it (cluster-wide). */
+  alert: { state: 'inactive' | 'pending' | 'firing'; activeAt?: string };
+  /** The cluster-wide count over the last hours (range query), oldest first. */
+  trend: TrendPoint[];
+}
+
 export interface Diagnosis {
   schemaVersion: 1;
   generatedAt: string;
@@ -94,4 +119,6 @@ export interface Diagnosis {
   controlPlane: ControlPlaneSummary;
   samples: Sample[];
   gatherErrors: GatherError[];
+  /** Added in schemaVersion 1 without a bump: optional, so earlier reports stay valid. */
+  prometheus?: PrometheusSummary;
 }

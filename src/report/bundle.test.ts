@@ -11,6 +11,7 @@ import type { Diagnosis } from '../diagnosis/types.js';
 import { StuckfailedError } from '../errors.js';
 import { writeBundle } from './bundle.js';
 import { diagnosisSchema } from './schema.js';
+import { withPrometheus } from './with-prometheus.js';
 
 const fixture = async (): Promise<Diagnosis> =>
   diagnosisSchema.parse(
@@ -204,6 +205,22 @@ describe('writeBundle', () => {
     const listed: string[] = [];
     await list({ file: path, onReadEntry: (entry) => listed.push(entry.path) });
     assert.deepEqual(listed, summary.files);
+  });
+
+  it("draws the HTML report's trend chart from the diagnosis itself, as report.json re-renders it", async () => {
+    const dir = await freshDir();
+    const path = join(dir, 'with-prometheus.tar.gz');
+    await writeBundle(path, { diagnosis: withPrometheus(await fixture()), artifacts: [] });
+    const out = join(dir, 'out');
+    await mkdir(out);
+    await extract({ file: path, cwd: out });
+    const files = await readAll(out);
+    assert.equal(
+      diagnosisSchema.parse(JSON.parse(files.get('report.json') ?? '')).prometheus?.trend.length,
+      2,
+    );
+    assert.match(files.get('report.html') ?? '', /<polyline class="trend" fill="none" points="[^"]+"/);
+    assert.match(files.get('report.md') ?? '', /^Prometheus: alert firing since/m);
   });
 
   it('rejects a path that escapes the bundle or collides, and leaves no file behind', async () => {

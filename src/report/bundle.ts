@@ -8,7 +8,7 @@ import { parseAllDocuments, stringify } from 'yaml';
 import type { Artifact } from '../diagnosis/artifacts.js';
 import type { Diagnosis } from '../diagnosis/types.js';
 import { StuckfailedError } from '../errors.js';
-import { renderHtml, type TrendPoint } from './html.js';
+import { renderHtml } from './html.js';
 import { renderJson } from './json.js';
 import { renderMarkdown } from './markdown.js';
 import { type RedactionCounter, redactText, redactValue } from './redact.js';
@@ -26,8 +26,6 @@ export interface WriteBundleOptions {
   artifacts: Iterable<Artifact> | AsyncIterable<Artifact>;
   /** When the bundle was made: README and the entries' mtime (default: now). */
   renderedAt?: Date;
-  /** Failed launchers over time, for the HTML report's chart. */
-  trend?: TrendPoint[];
   /** Replace an existing file instead of refusing. */
   force?: boolean;
 }
@@ -117,7 +115,7 @@ async function addEntries(
   const diagnosis = redactValue(options.diagnosis, counter) as Diagnosis;
   add('report.json', renderJson(diagnosis));
   add('report.md', renderMarkdown(diagnosis));
-  add('report.html', renderHtml(diagnosis, options.trend === undefined ? {} : { trend: options.trend }));
+  add('report.html', renderHtml(diagnosis));
   const seen = new Set<string>(RESERVED);
   for await (const artifact of options.artifacts) {
     const entryPath = checkedEntryPath(artifact.path, seen);

@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type { Diagnosis } from '../diagnosis/types.js';
 import { escapeHtml, renderBarChart, renderHtml } from './html.js';
+import { renderJson } from './json.js';
 import { diagnosisSchema } from './schema.js';
+import { withPrometheus } from './with-prometheus.js';
 
 const fixture = (): Diagnosis =>
   diagnosisSchema.parse(
@@ -102,7 +104,7 @@ describe('renderHtml', () => {
     assert.match(zeros, /width="0\.00"/);
   });
 
-  it('draws the over-time chart only when a trend is given, with the threshold line', () => {
+  it("draws the over-time chart from the diagnosis's Prometheus trend, with the threshold line", () => {
     assert.doesNotMatch(renderHtml(fixture()), /over time/);
     const trend = [
       { time: '2026-11-23T21:00:00Z', value: 120 },
@@ -110,8 +112,8 @@ describe('renderHtml', () => {
       { time: '2026-11-23T21:10:00Z', value: 190 },
       { time: '2026-11-23T21:30:00Z', value: 412 },
     ];
-    const html = renderHtml(fixture(), { trend });
-    assert.match(html, /<figcaption>Failed launchers over time<\/figcaption>/);
+    const html = renderHtml(withPrometheus(fixture(), { trend }));
+    assert.match(html, /<figcaption>Failed launchers over time \(Prometheus\)<\/figcaption>/);
     const points = html.match(/<polyline class="trend" fill="none" points="([^"]+)"/)?.[1]?.split(' ') ?? [];
     assert.equal(points.length, 4);
     const xs = points.map((point) => Number(point.split(',')[0]));
@@ -127,6 +129,27 @@ describe('renderHtml', () => {
       html,
       /<line class="threshold"[^>]*\/><text class="threshold-label"[^>]*>threshold 200<\/text>/,
     );
+  });
+
+  it('re-renders a saved report.json with its chart: the trend travels in the JSON', () => {
+    const saved = JSON.parse(
+      renderJson(withPrometheus(fixture(), { trend: [{ time: '2026-11-23T21:00:00Z', value: 300 }] })),
+    );
+    const html = renderHtml(diagnosisSchema.parse(saved));
+    assert.match(html, /<polyline class="trend" fill="none" points="[\d.]+,[\d.]+"/);
+  });
+
+  it('says what Prometheus counts under the verdict, and warns when it disagrees with the API', () => {
+    const agreeing = renderHtml(withPrometheus(fixture(), { failedLaunchers: 410, trend: [] }));
+    assert.match(
+      agreeing,
+      /<div class="prometheus">Prometheus: alert firing since 2026-11-23T21:10:00Z; 410 Failed launchers \(recording rule\)<\/div>/,
+    );
+    assert.match(agreeing, /no trend data/);
+    assert.doesNotMatch(agreeing, /class="disagreement"/);
+    const stale = renderHtml(withPrometheus(fixture(), { failedLaunchers: 600, namespace: HOSTILE }));
+    assert.match(stale, /<div class="disagreement">! Prometheus counts 600, the API 412/);
+    assert.ok(!stale.includes('<script>'));
   });
 
   it('carries the report content: verdict, causes in order, evidence, remediation, warnings, next steps', () => {

@@ -1,4 +1,4 @@
-import type { CauseCategory, Diagnosis, ErrorBurst } from '../diagnosis/types.js';
+import type { CauseCategory, Diagnosis, ErrorBurst, TrendPoint } from '../diagnosis/types.js';
 import {
   buildReportView,
   formatPercent,
@@ -6,25 +6,15 @@ import {
   type NextStepRun,
   objectRef,
   type RankedCause,
+  type ReportView,
   RUNBOOK_URL,
   truncateMiddle,
 } from './report-view.js';
 
 // One self-contained HTML file to attach to a ticket or open from a bundle: inline CSS, inline SVG charts drawn
 // here, no script, nothing fetched. A Content-Security-Policy of default-src 'none' backs the escaping up: even a
-// string that slipped through could not load or run anything.
-
-export interface TrendPoint {
-  /** RFC 3339 time of the sample. */
-  time: string;
-  /** Failed virt-launcher pods at that time (the recording rule's value). */
-  value: number;
-}
-
-export interface HtmlReportOptions {
-  /** Failed launchers over time (from Prometheus); the "over time" chart is drawn only when given. */
-  trend?: TrendPoint[];
-}
+// string that slipped through could not load or run anything. Everything drawn comes from the Diagnosis itself
+// (the over-time chart from diagnosis.prometheus.trend), so a saved report.json re-renders to the same page.
 
 /** Escapes the five characters that matter in HTML text and attribute values. */
 export function escapeHtml(text: string): string {
@@ -145,7 +135,7 @@ tr.example td { border-bottom: 1px solid var(--line); padding-top: 0; color: var
 tr.has-example td { border-bottom: none; }
 th { background: var(--panel); font-weight: 600; } td.num, th.num { text-align: right; white-space: nowrap; }
 .cause { border: 1px solid var(--line); border-left: 6px solid var(--cause); border-radius: 6px; padding: 4px 14px 8px; margin: 10px 0; }
-.warnings li { color: #8a5a00; }
+.warnings li, .disagreement { color: #8a5a00; }
 @media print {
   body { padding: 0; max-width: none; font-size: 11px; }
   * { print-color-adjust: exact; -webkit-print-color-adjust: exact; }
@@ -154,7 +144,7 @@ th { background: var(--panel); font-weight: 600; } td.num, th.num { text-align: 
 }
 `;
 
-export function renderHtml(diagnosis: Diagnosis, options: HtmlReportOptions = {}): string {
+export function renderHtml(diagnosis: Diagnosis): string {
   const view = buildReportView(diagnosis);
   const e = escapeHtml;
   const charts = [
@@ -170,8 +160,14 @@ export function renderHtml(diagnosis: Diagnosis, options: HtmlReportOptions = {}
     renderBarChart('Failed launchers by node', barsOf(diagnosis.byNode)),
     renderBarChart('Failed launchers by termination reason', barsOf(diagnosis.byReason)),
   ];
-  if (options.trend !== undefined) {
-    charts.push(renderTrendChart('Failed launchers over time', options.trend, diagnosis.threshold));
+  if (diagnosis.prometheus !== undefined) {
+    charts.push(
+      renderTrendChart(
+        'Failed launchers over time (Prometheus)',
+        diagnosis.prometheus.trend,
+        diagnosis.threshold,
+      ),
+    );
   }
   const { migrations, controlPlane } = diagnosis;
   const upgrading =
@@ -192,7 +188,7 @@ export function renderHtml(diagnosis: Diagnosis, options: HtmlReportOptions = {}
 <header class="verdict ${view.firing ? 'firing' : 'ok'}">
 <h1><span class="badge">${view.firing ? 'FIRING' : 'NOT FIRING'}</span>VirtLauncherPodsStuckFailed</h1>
 <div>${e(view.headline)}</div>
-<div class="muted">source ${e(diagnosis.source)}, generated ${e(diagnosis.generatedAt)}; runbook: ${e(RUNBOOK_URL)}</div>
+${prometheusBlock(view)}<div class="muted">source ${e(diagnosis.source)}, generated ${e(diagnosis.generatedAt)}; runbook: ${e(RUNBOOK_URL)}</div>
 </header>
 <section><h2>Where</h2><div class="charts">${charts.join('\n')}</div></section>
 <section><h2>Causes, most important first</h2>
@@ -246,6 +242,14 @@ ${view.nextSteps.length === 0 ? '<p>Nothing to do: no Failed virt-launcher pods.
 </body>
 </html>
 `;
+}
+
+function prometheusBlock(view: ReportView): string {
+  if (view.prometheus === undefined) return '';
+  const { line, disagreement } = view.prometheus;
+  const warning =
+    disagreement === undefined ? '' : `<div class="disagreement">! ${escapeHtml(disagreement)}</div>\n`;
+  return `<div class="prometheus">${escapeHtml(line)}</div>\n${warning}`;
 }
 
 /** A block per language, marked with a class (`language-sh`, `language-promql`) as Markdown renderers do. */

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import type { Diagnosis } from '../diagnosis/types.js';
 import { REPORT_FORMATS, renderReport } from './index.js';
 import { diagnosisSchema } from './schema.js';
+import { withPrometheus } from './with-prometheus.js';
 
 const fixture = (): Diagnosis =>
   diagnosisSchema.parse(
@@ -23,14 +24,25 @@ describe('renderReport', () => {
     assert.match(outputs.html ?? '', /^<!doctype html>/);
   });
 
-  it('colours only the text format, only when asked, and passes the trend to HTML', () => {
+  it('colours only the text format, only when asked', () => {
     const diagnosis = fixture();
     assert.ok(renderReport(diagnosis, 'text', { color: true }).includes('\u001b['));
     assert.ok(!renderReport(diagnosis, 'markdown', { color: true }).includes('\u001b['));
-    const trend = [
-      { time: '2026-11-23T21:00:00Z', value: 150 },
-      { time: '2026-11-23T21:30:00Z', value: 412 },
-    ];
-    assert.match(renderReport(diagnosis, 'html', { color: false, trend }), /Failed launchers over time/);
+  });
+
+  it('carries the Prometheus summary into every format', () => {
+    const diagnosis = withPrometheus(fixture());
+    for (const format of ['text', 'markdown', 'html'] as const) {
+      assert.match(
+        renderReport(diagnosis, format, { color: false }),
+        /Prometheus: alert firing since/,
+        format,
+      );
+    }
+    assert.deepEqual(
+      JSON.parse(renderReport(diagnosis, 'json', { color: false })).prometheus,
+      diagnosis.prometheus,
+    );
+    assert.match(renderReport(diagnosis, 'html', { color: false }), /Failed launchers over time/);
   });
 });

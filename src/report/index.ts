@@ -1,11 +1,10 @@
 import type { Diagnosis } from '../diagnosis/types.js';
-import { renderHtml, type TrendPoint } from './html.js';
+import { renderHtml } from './html.js';
 import { renderJson } from './json.js';
 import { renderMarkdown } from './markdown.js';
 import { renderText } from './text.js';
 
 export { type BundleSummary, type WriteBundleOptions, writeBundle } from './bundle.js';
-export type { TrendPoint } from './html.js';
 export { createProgressReporter, type ProgressReporter } from './progress.js';
 export { diagnosisSchema } from './schema.js';
 
@@ -16,16 +15,13 @@ export type ReportFormat = (typeof REPORT_FORMATS)[number];
 export interface RenderReportOptions {
   /** ANSI colour in the text format (a TTY without NO_COLOR); ignored by the others. */
   color: boolean;
-  /** Failed launchers over time, for the HTML "over time" chart. */
-  trend?: TrendPoint[];
 }
 
 const RENDERERS: Record<ReportFormat, (diagnosis: Diagnosis, options: RenderReportOptions) => string> = {
   text: (diagnosis, options) => renderText(diagnosis, { color: options.color }),
   markdown: (diagnosis) => renderMarkdown(diagnosis),
   json: (diagnosis) => renderJson(diagnosis),
-  html: (diagnosis, options) =>
-    renderHtml(diagnosis, options.trend === undefined ? {} : { trend: options.trend }),
+  html: (diagnosis) => renderHtml(diagnosis),
 };
 
 export function renderReport(

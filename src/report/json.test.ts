@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import type { Diagnosis } from '../diagnosis/types.js';
 import { renderJson } from './json.js';
 import { diagnosisSchema } from './schema.js';
+import { withPrometheus } from './with-prometheus.js';
 
 const fixture = (): Diagnosis =>
   diagnosisSchema.parse(
@@ -41,5 +42,13 @@ describe('renderJson', () => {
         ['node', 55],
       ],
     );
+  });
+
+  it('writes the Prometheus summary last when there is one, and no key when there is none', () => {
+    assert.equal('prometheus' in JSON.parse(renderJson(fixture())), false);
+    const diagnosis = withPrometheus(fixture());
+    const output = JSON.parse(renderJson(diagnosis));
+    assert.equal(Object.keys(output).at(-1), 'prometheus');
+    assert.deepEqual(diagnosisSchema.parse(output), diagnosis);
   });
 });

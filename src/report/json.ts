@@ -20,6 +20,7 @@ export function renderJson(diagnosis: Diagnosis): string {
     controlPlane: diagnosis.controlPlane,
     samples: diagnosis.samples,
     gatherErrors: diagnosis.gatherErrors,
+    ...(diagnosis.prometheus === undefined ? {} : { prometheus: diagnosis.prometheus }),
   };
   return `${JSON.stringify(ordered, undefined, 2)}\n`;
 }

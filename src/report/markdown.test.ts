@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import type { Diagnosis } from '../diagnosis/types.js';
 import { codeSpan, escapeMarkdown, renderMarkdown } from './markdown.js';
 import { diagnosisSchema } from './schema.js';
+import { withPrometheus } from './with-prometheus.js';
 
 const fixture = (): Diagnosis =>
   diagnosisSchema.parse(
@@ -99,5 +100,17 @@ describe('renderMarkdown', () => {
     );
     assert.match(next, /^```sh\n[\s\S]*^stuckfailed diagnose\n```\n$/m);
     assert.doesNotMatch(next, /stuckfailed (cancel-migrations|clean|validate)/);
+  });
+
+  it("states Prometheus's view under the verdict, with a warning when its count disagrees", () => {
+    const output = renderMarkdown(withPrometheus(fixture(), { failedLaunchers: 240 }));
+    assert.match(
+      output,
+      /condition met\)\.\n\nPrometheus: alert firing since 2026-11-23T21:10:00Z; 240 Failed launchers \(recording rule\)\.\n\n> \*\*Warning:\*\* Prometheus counts 240, the API 412 \(42% apart\)/,
+    );
+    // PromQL in the warning is escaped like any text: its `*` and `~` start no emphasis or strikethrough.
+    assert.ok(output.includes('up{job=\\~".\\*kube-state-metrics.\\*"}'));
+    assert.doesNotMatch(renderMarkdown(withPrometheus(fixture())), /Warning:\*\*/);
+    assert.doesNotMatch(renderMarkdown(fixture()), /Prometheus:/);
   });
 });

@@ -6,6 +6,7 @@ import {
   objectRef,
   oneLine,
   type RankedCause,
+  type ReportView,
   RUNBOOK_URL,
 } from './report-view.js';
 
@@ -60,6 +61,7 @@ export function renderMarkdown(diagnosis: Diagnosis): string {
     '',
     `${status}: ${escapeMarkdown(view.headline)}.`,
     '',
+    ...prometheusParagraph(view),
     `Source: ${escapeMarkdown(diagnosis.source)}, generated ${escapeMarkdown(diagnosis.generatedAt)}. ` +
       `Runbook: <${RUNBOOK_URL}>.`,
     '',
@@ -164,6 +166,14 @@ export function renderMarkdown(diagnosis: Diagnosis): string {
     }
   }
   return lines.join('\n');
+}
+
+function prometheusParagraph(view: ReportView): string[] {
+  if (view.prometheus === undefined) return [];
+  const { line, disagreement } = view.prometheus;
+  const lines = [`${escapeMarkdown(line)}.`, ''];
+  if (disagreement !== undefined) lines.push(`> **Warning:** ${escapeMarkdown(disagreement)}.`, '');
+  return lines;
 }
 
 function causeSection(cause: RankedCause): string[] {

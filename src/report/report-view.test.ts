@@ -11,9 +11,11 @@ import {
   MITIGATION_COMMANDS,
   type NextStep,
   nextStepsFor,
+  prometheusViewOf,
   shellWord,
 } from './report-view.js';
 import { diagnosisSchema } from './schema.js';
+import { withPrometheus } from './with-prometheus.js';
 
 const fixture = (): Diagnosis =>
   diagnosisSchema.parse(
@@ -156,5 +158,49 @@ describe('languageRuns', () => {
         ['sh', 'c'],
       ],
     );
+  });
+});
+
+describe('prometheusViewOf', () => {
+  const summary = (overrides: Parameters<typeof withPrometheus>[1]) => {
+    const prometheus = withPrometheus(fixture(), overrides).prometheus;
+    assert.ok(prometheus);
+    return prometheus;
+  };
+
+  it('says the alert state, since when, the count and where it came from', () => {
+    assert.deepEqual(prometheusViewOf(summary({ failedLaunchers: 412 }), 412), {
+      line: 'Prometheus: alert firing since 2026-11-23T21:10:00Z; 412 Failed launchers (recording rule)',
+    });
+    assert.equal(
+      prometheusViewOf(summary({ alert: { state: 'pending', activeAt: '2026-11-23T21:40:00Z' } }), 412).line,
+      'Prometheus: alert pending since 2026-11-23T21:40:00Z; 412 Failed launchers (recording rule)',
+    );
+    assert.equal(
+      prometheusViewOf(
+        summary({
+          alert: { state: 'inactive' },
+          failedLaunchers: 1,
+          source: 'expression',
+          namespace: 'vm-prod',
+        }),
+        1,
+      ).line,
+      'Prometheus: alert inactive; 1 Failed launcher in vm-prod (expression: rules not installed)',
+    );
+  });
+
+  it('tolerates the drift of scrape timing, and warns beyond 5% and 2 pods', () => {
+    // 412 vs 400: 2.9% apart, one scrape behind.
+    assert.equal(prometheusViewOf(summary({ failedLaunchers: 400 }), 412).disagreement, undefined);
+    // 2 pods apart is 100% of 2, but only two pods.
+    assert.equal(prometheusViewOf(summary({ failedLaunchers: 2 }), 0).disagreement, undefined);
+    const stale = prometheusViewOf(summary({ failedLaunchers: 500 }), 412).disagreement;
+    assert.match(
+      stale ?? '',
+      /^Prometheus counts 500, the API 412 \(18% apart\): kube-state-metrics may be stale/,
+    );
+    const gap = prometheusViewOf(summary({ failedLaunchers: 0 }), 412).disagreement;
+    assert.match(gap ?? '', /^Prometheus counts 0, the API 412 \(100% apart\)/);
   });
 });

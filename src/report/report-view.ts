@@ -1,4 +1,4 @@
-import type { Cause, Count, Diagnosis, Evidence } from '../diagnosis/types.js';
+import type { Cause, Count, Diagnosis, Evidence, PrometheusSummary } from '../diagnosis/types.js';
 import { FAILED_LAUNCHER_COUNT } from '../prometheus/queries.js';
 
 // What every human-facing report says, decided once: the verdict, the ranked causes with their share of the failed
@@ -38,9 +38,19 @@ export interface NextStep {
   language: StepLanguage;
 }
 
+/** What Prometheus says, in one line, and whether its count disagrees with the API's. */
+export interface PrometheusView {
+  /** `Prometheus: alert firing since <time>; 240 Failed launchers (recording rule)`. */
+  line: string;
+  /** Set when the two counts are further apart than scrape timing explains. */
+  disagreement?: string;
+}
+
 export interface ReportView {
   firing: boolean;
   headline: string;
+  /** Absent when the diagnosis has no Prometheus summary. */
+  prometheus?: PrometheusView;
   causes: RankedCause[];
   breakdowns: Breakdown[];
   nextSteps: NextStep[];
@@ -50,6 +60,9 @@ export function buildReportView(diagnosis: Diagnosis): ReportView {
   return {
     firing: diagnosis.conditionMet,
     headline: headlineOf(diagnosis),
+    ...(diagnosis.prometheus === undefined
+      ? {}
+      : { prometheus: prometheusViewOf(diagnosis.prometheus, diagnosis.failedLaunchers) }),
     causes: diagnosis.causes.map((cause, index) => ({
       ...cause,
       rank: index + 1,
@@ -70,6 +83,33 @@ function headlineOf(diagnosis: Diagnosis): string {
   const comparison = diagnosis.conditionMet ? '>=' : '<';
   const state = diagnosis.conditionMet ? 'condition met' : 'condition not met';
   return `${diagnosis.failedLaunchers} Failed virt-launcher pods ${comparison} threshold ${diagnosis.threshold} (${state})`;
+}
+
+/**
+ * Counts further apart than this are not scrape timing: kube-state-metrics is scraped every 30 s or so and pods keep
+ * failing meanwhile, so a few percent (and a couple of pods) of drift between Prometheus and the API is normal.
+ */
+export const PROMETHEUS_TOLERANCE = { share: 0.05, pods: 2 };
+
+export function prometheusViewOf(summary: PrometheusSummary, apiFailedLaunchers: number): PrometheusView {
+  const { alert } = summary;
+  const since = alert.activeAt === undefined ? '' : ` since ${oneLine(alert.activeAt)}`;
+  const state = alert.state === 'inactive' ? 'alert inactive' : `alert ${alert.state}${since}`;
+  const where = summary.namespace === undefined ? '' : ` in ${oneLine(summary.namespace)}`;
+  const source = summary.source === 'recording-rule' ? 'recording rule' : 'expression: rules not installed';
+  const line = `Prometheus: ${state}; ${plural(summary.failedLaunchers, 'Failed launcher')}${where} (${source})`;
+  const gap = Math.abs(summary.failedLaunchers - apiFailedLaunchers);
+  const larger = Math.max(summary.failedLaunchers, apiFailedLaunchers);
+  if (gap <= PROMETHEUS_TOLERANCE.pods || gap <= larger * PROMETHEUS_TOLERANCE.share) return { line };
+  // More in Prometheus: series of deleted pods live on (a stale kube-state-metrics, or the 5-minute lookback after
+  // its last scrape); fewer: pods failed since the last successful scrape. Either way the API is the current truth.
+  return {
+    line,
+    disagreement:
+      `Prometheus counts ${summary.failedLaunchers}, the API ${apiFailedLaunchers} ` +
+      `(${formatPercent(gap / larger)} apart): kube-state-metrics may be stale or its scrapes failing ` +
+      '(check up{job=~".*kube-state-metrics.*"}); the counts in this report come from the API',
+  };
 }
 
 export function shareOf(part: number, whole: number): number {

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
 import { diagnosisSchema } from './schema.js';
+import { withPrometheus } from './with-prometheus.js';
 
 const fixture = (): Record<string, unknown> =>
   JSON.parse(readFileSync(new URL('../../test/fixtures/diagnosis-mixed.json', import.meta.url), 'utf8'));
@@ -41,6 +42,15 @@ describe('diagnosisSchema', () => {
     const withNull = fixture();
     (withNull.controlPlane as Record<string, unknown>).version = null;
     assert.equal(diagnosisSchema.safeParse(withNull).success, false);
+  });
+
+  it('accepts a Prometheus summary, optional as a compatible addition to schemaVersion 1', () => {
+    const diagnosis = withPrometheus(diagnosisSchema.parse(fixture()));
+    assert.deepEqual(diagnosisSchema.parse(JSON.parse(JSON.stringify(diagnosis))), diagnosis);
+    const unknownState = withPrometheus(diagnosis, { alert: { state: 'resolved' as 'firing' } });
+    assert.equal(diagnosisSchema.safeParse(unknownState).success, false);
+    const extraField = { ...diagnosis, prometheus: { ...diagnosis.prometheus, byNode: [] } };
+    assert.equal(diagnosisSchema.safeParse(extraField).success, false);
   });
 
   it('is documented field by field in docs/REPORT-SCHEMA.md', () => {

@@ -85,6 +85,18 @@ const gatherErrorSchema = z.strictObject({
   message: z.string(),
 });
 
+const prometheusSummarySchema = z.strictObject({
+  url: z.string(),
+  failedLaunchers: count,
+  namespace: z.string().exactOptional(),
+  source: z.enum(['recording-rule', 'expression']),
+  alert: z.strictObject({
+    state: z.enum(['inactive', 'pending', 'firing']),
+    activeAt: z.string().exactOptional(),
+  }),
+  trend: z.array(z.strictObject({ time: z.string(), value: z.number() })),
+});
+
 /** The whole report. Annotated with the TypeScript contract, so the two cannot drift apart silently. */
 export const diagnosisSchema: z.ZodType<Diagnosis> = z.strictObject({
   schemaVersion: z.literal(1),
@@ -101,4 +113,5 @@ export const diagnosisSchema: z.ZodType<Diagnosis> = z.strictObject({
   controlPlane: controlPlaneSchema,
   samples: z.array(sampleSchema),
   gatherErrors: z.array(gatherErrorSchema),
+  prometheus: prometheusSummarySchema.exactOptional(),
 });

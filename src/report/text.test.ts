@@ -6,6 +6,7 @@ import type { Diagnosis } from '../diagnosis/types.js';
 import { buildReportView } from './report-view.js';
 import { diagnosisSchema } from './schema.js';
 import { renderText, shellWords, wrapCommand } from './text.js';
+import { withPrometheus } from './with-prometheus.js';
 
 const fixture = (): Diagnosis =>
   diagnosisSchema.parse(
@@ -171,5 +172,24 @@ describe('renderText', () => {
     assert.match(output, /nothing to do/);
     assert.doesNotMatch(output, /Warnings/);
     assert.doesNotMatch(output, /kubectl delete/);
+  });
+
+  it("puts Prometheus's view right under the verdict, and warns when its count disagrees", () => {
+    const [, headline, prometheus, source] = renderText(withPrometheus(fixture()), { color: false }).split(
+      '\n',
+    );
+    assert.equal(headline, '412 Failed virt-launcher pods >= threshold 200 (condition met)');
+    assert.equal(
+      prometheus,
+      'Prometheus: alert firing since 2026-11-23T21:10:00Z; 412 Failed launchers (recording rule)',
+    );
+    assert.match(source ?? '', /^source api/);
+    assert.doesNotMatch(renderText(fixture(), { color: false }), /Prometheus:/);
+
+    const stale = renderText(withPrometheus(fixture(), { failedLaunchers: 240 }), { color: false }).split(
+      '\n',
+    );
+    assert.match(stale[2] ?? '', /240 Failed launchers \(recording rule\)$/);
+    assert.match(stale[3] ?? '', /^ {2}! Prometheus counts 240, the API 412 \(42% apart\)/);
   });
 });

@@ -44,6 +44,7 @@ export function renderText(diagnosis: Diagnosis, options: TextReportOptions): st
   const lines = [
     `${c.bold('VirtLauncherPodsStuckFailed')}  ${verdict}`,
     c.bold(view.headline),
+    ...prometheusLines(view, c, width),
     c.dim(`source ${diagnosis.source}, generated ${oneLine(diagnosis.generatedAt)}`),
     '',
     c.bold('Causes (most important first)'),
@@ -60,6 +61,14 @@ export function renderText(diagnosis: Diagnosis, options: TextReportOptions): st
     ...nextStepLines(view, c, width),
   ];
   return `${lines.join('\n')}\n`;
+}
+
+function prometheusLines(view: ReportView, c: Colors, width: number): string[] {
+  if (view.prometheus === undefined) return [];
+  const { line, disagreement } = view.prometheus;
+  if (disagreement === undefined) return [line];
+  const warning = wrap(oneLine(disagreement), width, '    ', 3);
+  return [line, ...warning.map((text, index) => c.yellow(index === 0 ? `  ! ${text.trimStart()}` : text))];
 }
 
 function causesLines(view: ReportView, diagnosis: Diagnosis, c: Colors, width: number): string[] {

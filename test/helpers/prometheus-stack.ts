@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { isAlertingRule, loadRuleFile } from '../../src/rules/rule-file.js';
 
 // The real Prometheus and Alertmanager (Debian packages, shared/real-components.md), started for a test on 127.0.0.1
 // with free ports and the caller's temp dir. Every wait is bounded; stop() kills the process by its PID.
@@ -166,4 +167,28 @@ export async function startAlertmanager(options: AlertmanagerOptions): Promise<R
     port,
     '/-/ready',
   );
+}
+
+/**
+ * Writes the production rules (rules/stuckfailed.rules.yaml) to `dir` with a short `for` on the named alert, and
+ * returns the file's path: rules/ stays untouched, and the production `for: 10m` is covered by promtool with
+ * simulated time (rules-promtool.test.ts).
+ */
+export async function writeRulesTestCopy(
+  dir: string,
+  alertName: string,
+  forDuration: string,
+): Promise<string> {
+  const production = await loadRuleFile();
+  const testCopy = {
+    groups: production.rules.groups.map((group) => ({
+      ...group,
+      rules: group.rules.map((rule) =>
+        isAlertingRule(rule) && rule.alert === alertName ? { ...rule, for: forDuration } : rule,
+      ),
+    })),
+  };
+  const rulesFile = join(dir, 'rules.test-copy.yaml');
+  await writeFile(rulesFile, stringify(testCopy));
+  return rulesFile;
 }
