@@ -100,7 +100,7 @@ const MAX_EVENTS_PER_SAMPLE = 20;
  * thousands of events, and reading them all would cost more requests than the pods themselves. Pods past the
  * budget take the event classes of the pods of their signature group that were read.
  */
-const EVENT_BUDGET = 5000;
+export const EVENT_BUDGET = 5000;
 const EVENT_FIELD_SELECTOR = 'involvedObject.kind=Pod,type=Warning';
 const MAX_VMIM_ARTIFACT = 1000;
 const COMPONENT_SELECTOR = 'kubevirt.io in (virt-controller,virt-handler)';

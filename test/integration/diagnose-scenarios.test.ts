@@ -11,6 +11,7 @@ import { main } from '../../src/cli/main.js';
 import { openClusterReader } from '../../src/cluster/open-reader.js';
 import type { ClusterReader } from '../../src/cluster/reader.js';
 import { diagnose } from '../../src/diagnosis/diagnose.js';
+import { EVENT_BUDGET } from '../../src/diagnosis/gather.js';
 import type { Diagnosis } from '../../src/diagnosis/types.js';
 import { RESOURCES, type ResourceName } from '../../src/kube/resources.js';
 import type { KubeObject, Pod } from '../../src/kube/types.js';
@@ -25,10 +26,10 @@ import { type SimulatorHandle, startTestSimulator } from '../helpers/simulator.j
 const FAILED = 60;
 const SHAPE = { namespaces: 4, nodes: 5, seed: 20261123 };
 /**
- * nodes, kubevirts, vmims and component pods; 5 log tails; the cluster-wide Warning events (a page, and the next
- * that shows where the budget ends); the empty last page a paged pod list may end with.
+ * nodes, kubevirts, vmims and component pods; 5 log tails; the Warning events, paged up to their budget (500 a page)
+ * and one more page that shows where the budget ends; the empty last page a paged pod list may end with.
  */
-const CONSTANT_REQUESTS = 4 + 5 + 2 + 1;
+const CONSTANT_REQUESTS = 4 + 5 + (EVENT_BUDGET / 500 + 1) + 1;
 
 async function simStats(handle: SimulatorHandle): Promise<number> {
   const response = await fetch(`${handle.sim.url}/sim/stats`, { signal: AbortSignal.timeout(5_000) });

@@ -164,6 +164,27 @@ export class ClusterBuilder {
     this.#emit(makeEvent(input, this.random));
   }
 
+  /** virt-handler's Warning on a VMI it failed to synchronise (KubeVirt's SyncFailed event), with the error. */
+  syncFailedEvent(vm: VmIdentity, reason: string, at: Date, host: string): void {
+    this.event({
+      involved: {
+        kind: 'VirtualMachineInstance',
+        apiVersion: 'kubevirt.io/v1',
+        namespace: vm.namespace,
+        name: vm.name,
+        uid: vm.vmiUid,
+      },
+      reason: 'SyncFailed',
+      message: reason,
+      type: 'Warning',
+      count: 1,
+      first: at,
+      last: at,
+      component: 'virt-handler',
+      host,
+    });
+  }
+
   /**
    * An everyday event (SuccessfulCreate, Scheduled) that says nothing about the cause: the first few hundred are
    * enough to look real, and 100k of them would only cost memory.

@@ -64,23 +64,7 @@ export const controlPlaneFailures: FailureKind = {
         ...object,
         reason,
       });
-      builder.event({
-        involved: {
-          kind: 'VirtualMachineInstance',
-          apiVersion: 'kubevirt.io/v1',
-          namespace: vm.namespace,
-          name: vm.name,
-          uid: vm.vmiUid,
-        },
-        reason: 'SyncFailed',
-        message: reason,
-        type: 'Warning',
-        count: 1,
-        first: slot.failedAt,
-        last: slot.failedAt,
-        component: 'virt-handler',
-        host,
-      });
+      builder.syncFailedEvent(vm, reason, slot.failedAt, host);
       builder.event({
         involved: podReference(pod, 'spec.containers{compute}'),
         reason: 'Started',

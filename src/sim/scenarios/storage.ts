@@ -75,23 +75,7 @@ export const storageFailures: FailureKind = {
         host,
       });
       const reason = `server error. command SyncVMI failed: "LibvirtError(Code=1, Domain=10, Message='internal error: process exited while connecting to monitor: Could not open '/dev/rootdisk': Input/output error')"`;
-      builder.event({
-        involved: {
-          kind: 'VirtualMachineInstance',
-          apiVersion: 'kubevirt.io/v1',
-          namespace: vm.namespace,
-          name: vm.name,
-          uid: vm.vmiUid,
-        },
-        reason: 'SyncFailed',
-        message: reason,
-        type: 'Warning',
-        count: 1,
-        first: slot.failedAt,
-        last: slot.failedAt,
-        component: 'virt-handler',
-        host,
-      });
+      builder.syncFailedEvent(vm, reason, slot.failedAt, host);
       builder.handlerLog(host, slot.failedAt, {
         level: 'error',
         pos: 'vm.go:2238',
