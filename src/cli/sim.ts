@@ -103,6 +103,12 @@ export const registerSimCommand: RegisterCommand = (program: Command, context) =
     .action(async (flags: SimFlags) => {
       const { io } = context;
       let sim: Awaited<ReturnType<typeof startSimulator>>;
+      // 100,000 launchers take most of a minute to lay down: say what is happening before the wait.
+      io.stderr.write(
+        flags.from === undefined
+          ? `laying down scenario ${flags.scenario ?? 'healthy'}...\n`
+          : `loading ${flags.from.join(', ')}...\n`,
+      );
       try {
         sim = await startSimulator({
           scenario: flags.scenario,

@@ -163,7 +163,3 @@ export function isNotFound(error: unknown): error is ApiError {
 export function isConflict(error: unknown): error is ApiError {
   return isApiError(error, 409);
 }
-
-export function isForbidden(error: unknown): error is ApiError {
-  return isApiError(error, 403);
-}

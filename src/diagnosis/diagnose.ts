@@ -1,5 +1,6 @@
 import type { ClusterReader } from '../cluster/reader.js';
 import { isMigrationStorm } from './analyzers/analyze-migration.js';
+import { countOf } from './analyzers/analyzer.js';
 import { attributeCauses } from './analyzers/attribute-causes.js';
 import type { Artifact } from './artifacts.js';
 import { type GatherOptions, gather } from './gather.js';
@@ -45,9 +46,7 @@ export async function diagnose(
       samples.push({ ...entry.sample, category: cause.category });
   }
 
-  const failedTargetLaunchers = facts.groups
-    .filter((group) => group.migrationTarget)
-    .reduce((sum, group) => sum + group.count, 0);
+  const failedTargetLaunchers = countOf(facts.groups.filter((group) => group.migrationTarget));
   const { controlPlane, migrations } = facts;
   const diagnosis: Diagnosis = {
     schemaVersion: 1,

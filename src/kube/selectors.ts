@@ -233,11 +233,6 @@ export function matchesLabels(
   return true;
 }
 
-/** The value every matching object's label `key` must have, when the selector pins one (for indexes). */
-export function requiredLabelValue(selector: LabelSelector, key: string): string | undefined {
-  return selector.find((requirement) => requirement.key === key && requirement.operator === '=')?.values[0];
-}
-
 // ---------------------------------------------------------------------------------------------------------
 // Field selectors
 

@@ -1,5 +1,6 @@
 import {
   type Analyzer,
+  countOf,
   eventEvidence,
   eventGroupsOf,
   evidenceRows,
@@ -47,9 +48,7 @@ export const analyzeMigration: Analyzer = (facts) => {
     claimed.push(group);
     return [{ groupId: group.id, confidence }];
   });
-  const targets = claimed
-    .filter((group) => group.migrationTarget)
-    .reduce((sum, group) => sum + group.count, 0);
+  const targets = countOf(claimed.filter((group) => group.migrationTarget));
   const looping = loopingVmis(migrations);
   const storm = isMigrationStorm(migrations, targets);
   const vmiNames = looping.map((vmi) => `${vmi.namespace}/${vmi.vmi}`);

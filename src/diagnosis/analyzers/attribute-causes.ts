@@ -1,5 +1,5 @@
 import { CAUSE_CATEGORIES, type Cause, type CauseCategory } from '../types.js';
-import type { Analyzer } from './analyzer.js';
+import { type Analyzer, countOf } from './analyzer.js';
 import { ANALYZERS } from './analyzer-registry.js';
 import type { DiagnosisFacts } from './facts.js';
 
@@ -32,7 +32,7 @@ export function attributeCauses(
   const causes: Cause[] = [];
   for (const category of CAUSE_CATEGORIES) {
     const won = facts.groups.filter((group) => winners.get(group.id)?.category === category);
-    const pods = won.reduce((sum, group) => sum + group.count, 0);
+    const pods = countOf(won);
     if (pods === 0) continue;
     const weighted = won.reduce(
       (sum, group) => sum + group.count * (winners.get(group.id)?.confidence ?? 0),

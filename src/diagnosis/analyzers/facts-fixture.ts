@@ -1,3 +1,4 @@
+import { countOf } from './analyzer.js';
 import type { DiagnosisFacts, EventGroup, PodGroup } from './facts.js';
 
 // Plain facts for the analyzers' table tests: a healthy-looking cluster that each row changes where it matters.
@@ -54,7 +55,7 @@ export function eventGroup(
 export function factsWith(overrides: Partial<DiagnosisFacts> = {}): DiagnosisFacts {
   const groups = overrides.groups ?? [];
   return {
-    failedLaunchers: groups.reduce((sum, group) => sum + group.count, 0),
+    failedLaunchers: countOf(groups),
     groups,
     events: [],
     migrations: {
