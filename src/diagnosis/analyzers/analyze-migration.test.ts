@@ -1,22 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { analyzeMigration, isMigrationStorm } from './analyze-migration.js';
-import type { MigrationFacts } from './facts.js';
-import { factsWith, podGroup } from './facts-fixture.js';
-
-function migrations(overrides: Partial<MigrationFacts>): MigrationFacts {
-  return {
-    total: 0,
-    inFlight: 0,
-    failed: 0,
-    succeeded: 0,
-    evacuation: 0,
-    workloadUpdate: 0,
-    vmis: [],
-    failedExamples: [],
-    ...overrides,
-  };
-}
+import { factsWith, migrationFacts, podGroup } from './facts-fixture.js';
 
 const LOOPING = {
   namespace: 'finance-vms',
@@ -33,7 +18,7 @@ describe('analyzeMigration', () => {
     const targets = podGroup({ migrationTarget: true, count: 25 });
     const facts = factsWith({
       groups: [targets],
-      migrations: migrations({
+      migrations: migrationFacts({
         total: 30,
         failed: 25,
         inFlight: 2,
@@ -68,7 +53,7 @@ describe('analyzeMigration', () => {
   it('cancels the in-flight migrations one vmim at a time, naming the VMIs whose migration is in flight', () => {
     const facts = factsWith({
       groups: [podGroup({ migrationTarget: true, count: 12 })],
-      migrations: migrations({
+      migrations: migrationFacts({
         total: 14,
         failed: 12,
         inFlight: 1,
@@ -89,7 +74,7 @@ describe('analyzeMigration', () => {
   });
 
   it('names the looping VMIs when no migration is in flight right now', () => {
-    const facts = factsWith({ migrations: migrations({ total: 5, failed: 5, vmis: [LOOPING] }) });
+    const facts = factsWith({ migrations: migrationFacts({ total: 5, failed: 5, vmis: [LOOPING] }) });
     assert.match(
       analyzeMigration(facts).remediation[0] ?? '',
       /^Cancel the in-flight migrations to stop the loop of finance-vms\/rhel9-db: /,
@@ -98,7 +83,7 @@ describe('analyzeMigration', () => {
 
   it('claims source pods whose guest-console-log exited 1 after a migration (kubevirt #10695)', () => {
     const sources = podGroup({ container: 'guest-console-log', exitCode: 1 });
-    const facts = factsWith({ groups: [sources], migrations: migrations({ total: 4, succeeded: 4 }) });
+    const facts = factsWith({ groups: [sources], migrations: migrationFacts({ total: 4, succeeded: 4 }) });
     assert.deepEqual(analyzeMigration(facts).claims, [{ groupId: sources.id, confidence: 0.7 }]);
   });
 
@@ -110,12 +95,12 @@ describe('analyzeMigration', () => {
 
 describe('isMigrationStorm', () => {
   it('needs a looping VMI and at least the cluster parallel limit of failures', () => {
-    assert.equal(isMigrationStorm(migrations({ failed: 5, vmis: [LOOPING] }), 0), true);
-    assert.equal(isMigrationStorm(migrations({ failed: 2, vmis: [LOOPING] }), 1), false);
+    assert.equal(isMigrationStorm(migrationFacts({ failed: 5, vmis: [LOOPING] }), 0), true);
+    assert.equal(isMigrationStorm(migrationFacts({ failed: 2, vmis: [LOOPING] }), 1), false);
     // Many failures spread over VMIs that each failed once: no loop, no storm.
     assert.equal(
       isMigrationStorm(
-        migrations({ failed: 20, vmis: [{ ...LOOPING, failed: 1, failedTargetLaunchers: 1 }] }),
+        migrationFacts({ failed: 20, vmis: [{ ...LOOPING, failed: 1, failedTargetLaunchers: 1 }] }),
         20,
       ),
       false,

@@ -1,5 +1,5 @@
 import { countOf } from './analyzer.js';
-import type { DiagnosisFacts, EventGroup, PodGroup } from './facts.js';
+import type { DiagnosisFacts, EventGroup, MigrationFacts, PodGroup } from './facts.js';
 
 // Plain facts for the analyzers' table tests: a healthy-looking cluster that each row changes where it matters.
 
@@ -52,22 +52,28 @@ export function eventGroup(
   };
 }
 
+/** Migration facts of a cluster with no migrations, with the given fields set. */
+export function migrationFacts(overrides: Partial<MigrationFacts> = {}): MigrationFacts {
+  return {
+    total: 0,
+    inFlight: 0,
+    failed: 0,
+    succeeded: 0,
+    evacuation: 0,
+    workloadUpdate: 0,
+    vmis: [],
+    failedExamples: [],
+    ...overrides,
+  };
+}
+
 export function factsWith(overrides: Partial<DiagnosisFacts> = {}): DiagnosisFacts {
   const groups = overrides.groups ?? [];
   return {
     failedLaunchers: countOf(groups),
     groups,
     events: [],
-    migrations: {
-      total: 0,
-      inFlight: 0,
-      failed: 0,
-      succeeded: 0,
-      evacuation: 0,
-      workloadUpdate: 0,
-      vmis: [],
-      failedExamples: [],
-    },
+    migrations: migrationFacts(),
     nodes: [],
     controlPlane: {
       namespace: 'kubevirt',

@@ -1,4 +1,4 @@
-import type { FailureKind } from '../../launcher/failure-signature.js';
+import type { FailureSignature } from '../../launcher/failure-signature.js';
 import type { EventClass } from '../event-class.js';
 import type { Count, ErrorBurst, Evidence } from '../types.js';
 
@@ -6,19 +6,9 @@ import type { Count, ErrorBurst, Evidence } from '../types.js';
 // the number of pods (groups are bounded by distinct signatures, nodes and namespaces).
 
 /** Failed launchers that look alike to every analyzer: same signature, role, node health and event classes. */
-export interface PodGroup {
+export interface PodGroup extends FailureSignature {
   id: number;
   count: number;
-  kind: FailureKind;
-  reason: string;
-  /** A real message of one pod of the group (status.message, or the container's). */
-  message?: string;
-  container?: string;
-  initContainer: boolean;
-  exitCode?: number;
-  resource?: string;
-  /** The image of the container that ended the pods. */
-  image?: string;
   /** The compute container's virt-launcher image: its tag is the KubeVirt version that created the pods. */
   launcherImage?: string;
   /** Migration target pods (label kubevirt.io/migrationJobUID). */
