@@ -1,6 +1,7 @@
 // The plan contract of DESIGN §4 ("Plans"): what `mitigate -o json` prints, what each writing command executes,
 // and what `serve` shows and approves. A plan is pure data; applying it is the only code that writes.
 import { createHash } from 'node:crypto';
+import type { KubeApi } from '../cluster/kube-api.js';
 import type { CauseCategory } from '../diagnosis/types.js';
 
 export const PLAN_ACTIONS = ['cancel-migrations', 'pause', 'clean', 'validate'] as const;
@@ -101,3 +102,37 @@ export function targetKey(
 ): string {
   return `${step}\u0000${target.kind}\u0000${target.namespace}\u0000${target.name}\u0000${target.uid}`;
 }
+
+/** How far a step has got, for progress bars and the service's live view. */
+export interface StepProgress {
+  step: string;
+  action: PlanAction;
+  /** Targets settled so far (any outcome), this run and earlier runs. */
+  settled: number;
+  total: number;
+}
+
+/** What one step's apply did, by outcome; `failures` lists every target not done, with why. */
+export interface StepOutcome {
+  step: string;
+  action: PlanAction;
+  counts: Record<JournalOutcome, number>;
+  failures: JournalEntry[];
+}
+
+/** Everything an executor needs to write: the one cluster writer, the journal, and what is already settled. */
+export interface ApplyContext {
+  api: KubeApi;
+  journal: JournalSink;
+  /** targetKey()s that an earlier run settled (read back from its journal): not written again. */
+  settled: ReadonlySet<string>;
+  /** 'server' sends every write with dryRun=All. */
+  dryRun: 'none' | 'server';
+  /** Aborting stops after the writes in flight; what was not started is left for a re-run. */
+  signal?: AbortSignal;
+  onProgress?: (progress: StepProgress) => void;
+  now: () => Date;
+}
+
+/** Applies one step of a given action: the only code that writes to the cluster. */
+export type StepExecutor = (step: PlanStep, context: ApplyContext) => Promise<StepOutcome>;
