@@ -14,8 +14,9 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 export const ERRORS = {
   USAGE: { exit: EXIT.usage, hint: 'run with --help to see the valid flags' },
   INPUT: { exit: EXIT.usage, hint: 'check the file or value named above' },
+  // A kubeconfig that is missing or unreadable is bad input, not an unreachable cluster (DESIGN §4).
   KUBECONFIG: {
-    exit: EXIT.unreachable,
+    exit: EXIT.usage,
     hint: 'point --kubeconfig (or KUBECONFIG) at a valid kubeconfig and pick a context with --context',
   },
   UNREACHABLE: {
@@ -23,7 +24,10 @@ export const ERRORS = {
     hint: 'check that the API server is up and reachable from here (kubectl cluster-info)',
   },
   UNAUTHORIZED: { exit: EXIT.unreachable, hint: 'refresh your credentials (oc login / a new token)' },
-  FORBIDDEN: { exit: EXIT.unreachable, hint: 'ask for the RBAC rule named above (see deploy/rbac.yaml)' },
+  FORBIDDEN: {
+    exit: EXIT.unreachable,
+    hint: 'ask for the RBAC rule named above (the ClusterRoles in deploy/ grant what each command needs)',
+  },
   PROMETHEUS: {
     exit: EXIT.unreachable,
     hint: 'check --prometheus-url and its token/CA, or leave it out to use the API only',

@@ -6,6 +6,7 @@ import { DEFAULT_SAMPLES, DEFAULT_THRESHOLD } from '../diagnosis/diagnose.js';
 import { REPORT_FORMATS, type ReportFormat } from '../report/index.js';
 import { startSimulator } from '../sim/index.js';
 import { SCENARIO_NAMES, type ScenarioName } from '../sim/scenarios/types.js';
+import { plural } from '../util/plural.js';
 import type { RegisterCommand } from './commands.js';
 import { runDiagnose } from './diagnose.js';
 import { outputOption, parsePositiveInt } from './flags.js';
@@ -28,7 +29,7 @@ export const registerDemoCommand: RegisterCommand = (program, context) => {
   program
     .command('demo')
     .description(
-      'Lay down a simulated incident on an embedded cluster (no real cluster needed) and diagnose it end to end.\n' +
+      'Lay down a simulated incident on an embedded cluster (no real cluster needed) and diagnose it end to end. ' +
         'The report is what `stuckfailed diagnose` prints against a real cluster.',
     )
     .addOption(
@@ -56,8 +57,8 @@ export const registerDemoCommand: RegisterCommand = (program, context) => {
         const kubeconfig = path.join(dir, 'kubeconfig');
         await sim.writeKubeconfig(kubeconfig);
         io.stderr.write(
-          `Simulated cluster at ${sim.url}: scenario ${flags.scenario}, ${flags.failed} Failed virt-launcher pods ` +
-            `in ${flags.namespaces} namespaces on ${flags.nodes} nodes. Diagnosing...\n\n`,
+          `Simulated cluster at ${sim.url}: scenario ${flags.scenario}, ${plural(flags.failed, 'Failed virt-launcher pod')} ` +
+            `in ${plural(flags.namespaces, 'namespace')} on ${plural(flags.nodes, 'node')}. Diagnosing...\n\n`,
         );
         await runDiagnose(
           {

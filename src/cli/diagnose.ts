@@ -11,6 +11,7 @@ import {
   renderReport,
   writeBundle,
 } from '../report/index.js';
+import { plural } from '../util/plural.js';
 import {
   addKubeFlags,
   addPrometheusFlags,
@@ -44,7 +45,7 @@ export function registerDiagnose(program: Command, context: CommandContext): voi
   const command = program
     .command('diagnose')
     .description(
-      "Run the runbook's diagnosis: count the Failed virt-launcher pods, sample them with their events, check\n" +
+      "Run the runbook's diagnosis: count the Failed virt-launcher pods, sample them with their events, check " +
         'migrations, the KubeVirt control plane and the infrastructure, and name the causes with their evidence.',
     )
     .addOption(
@@ -118,7 +119,7 @@ export async function runDiagnose(flags: DiagnoseFlags, context: CommandContext)
       const summary = await writeBundle(flags.bundle, { diagnosis, artifacts });
       if (!flags.quiet) {
         io.stderr.write(
-          `bundle written to ${summary.path} (${summary.files.length} files, ${summary.redactions} values redacted)\n`,
+          `bundle written to ${summary.path} (${plural(summary.files.length, 'file')}, ${plural(summary.redactions, 'value')} redacted)\n`,
         );
       }
     }

@@ -36,7 +36,7 @@ export const registerRulesCommand: RegisterCommand = (program: Command, context)
   program
     .command('rules')
     .description(
-      'Print the Prometheus rules behind the alert: the recording rule the runbook names, the alert, its early\n' +
+      'Print the Prometheus rules behind the alert: the recording rule the runbook names, the alert, its early ' +
         "warning and the runbook's breakdowns, as a rule file or a PrometheusRule (see docs/RULES.md).",
     )
     .addHelpText(

@@ -39,10 +39,13 @@ export const registerSimCommand: RegisterCommand = (program: Command, context) =
       'Run a simulated cluster (Kubernetes API + kube-state-metrics) on 127.0.0.1 for demos and tests.',
     )
     .description(
-      'Run a simulated cluster on 127.0.0.1: the Kubernetes API (kubectl and client libraries work against it)\n' +
-        'and kube-state-metrics series on /metrics, seeded from a scenario or from files. Runs until Ctrl-C.\n' +
-        'Control endpoints: POST /sim/heal, POST /sim/faults, GET /sim/stats (see docs/SIMULATOR.md).\n' +
-        'Examples:\n' +
+      'Run a simulated cluster on 127.0.0.1: the Kubernetes API (kubectl and client libraries work against it) ' +
+        'and kube-state-metrics series on /metrics, seeded from a scenario or from files. Runs until Ctrl-C. ' +
+        'Control endpoints: POST /sim/heal, POST /sim/faults, GET /sim/stats (see docs/SIMULATOR.md).',
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
         '  stuckfailed sim --scenario image-pull --failed 300 --kubeconfig-out sim.kubeconfig\n' +
         '  stuckfailed sim --from ./must-gather --faults throttleRate=0.1,latencyMs=5',
     )

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Event, KubeObject, Pod } from '../kube/types.js';
 import { SnapshotReader } from '../snapshot/snapshot-reader.js';
-import { gather, splitByShares, VmiChurn } from './gather.js';
+import { splitByShares } from './gather/read-launchers.js';
+import { VmiChurn } from './gather/vmi-churn.js';
+import { gather } from './gather.js';
 
 // The event budget: past it, pods take the event classes of the pods of their signature that were read, so the
 // counts stay exact while the requests stay bounded.
@@ -135,5 +137,20 @@ describe('VmiChurn', () => {
       ['ns/vmi-4', 6],
       ['ns/vmi-5', 7],
     ]);
+  });
+});
+
+describe('gather: what counts as a Failed launcher', () => {
+  it('does not count a Failed pod labelled kubevirt.io=virt-launcher but not named virt-launcher-*', async () => {
+    const impostor = crashedLauncher('hp-volume-x7k2p');
+    const { facts, byNamespace } = await gather(
+      new SnapshotReader({ objects: [crashedLauncher('virt-launcher-vm-a-abcde'), impostor], logs: [] }),
+    );
+    assert.equal(facts.failedLaunchers, 1);
+    assert.deepEqual(byNamespace, [{ key: 'web-vms', count: 1 }]);
+    assert.deepEqual(
+      facts.groups.flatMap((group) => group.examples.map((example) => example.name)),
+      ['virt-launcher-vm-a-abcde'],
+    );
   });
 });

@@ -1,4 +1,5 @@
 import type { ContainerStatus, Pod } from '../kube/types.js';
+import { definedProps } from '../util/defined-props.js';
 
 // Why a virt-launcher pod ended in phase Failed. Launchers run with restartPolicy Never, so the first container
 // failure is final (template.go); the pod-level status.reason, when the kubelet set one, names the mechanism
@@ -200,15 +201,4 @@ function kindOfContainerEnd(end: EndingContainer): FailureKind {
 function imageOf(pod: Pod, status: ContainerStatus): string | undefined {
   const containers = [...(pod.spec.initContainers ?? []), ...pod.spec.containers];
   return containers.find((container) => container.name === status.name)?.image ?? status.image;
-}
-
-/** Drops undefined values so that optional properties stay absent (exactOptionalPropertyTypes). */
-export function definedProps<T extends Record<string, unknown>>(
-  values: T,
-): { [K in keyof T]?: Exclude<T[K], undefined> } {
-  const result: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(values)) {
-    if (value !== undefined) result[key] = value;
-  }
-  return result as { [K in keyof T]?: Exclude<T[K], undefined> };
 }

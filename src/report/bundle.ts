@@ -8,6 +8,7 @@ import { parseAllDocuments, stringify } from 'yaml';
 import type { Artifact } from '../diagnosis/artifacts.js';
 import type { Diagnosis } from '../diagnosis/types.js';
 import { StuckfailedError } from '../errors.js';
+import { plural } from '../util/plural.js';
 import { renderHtml } from './html.js';
 import { renderJson } from './json.js';
 import { renderMarkdown } from './markdown.js';
@@ -211,7 +212,7 @@ function readme(diagnosis: Diagnosis, files: string[], redactions: number, rende
     'stuckfailed support bundle for the VirtLauncherPodsStuckFailed alert',
     '',
     `Created:  ${renderedAt.toISOString()}`,
-    `Verdict:  ${diagnosis.failedLaunchers} Failed virt-launcher pods, threshold ${diagnosis.threshold} (${verdict})`,
+    `Verdict:  ${plural(diagnosis.failedLaunchers, 'Failed virt-launcher pod')}, threshold ${diagnosis.threshold} (${verdict})`,
     `Source:   ${diagnosis.source}, diagnosis generated ${diagnosis.generatedAt}`,
     `Runbook:  ${RUNBOOK_URL}`,
     '',

@@ -1,4 +1,5 @@
 import type { CauseCategory, Diagnosis, ErrorBurst, TrendPoint } from '../diagnosis/types.js';
+import { plural } from '../util/plural.js';
 import {
   buildReportView,
   formatPercent,
@@ -181,7 +182,7 @@ export function renderHtml(diagnosis: Diagnosis): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<title>VirtLauncherPodsStuckFailed: ${diagnosis.failedLaunchers} Failed launchers</title>
+<title>VirtLauncherPodsStuckFailed: ${plural(diagnosis.failedLaunchers, 'Failed launcher')}</title>
 <style>${STYLE}</style>
 </head>
 <body>
@@ -270,7 +271,7 @@ function barsOf(counts: Array<{ key: string; count: number }>): BarDatum[] {
 function causeCard(cause: RankedCause): string {
   const e = escapeHtml;
   return `<div class="cause" style="--cause: ${CAUSE_COLORS[cause.category]}">
-<h3>${cause.rank}. ${e(cause.category)}: ${cause.pods} pods (${formatPercent(cause.share)}), confidence ${cause.confidence.toFixed(2)}</h3>
+<h3>${cause.rank}. ${e(cause.category)}: ${plural(cause.pods, 'pod')} (${formatPercent(cause.share)}), confidence ${cause.confidence.toFixed(2)}</h3>
 <p>${e(cause.summary)}</p>
 ${htmlTable(
   ['kind', 'object', 'reason', 'message'],

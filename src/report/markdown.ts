@@ -1,4 +1,5 @@
 import type { Diagnosis } from '../diagnosis/types.js';
+import { plural } from '../util/plural.js';
 import {
   buildReportView,
   formatPercent,
@@ -92,7 +93,7 @@ export function renderMarkdown(diagnosis: Diagnosis): string {
   for (const breakdown of view.breakdowns) {
     lines.push(`### By ${breakdown.title.replace(/s$/, '')}`, '');
     const rows = breakdown.top.map((count) => [codeSpan(count.key), String(count.count)]);
-    if (breakdown.otherKeys > 0) rows.push([`${breakdown.otherKeys} others`, String(breakdown.others)]);
+    if (breakdown.otherKeys > 0) rows.push([plural(breakdown.otherKeys, 'other'), String(breakdown.others)]);
     lines.push(...(rows.length > 0 ? table(['key', 'pods'], [false, true], rows) : ['None.']), '');
   }
 
@@ -178,7 +179,7 @@ function prometheusParagraph(view: ReportView): string[] {
 
 function causeSection(cause: RankedCause): string[] {
   const lines = [
-    `### ${cause.rank}. ${cause.category}: ${cause.pods} pods (${formatPercent(cause.share)})`,
+    `### ${cause.rank}. ${cause.category}: ${plural(cause.pods, 'pod')} (${formatPercent(cause.share)})`,
     '',
     escapeMarkdown(cause.summary),
     '',

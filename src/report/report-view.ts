@@ -1,5 +1,6 @@
 import type { Cause, Count, Diagnosis, Evidence, PrometheusSummary } from '../diagnosis/types.js';
 import { FAILED_LAUNCHER_COUNT } from '../prometheus/queries.js';
+import { plural } from '../util/plural.js';
 
 // What every human-facing report says, decided once: the verdict, the ranked causes with their share of the failed
 // launchers, the top of each breakdown, and the commands to run next. The text, Markdown and HTML renderers only
@@ -82,7 +83,7 @@ export function buildReportView(diagnosis: Diagnosis): ReportView {
 function headlineOf(diagnosis: Diagnosis): string {
   const comparison = diagnosis.conditionMet ? '>=' : '<';
   const state = diagnosis.conditionMet ? 'condition met' : 'condition not met';
-  return `${diagnosis.failedLaunchers} Failed virt-launcher pods ${comparison} threshold ${diagnosis.threshold} (${state})`;
+  return `${plural(diagnosis.failedLaunchers, 'Failed virt-launcher pod')} ${comparison} threshold ${diagnosis.threshold} (${state})`;
 }
 
 /**
@@ -272,10 +273,6 @@ export const MITIGATION_COMMANDS = {
 export function shellWord(text: string): string {
   if (/^[A-Za-z0-9_./:=,@%+-]+$/.test(text)) return text;
   return `'${text.replace(/'/g, `'\\''`)}'`;
-}
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 /** One line, no control characters: cluster-supplied text must not move the cursor or recolour a terminal. */

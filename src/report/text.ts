@@ -1,5 +1,6 @@
 import { createColors } from 'picocolors';
 import type { Diagnosis } from '../diagnosis/types.js';
+import { plural } from '../util/plural.js';
 import {
   buildReportView,
   formatPercent,
@@ -82,7 +83,7 @@ function causesLines(view: ReportView, diagnosis: Diagnosis, c: Colors, width: n
 
 function causeLines(cause: RankedCause, c: Colors, width: number): string[] {
   const lines = [
-    `  ${c.bold(`${cause.rank}. ${cause.category}`)}  ${cause.pods} pods (${formatPercent(cause.share)})` +
+    `  ${c.bold(`${cause.rank}. ${cause.category}`)}  ${plural(cause.pods, 'pod')} (${formatPercent(cause.share)})` +
       `  confidence ${cause.confidence.toFixed(2)}`,
     ...wrap(oneLine(cause.summary), width, CAUSE_INDENT, 2),
   ];
@@ -302,8 +303,4 @@ function alignColumns(rows: Cell[][], prefix: string, width: number): string[] {
     });
     return `${prefix}${parts.join('  ')}`.trimEnd();
   });
-}
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }

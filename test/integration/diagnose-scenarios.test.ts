@@ -325,10 +325,16 @@ describe('diagnose: the command', () => {
     );
   });
 
-  it('exits 3 on a kubeconfig that does not exist, and 2 on a --from path that does not', async () => {
+  it('exits 2 on a kubeconfig that does not exist or is not valid, and on a --from path that does not exist', async () => {
+    // Bad input, not an unreachable cluster (DESIGN §4): the user fixes a path or a file, not the network.
     const missing = await runDiagnose(['--kubeconfig', path.join(handle.dir, 'missing'), '-q']);
-    assert.equal(missing.code, 3);
-    assert.match(missing.stderr, /^error: /);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /^error: kubeconfig .*missing does not exist/);
+    const garbage = path.join(handle.dir, 'garbage.kubeconfig');
+    await writeFile(garbage, 'clusters: [this is: not, a kubeconfig\n');
+    const invalid = await runDiagnose(['--kubeconfig', garbage, '-q']);
+    assert.equal(invalid.code, 2);
+    assert.match(invalid.stderr, /^error: /);
     const badInput = await runDiagnose(['--from', path.join(handle.dir, 'no-such-dump'), '-q']);
     assert.equal(badInput.code, 2);
     assert.match(badInput.stderr, /^error: cannot read /);

@@ -1,3 +1,4 @@
+import { plural } from '../../util/plural.js';
 import { type Analyzer, evidenceRows, listNames, podEvidence } from './analyzer.js';
 import type { PodGroup } from './facts.js';
 
@@ -54,7 +55,7 @@ export const analyzeControlPlane: Analyzer = (facts) => {
     kind: 'Log',
     ...(controlPlane.namespace ? { namespace: controlPlane.namespace } : {}),
     name: burst.component,
-    reason: `${burst.count} ${burst.level} lines`,
+    reason: plural(burst.count, `${burst.level} line`),
     message: burst.example,
   }));
   const summaryParts = [

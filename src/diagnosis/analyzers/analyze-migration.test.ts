@@ -39,7 +39,7 @@ describe('analyzeMigration', () => {
     assert.deepEqual(finding.claims, [{ groupId: targets.id, confidence: 0.8 }]);
     assert.match(
       finding.summary,
-      /^Migration storm: 25 failed and 2 in-flight migrations, 1 VMIs looping \(finance-vms\/rhel9-db\); waves: 30 evacuation/,
+      /^Migration storm: 25 failed and 2 in-flight migrations, 1 VMI looping \(finance-vms\/rhel9-db\); waves: 30 evacuation/,
     );
     assert.equal(finding.evidence[0]?.name, 'kubevirt-evacuation-8xk2p');
     assert.match(finding.remediation.join('\n'), /uncordon/);

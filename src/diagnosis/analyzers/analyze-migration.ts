@@ -1,3 +1,4 @@
+import { plural } from '../../util/plural.js';
 import {
   type Analyzer,
   countOf,
@@ -68,7 +69,7 @@ export const analyzeMigration: Analyzer = (facts) => {
   const summary = [
     storm ? 'Migration storm' : 'Failed migrations',
     `: ${migrations.failed} failed and ${migrations.inFlight} in-flight migrations`,
-    looping.length > 0 ? `, ${looping.length} VMIs looping (${listNames(vmiNames)})` : '',
+    looping.length > 0 ? `, ${plural(looping.length, 'VMI')} looping (${listNames(vmiNames)})` : '',
     waves.length > 0 ? `; waves: ${waves.join(', ')}` : '',
   ].join('');
   const vmiEvidence = looping.slice(0, 3).map((vmi) => ({
@@ -76,7 +77,7 @@ export const analyzeMigration: Analyzer = (facts) => {
     namespace: vmi.namespace,
     name: vmi.vmi,
     reason: 'MigrationLoop',
-    message: `${vmi.migrations} migrations (${vmi.failed} failed), ${vmi.failedLaunchers} Failed launchers`,
+    message: `${plural(vmi.migrations, 'migration')} (${vmi.failed} failed), ${plural(vmi.failedLaunchers, 'Failed launcher')}`,
   }));
   return {
     category: 'migration',

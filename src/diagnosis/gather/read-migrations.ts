@@ -1,0 +1,140 @@
+import type { ClusterReader } from '../../cluster/reader.js';
+import type { VirtualMachineInstanceMigration } from '../../kube/types.js';
+import { definedProps } from '../../util/defined-props.js';
+import type { MigrationFacts, VmiMigrations } from '../analyzers/facts.js';
+import type { GatherProgress } from '../gather.js';
+import type { Evidence } from '../types.js';
+
+// Runbook step 3, migration storms (`get vmim -A`): phases, evacuation and workload-update waves, churn per VMI.
+
+const MAX_VMIM_ARTIFACT = 1000;
+
+export interface MigrationAggregate {
+  total: number;
+  inFlight: number;
+  failed: number;
+  succeeded: number;
+  evacuation: number;
+  workloadUpdate: number;
+  byVmi: Map<string, { migrations: number; failed: number; inFlight: number }>;
+  failedExamples: Evidence[];
+  /** The in-flight and failed vmims (bounded) for the bundle. */
+  kept: VirtualMachineInstanceMigration[];
+}
+
+/** Succeeded and Failed are final (IsFinal in kubevirt types.go); every other phase, unset included, is in flight. */
+export function isFinal(vmim: VirtualMachineInstanceMigration): boolean {
+  const phase = vmim.status?.phase;
+  return phase === 'Succeeded' || phase === 'Failed';
+}
+
+export async function readMigrations(
+  reader: ClusterReader,
+  namespace: string | undefined,
+  progress: (progress: GatherProgress) => void,
+): Promise<MigrationAggregate> {
+  const aggregate: MigrationAggregate = {
+    total: 0,
+    inFlight: 0,
+    failed: 0,
+    succeeded: 0,
+    evacuation: 0,
+    workloadUpdate: 0,
+    byVmi: new Map(),
+    failedExamples: [],
+    kept: [],
+  };
+  const list = reader.list<VirtualMachineInstanceMigration>(
+    'virtualmachineinstancemigrations',
+    definedProps({ namespace }),
+  );
+  for await (const vmim of list) {
+    aggregate.total += 1;
+    const phase = vmim.status?.phase;
+    const name = vmim.metadata.name;
+    const annotations = vmim.metadata.annotations ?? {};
+    // Names from GenerateName in the evacuation and workload-updater controllers, plus their annotations.
+    if (name.startsWith('kubevirt-evacuation-') || 'kubevirt.io/evacuationMigration' in annotations) {
+      aggregate.evacuation += 1;
+    }
+    if (
+      name.startsWith('kubevirt-workload-update-') ||
+      'kubevirt.io/workloadUpdateMigration' in annotations
+    ) {
+      aggregate.workloadUpdate += 1;
+    }
+    const key = `${vmim.metadata.namespace ?? ''}/${vmim.spec.vmiName}`;
+    const perVmi = aggregate.byVmi.get(key) ?? { migrations: 0, failed: 0, inFlight: 0 };
+    perVmi.migrations += 1;
+    if (phase === 'Succeeded') aggregate.succeeded += 1;
+    if (phase === 'Failed') {
+      aggregate.failed += 1;
+      perVmi.failed += 1;
+      if (aggregate.failedExamples.length < 5) aggregate.failedExamples.push(failedMigrationEvidence(vmim));
+    }
+    if (!isFinal(vmim)) {
+      aggregate.inFlight += 1;
+      perVmi.inFlight += 1;
+    }
+    aggregate.byVmi.set(key, perVmi);
+    if (phase !== 'Succeeded' && aggregate.kept.length < MAX_VMIM_ARTIFACT) aggregate.kept.push(vmim);
+    if (aggregate.total % 500 === 0) progress({ phase: 'migrations', done: aggregate.total });
+  }
+  progress({ phase: 'migrations', done: aggregate.total });
+  return aggregate;
+}
+
+export function failedMigrationEvidence(vmim: VirtualMachineInstanceMigration): Evidence {
+  const state = vmim.status?.migrationState;
+  const failedCondition = vmim.status?.conditions?.find((condition) => condition.message);
+  const message =
+    state?.failureReason ?? failedCondition?.message ?? `migration of VMI ${vmim.spec.vmiName} failed`;
+  return {
+    kind: 'VirtualMachineInstanceMigration',
+    name: vmim.metadata.name,
+    reason: 'Failed',
+    message: `vmi ${vmim.spec.vmiName}: ${message}`,
+    ...definedProps({ namespace: vmim.metadata.namespace }),
+  };
+}
+
+export function migrationFacts(
+  vmims: MigrationAggregate | undefined,
+  failedByVmi: ReadonlyMap<string, { failed: number; targets: number }>,
+): MigrationFacts {
+  const keys = new Set([...(vmims?.byVmi.keys() ?? []), ...failedByVmi.keys()]);
+  const vmis: VmiMigrations[] = [];
+  for (const key of keys) {
+    const migrations = vmims?.byVmi.get(key);
+    const launchers = failedByVmi.get(key);
+    // A VMI with one Failed launcher and no migration is no churn: leave it out, the list stays short.
+    if (!migrations && (launchers?.failed ?? 0) < 2) continue;
+    const slash = key.indexOf('/');
+    vmis.push({
+      namespace: key.slice(0, slash),
+      vmi: key.slice(slash + 1),
+      migrations: migrations?.migrations ?? 0,
+      failed: migrations?.failed ?? 0,
+      inFlight: migrations?.inFlight ?? 0,
+      failedLaunchers: launchers?.failed ?? 0,
+      failedTargetLaunchers: launchers?.targets ?? 0,
+    });
+  }
+  vmis.sort(
+    (a, b) =>
+      b.failed + b.failedTargetLaunchers - (a.failed + a.failedTargetLaunchers) ||
+      b.migrations - a.migrations ||
+      b.failedLaunchers - a.failedLaunchers ||
+      `${a.namespace}/${a.vmi}`.localeCompare(`${b.namespace}/${b.vmi}`),
+  );
+  return {
+    total: vmims?.total ?? 0,
+    inFlight: vmims?.inFlight ?? 0,
+    failed: vmims?.failed ?? 0,
+    succeeded: vmims?.succeeded ?? 0,
+    evacuation: vmims?.evacuation ?? 0,
+    workloadUpdate: vmims?.workloadUpdate ?? 0,
+    vmis: vmis.slice(0, 20),
+    failedExamples: vmims?.failedExamples ?? [],
+  };
+}
