@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
 import { openClusterReader } from '../cluster/open-reader.js';
 import { DEFAULT_SAMPLES, DEFAULT_THRESHOLD, diagnose } from '../diagnosis/diagnose.js';
-import type { GatherProgress } from '../diagnosis/gather.js';
+import { EVENTS_PER_NAMESPACE, type GatherProgress } from '../diagnosis/gather.js';
 import { createPrometheusGatherer } from '../diagnosis/prometheus-gatherer.js';
 import { createPrometheusClient } from '../prometheus/client.js';
 import {
@@ -29,6 +29,7 @@ export interface DiagnoseFlags extends KubeFlags, PrometheusFlags {
   bundle?: string;
   quiet?: boolean;
   samples: number;
+  maxEventsPerNamespace?: number;
 }
 
 const PHASE_LABELS: Record<GatherProgress['phase'], string> = {
@@ -65,6 +66,14 @@ export function registerDiagnose(program: Command, context: CommandContext): voi
       new Option('--samples <n>', 'representative pods per cause')
         .argParser(parsePositiveInt)
         .default(DEFAULT_SAMPLES),
+    )
+    .addOption(
+      new Option(
+        '--max-events-per-namespace <n>',
+        "Warning events of Failed launchers read per namespace; past it, those pods' causes are inferred from pods like them, and the report says so",
+      )
+        .argParser(parsePositiveInt)
+        .default(EVENTS_PER_NAMESPACE),
     );
   addKubeFlags(command);
   addPrometheusFlags(command);
@@ -102,6 +111,9 @@ export async function runDiagnose(flags: DiagnoseFlags, context: CommandContext)
     const { diagnosis, artifacts } = await diagnose(opened.reader, {
       threshold: flags.threshold,
       samples: flags.samples,
+      ...(flags.maxEventsPerNamespace === undefined
+        ? {}
+        : { eventsPerNamespace: flags.maxEventsPerNamespace }),
       ...scope,
       ...(flags.selector === undefined ? {} : { labelSelector: flags.selector }),
       ...(prometheus === undefined ? {} : { prometheus }),

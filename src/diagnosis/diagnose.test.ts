@@ -241,7 +241,8 @@ describe('diagnose', () => {
     assert.equal(imageSamples.length, 3);
     assert.equal(imageSamples[0]?.events[0]?.reason, 'Failed');
 
-    // The server filters: one pod list with both selectors, one Warning-event list for the cluster, never per pod.
+    // The server filters: one pod list with both selectors, one Warning-event list per namespace holding Failed
+    // launchers (most failures first), never per pod.
     const podLists = reader.calls.filter((call) => call.resource === 'pods' && call.options.fieldSelector);
     assert.deepEqual(podLists, [
       {
@@ -251,7 +252,10 @@ describe('diagnose', () => {
     ]);
     assert.deepEqual(
       reader.calls.filter((call) => call.resource === 'events').map((call) => call.options),
-      [{ fieldSelector: 'involvedObject.kind=Pod,type=Warning' }],
+      [
+        { namespace: 'ci-vms', fieldSelector: 'involvedObject.kind=Pod,type=Warning' },
+        { namespace: 'web-vms', fieldSelector: 'involvedObject.kind=Pod,type=Warning' },
+      ],
     );
     const paths = artifacts.map((artifact) => artifact.path);
     assert.ok(paths.includes('pods/web-vms/virt-launcher-fedora-a-aaaaa.json'));

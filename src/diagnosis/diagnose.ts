@@ -76,6 +76,7 @@ export async function diagnose(
       ...(controlPlane.observedVersion === undefined ? {} : { version: controlPlane.observedVersion }),
       ...(controlPlane.targetVersion === undefined ? {} : { targetVersion: controlPlane.targetVersion }),
     },
+    attribution: gathered.attribution,
     samples,
     gatherErrors: gathered.gatherErrors,
     ...(prometheusSummary === undefined ? {} : { prometheus: prometheusSummary }),

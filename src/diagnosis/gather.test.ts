@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { ClusterReader } from '../cluster/reader.js';
 import type { Event, KubeObject, Pod } from '../kube/types.js';
+import { readinessProbeNoise } from '../sim/scenarios/noise.js';
 import { SnapshotReader } from '../snapshot/snapshot-reader.js';
+import { diagnose } from './diagnose.js';
 import { splitByShares } from './gather/read-launchers.js';
 import { VmiChurn } from './gather/vmi-churn.js';
 import { gather } from './gather.js';
 
-// The event budget: past it, pods take the event classes of the pods of their signature that were read, so the
-// counts stay exact while the requests stay bounded.
+// Events per namespace: each namespace holding Failed launchers is read on its own, bounded by its own cap; past
+// the cap, pods take the event classes of the pods of their signature that were read, and are counted as inferred.
 
 const PULL =
   'Failed to pull image "quay.io/containerdisks/fedora:41": rpc error: code = Unknown desc = reading manifest 41 in quay.io/containerdisks/fedora: manifest unknown';
@@ -51,26 +54,42 @@ function cluster(): KubeObject[] {
   return objects;
 }
 
-describe('gather: the event budget', () => {
-  it('reads every event when they fit in the budget', async () => {
-    const { facts } = await gather(new SnapshotReader({ objects: cluster(), logs: [] }));
+describe('gather: the per-namespace event cap', () => {
+  it('reads every event when they fit under the cap, and every cause is measured', async () => {
+    const { facts, attribution, gatherErrors } = await gather(
+      new SnapshotReader({ objects: cluster(), logs: [] }),
+    );
     const byClasses = facts.groups.map((group) => [group.eventClasses.join(','), group.count]);
     assert.deepEqual(byClasses, [
       ['image-pull', 150],
       ['sandbox-network', 50],
     ]);
+    assert.deepEqual(attribution, { fromOwnEvidence: 200, inferred: 0 });
+    assert.deepEqual(gatherErrors, []);
   });
 
-  it('past the budget, shares the unread pods like the read ones and keeps the total exact', async () => {
-    const { facts } = await gather(new SnapshotReader({ objects: cluster(), logs: [] }), {
-      eventBudget: 100,
-    });
-    // 100 events = the first 50 pods read whole: 13 with sandbox events, 37 with image events.
+  it('past the cap, infers the unread pods from the read ones, exactly, and says so', async () => {
+    const { facts, attribution, gatherErrors } = await gather(
+      new SnapshotReader({ objects: cluster(), logs: [] }),
+      { eventsPerNamespace: 100 },
+    );
+    // 100 events = the first 50 pods read whole: 13 with sandbox events, 37 with image events; the other 150 are
+    // shared out like them: 150 * 13 / 50 = 39.
     const byClasses = new Map(facts.groups.map((group) => [group.eventClasses.join(','), group.count]));
     assert.equal(facts.failedLaunchers, 200);
-    assert.equal((byClasses.get('image-pull') ?? 0) + (byClasses.get('sandbox-network') ?? 0), 200);
-    assert.equal(byClasses.get('sandbox-network'), 52);
+    assert.equal(byClasses.get('sandbox-network'), 13 + 39);
+    assert.equal(byClasses.get('image-pull'), 37 + 111);
     assert.equal(byClasses.has(''), false, 'no pod is left without the classes of its signature');
+    assert.deepEqual(attribution, { fromOwnEvidence: 50, inferred: 150 });
+    for (const group of facts.groups) {
+      const sum = (counts: Array<{ count: number }>) =>
+        counts.reduce((total, entry) => total + entry.count, 0);
+      assert.equal(sum(group.nodes), group.count, 'node counts are whole pods that add up');
+      assert.equal(sum(group.namespaces), group.count, 'namespace counts are whole pods that add up');
+    }
+    assert.equal(gatherErrors.length, 1);
+    assert.equal(gatherErrors[0]?.type, 'events-capped');
+    assert.match(gatherErrors[0]?.message ?? '', /namespace web-vms .* 150 Failed launchers were not read/);
   });
 });
 
@@ -82,29 +101,79 @@ describe('splitByShares', () => {
   });
 });
 
-describe('gather: one event list for the cluster', () => {
-  it('cuts the budget across namespaces by key and still counts every pod exactly', async () => {
-    // Two namespaces of 200 launchers each; a budget of 500 events reads `a-vms` whole (400) and part of `b-vms`.
+describe('gather: events per namespace', () => {
+  /** `count` launchers in `namespace`, every one with two events of `reason`/`message`. */
+  function launchers(namespace: string, count: number, reason: string, message: string): KubeObject[] {
     const objects: KubeObject[] = [];
-    for (const namespace of ['a-vms', 'b-vms']) {
-      for (const object of cluster()) {
-        const copy = structuredClone(object) as Pod | Event;
-        copy.metadata.namespace = namespace;
-        if ('involvedObject' in copy) copy.involvedObject.namespace = namespace;
-        objects.push(copy);
+    for (let index = 0; index < count; index += 1) {
+      const name = `virt-launcher-vm-${String(index).padStart(4, '0')}-abcde`;
+      const pod = crashedLauncher(name);
+      pod.metadata.namespace = namespace;
+      objects.push(pod);
+      for (const id of [1, 2]) {
+        const event = warning(name, id, reason, message);
+        event.metadata.namespace = namespace;
+        event.involvedObject.namespace = namespace;
+        objects.push(event);
       }
     }
-    const { facts, samples } = await gather(new SnapshotReader({ objects, logs: [] }), { eventBudget: 500 });
-    assert.equal(facts.failedLaunchers, 400);
-    const byClasses = new Map(facts.groups.map((group) => [group.eventClasses.join(','), group.count]));
-    assert.equal((byClasses.get('image-pull') ?? 0) + (byClasses.get('sandbox-network') ?? 0), 400);
-    // Read: a-vms whole (50 sandbox, 150 image) and the first 50 pods of b-vms (13 sandbox, 37 image); the other
-    // 150 of b-vms are shared out like the 250 read pods of their signature: 150 * 63 / 250 = 37.8 -> 38.
-    assert.equal(byClasses.get('sandbox-network'), 50 + 13 + 38);
-    const network = facts.events.find((group) => group.eventClass === 'sandbox-network');
-    assert.equal(network?.objects, 2 * (50 + 13));
-    assert.equal(network?.onFailedLaunchers, 2 * (50 + 13));
-    assert.ok(samples.every((sample) => sample.sample.events.length === 2));
+    return objects;
+  }
+
+  it("does not let another namespace's noise starve the launchers of their events", async () => {
+    // The issue's case: 6,000 readiness-probe warnings in an app namespace that sorts first, 300 launchers whose
+    // events say the CNI sandbox could not be created. One cluster-wide list cut at a budget read only the noise.
+    const objects = [
+      ...readinessProbeNoise({ namespace: 'apps', events: 6000, now: new Date('2026-11-23T22:00:00Z') }),
+      ...launchers('vms', 300, 'FailedCreatePodSandBox', SANDBOX),
+    ];
+    const reader = new SnapshotReader({ objects, logs: [] });
+    const { diagnosis } = await diagnose(reader, { threshold: 200 });
+    assert.deepEqual(
+      diagnosis.causes.map((cause) => [cause.category, cause.pods]),
+      [['network', 300]],
+    );
+    assert.deepEqual(diagnosis.gatherErrors, []);
+    assert.deepEqual(diagnosis.attribution, { fromOwnEvidence: 300, inferred: 0 });
+  });
+
+  it('keeps two namespaces apart whose pods share a signature but not a cause', async () => {
+    const objects = [
+      ...launchers('a-vms', 200, 'Failed', PULL),
+      ...launchers('b-vms', 200, 'FailedCreatePodSandBox', SANDBOX),
+    ];
+    const { diagnosis } = await diagnose(new SnapshotReader({ objects, logs: [] }), {
+      eventsPerNamespace: 500,
+    });
+    assert.deepEqual(
+      diagnosis.causes.map((cause) => [cause.category, cause.pods]),
+      [
+        ['image', 200],
+        ['network', 200],
+      ],
+    );
+    assert.equal(diagnosis.attribution.inferred, 0);
+  });
+
+  it('reads only the namespaces that hold Failed launchers, most failures first', async () => {
+    const objects = [
+      ...readinessProbeNoise({ namespace: 'apps', events: 50, now: new Date('2026-11-23T22:00:00Z') }),
+      ...launchers('few-vms', 2, 'Failed', PULL),
+      ...launchers('many-vms', 5, 'FailedCreatePodSandBox', SANDBOX),
+    ];
+    const snapshot = new SnapshotReader({ objects, logs: [] });
+    const listed: string[] = [];
+    const reader: ClusterReader = {
+      source: 'snapshot',
+      list: (resource, options) => {
+        if (resource === 'events') listed.push(options?.namespace ?? '(all)');
+        return snapshot.list(resource, options);
+      },
+      get: (resource, name, namespace) => snapshot.get(resource, name, namespace),
+      readLog: (options) => snapshot.readLog(options),
+    };
+    await gather(reader, { concurrency: 1 });
+    assert.deepEqual(listed, ['many-vms', 'few-vms']);
   });
 });
 

@@ -2,21 +2,23 @@ import { ConcurrencyLimit } from '../cluster/concurrency-limit.js';
 import type { ClusterReader } from '../cluster/reader.js';
 import { sortedCounts } from '../util/counts.js';
 import { definedProps } from '../util/defined-props.js';
+import { plural } from '../util/plural.js';
 import type { DiagnosisFacts } from './analyzers/facts.js';
 import { type Artifact, artifactSegment } from './artifacts.js';
 import { ErrorSink } from './gather/error-sink.js';
 import { controlPlaneFacts, readComponentLogs, readKubevirt } from './gather/read-control-plane.js';
-import { countEventsOnFailedLaunchers, readEvents, sortedEventGroups } from './gather/read-events.js';
-import { finalGroups, readFailedLaunchers } from './gather/read-launchers.js';
+import { type EventAggregate, eventsUnread, readEvents, sortedEventGroups } from './gather/read-events.js';
+import { finalGroups, type LauncherAggregate, readFailedLaunchers } from './gather/read-launchers.js';
 import { migrationFacts, readMigrations } from './gather/read-migrations.js';
 import { readNodes } from './gather/read-nodes.js';
 import { readPrometheus } from './gather/read-prometheus.js';
 import type { Count, GatherError, Sample } from './types.js';
 
-// The I/O of diagnose: the runbook's Diagnosis steps 1 to 5 as a handful of streamed, server-filtered lists.
-// Nothing here grows with the number of Failed pods: the events (bounded by their budget), nodes, migrations
-// and the KubeVirt CR are read first; then each Failed launcher is folded, as it streams by, into counters and
-// its final group (signature x event classes), and forgotten.
+// The I/O of diagnose: the runbook's Diagnosis steps 1 to 5 as a handful of streamed, server-filtered lists, one
+// module per step under gather/. Nodes, migrations and the KubeVirt CR are read first; then the Failed launchers
+// are counted as they stream by, each kept only as its name, signature group and node; then the Warning events of
+// the namespaces that hold them, most failures first, each namespace bounded by its own cap; then each pod meets
+// its events and lands in its final group (signature x event classes).
 
 export interface GatherProgress {
   phase: 'nodes' | 'pods' | 'migrations' | 'kubevirt' | 'events' | 'logs' | 'prometheus';
@@ -49,8 +51,8 @@ export interface GatherOptions {
   /** Component pods whose logs are read: virt-controller pods, then virt-handler pods. */
   controllerLogPods?: number;
   handlerLogPods?: number;
-  /** Warning events of virt-launcher pods read in all (default 5000); see EVENT_BUDGET. */
-  eventBudget?: number;
+  /** Warning events of Failed launchers read per namespace (default EVENTS_PER_NAMESPACE). */
+  eventsPerNamespace?: number;
   /** Requests in flight at once for the per-namespace and per-pod reads. Default 4. */
   concurrency?: number;
   prometheus?: PrometheusGatherer;
@@ -70,9 +72,18 @@ export interface GatherResult {
   samples: GatheredSample[];
   gatherErrors: GatherError[];
   artifacts: Artifact[];
+  /** Failed launchers whose cause rests on their own status and events, and those inferred from pods like them. */
+  attribution: { fromOwnEvidence: number; inferred: number };
+  /** When each Failed launcher's last container terminated (ms since the epoch), ascending; untimed pods left out. */
+  terminations: number[];
 }
 
-export const EVENT_BUDGET = 5000;
+/**
+ * Warning events of Failed launchers read per namespace (and as many of other pods'), at most: ten pages of 500
+ * between them. Past it, a namespace's remaining launchers take the event classes of pods of their signature that
+ * were read, and the report counts them as inferred.
+ */
+export const EVENTS_PER_NAMESPACE = 2500;
 
 /** Reads the cluster for diagnose. Throws only when there is no cluster to read (unreachable, 401, kubeconfig). */
 export async function gather(reader: ClusterReader, options: GatherOptions = {}): Promise<GatherResult> {
@@ -80,11 +91,11 @@ export async function gather(reader: ClusterReader, options: GatherOptions = {})
   const progress = options.onProgress ?? (() => {});
   const limit = new ConcurrencyLimit(options.concurrency ?? 4);
   const artifacts: Artifact[] = [];
+  const eventsPerNamespace = options.eventsPerNamespace ?? EVENTS_PER_NAMESPACE;
 
   const prometheusRead = readPrometheus(options.prometheus, sink, progress);
-  // Everything the pods are joined with is read first, so that each pod is folded into its final group as it
-  // streams by and no per-pod state outlives the list (DESIGN §3 "Streaming, not loading").
-  const [nodes, kubevirt, vmims, events] = await Promise.all([
+  // What each pod is folded with as it streams by (its node's health, its VMI's migrations) is read first.
+  const [nodes, kubevirt, vmims] = await Promise.all([
     sink.guard({ verb: 'list', resource: 'nodes' }, () => readNodes(reader, progress), new Map()),
     sink.guard({ verb: 'list', resource: 'kubevirts' }, () => readKubevirt(reader, progress), undefined),
     sink.guard(
@@ -96,21 +107,27 @@ export async function gather(reader: ClusterReader, options: GatherOptions = {})
       () => readMigrations(reader, options.namespace, progress),
       undefined,
     ),
-    readEvents(reader, options.namespace, options.eventBudget ?? EVENT_BUDGET, sink, progress),
   ]);
-  const launchers = await readFailedLaunchers(reader, options, nodes, events, vmims, sink, progress);
-  countEventsOnFailedLaunchers(events);
-
-  const [componentLogs, prometheus] = await Promise.all([
+  const launchers = await readFailedLaunchers(reader, options, nodes, vmims, sink, progress);
+  // Then the events of the namespaces that hold Failed launchers, most failures first, beside the log tails.
+  const launcherNames = new Map(
+    [...launchers.launchers].map(([namespace, pods]) => [namespace, new Set(pods.names)] as const),
+  );
+  const sampled = new Set(
+    launchers.baseGroups.flatMap((group) => group.examples.map((example) => example.key)),
+  );
+  const [events, componentLogs, prometheus] = await Promise.all([
+    readEvents(reader, { launchers: launcherNames, sampled, cap: eventsPerNamespace }, limit, sink, progress),
     readComponentLogs(reader, options, kubevirt?.metadata.namespace, launchers.byNode, sink, limit, progress),
     prometheusRead,
   ]);
+  launcherNames.clear();
 
-  const groups = finalGroups(launchers);
+  const { groups, fromOwnEvidence, inferred } = finalGroups(launchers, events);
+  reportEstimates(sink, launchers, events, eventsPerNamespace);
   const migrations = migrationFacts(vmims, launchers.vmiChurn.entries());
   const controlPlane = controlPlaneFacts(kubevirt, componentLogs.lines);
-  const eventsOf = (key: string): Sample['events'] => events.byPod.get(key)?.events ?? [];
-
+  const eventsOf = (key: string): Sample['events'] => events.sampleEvents.get(key) ?? [];
   for (const group of launchers.baseGroups) {
     for (const example of group.examples) {
       artifacts.push({
@@ -166,8 +183,36 @@ export async function gather(reader: ClusterReader, options: GatherOptions = {})
     byNamespace: sortedCounts(launchers.byNamespace),
     byNode: sortedCounts(launchers.byNode),
     byReason: sortedCounts(launchers.byReason),
+    attribution: { fromOwnEvidence, inferred },
+    terminations: launchers.terminations.sort((a, b) => a - b),
     samples,
     gatherErrors: sink.errors,
     artifacts,
   };
+}
+
+/** Says where the report rests on estimates: namespaces cut at their event cap, groups folded past their bound. */
+function reportEstimates(
+  sink: ErrorSink,
+  launchers: LauncherAggregate,
+  events: EventAggregate,
+  eventsPerNamespace: number,
+): void {
+  for (const [namespace, pods] of launchers.launchers) {
+    if (!events.cutoffs.has(namespace)) continue;
+    const past = pods.names.filter((name) => eventsUnread(events, namespace, name)).length;
+    sink.add(
+      'events-capped',
+      `namespace ${namespace} holds more Warning events than the cap of ${eventsPerNamespace} per namespace: ` +
+        `the events of ${plural(past, 'Failed launcher')} were not read, and their causes are inferred from pods ` +
+        'with the same failure signature (raise --max-events-per-namespace to read more)',
+    );
+  }
+  if (launchers.folded > 0) {
+    sink.add(
+      'groups-folded',
+      `more distinct failure signatures than can be kept apart: ${plural(launchers.folded, 'Failed launcher')} ` +
+        'are grouped by kind, reason and container only, and such groups carry no message of their own (the samples keep theirs)',
+    );
+  }
 }

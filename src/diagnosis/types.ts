@@ -104,6 +104,13 @@ export interface PrometheusSummary {
   trend: TrendPoint[];
 }
 
+export interface Attribution {
+  /** Pods whose cause came from their own status and events. */
+  fromOwnEvidence: number;
+  /** Pods whose events lay past their namespace's cap, that took the event classes of pods like them. */
+  inferred: number;
+}
+
 export interface Diagnosis {
   schemaVersion: 1;
   generatedAt: string;
@@ -117,6 +124,8 @@ export interface Diagnosis {
   causes: Cause[];
   migrations: MigrationSummary;
   controlPlane: ControlPlaneSummary;
+  /** How many Failed launchers' causes were read from their own status and events, and how many were inferred. */
+  attribution: Attribution;
   samples: Sample[];
   gatherErrors: GatherError[];
   /** Added in schemaVersion 1 without a bump: optional, so earlier reports stay valid. */

@@ -111,6 +111,7 @@ export const diagnosisSchema: z.ZodType<Diagnosis> = z.strictObject({
   causes: z.array(causeSchema),
   migrations: migrationSummarySchema,
   controlPlane: controlPlaneSchema,
+  attribution: z.strictObject({ fromOwnEvidence: count, inferred: count }),
   samples: z.array(sampleSchema),
   gatherErrors: z.array(gatherErrorSchema),
   prometheus: prometheusSummarySchema.exactOptional(),

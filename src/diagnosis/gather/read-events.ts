@@ -1,6 +1,6 @@
+import type { ConcurrencyLimit } from '../../cluster/concurrency-limit.js';
 import type { ClusterReader } from '../../cluster/reader.js';
 import type { Event } from '../../kube/types.js';
-import { LAUNCHER_NAME_PREFIX } from '../../launcher/launcher-pod.js';
 import { definedProps } from '../../util/defined-props.js';
 import type { EventGroup } from '../analyzers/facts.js';
 import { classifyEvent, EVENT_CLASSES, type EventClass } from '../event-class.js';
@@ -15,74 +15,83 @@ const MAX_EVENT_GROUPS = 500;
 const MAX_EVENTS_PER_SAMPLE = 20;
 const EVENT_FIELD_SELECTOR = 'involvedObject.kind=Pod,type=Warning';
 
-/** The Warning events read of one pod. */
-export interface PodEvents {
-  /** Bit set of the classes of its events (EVENT_CLASSES order). */
-  bits: number;
-  /** The first few, for samples and the bundle. */
-  events: Sample['events'];
-  /** Set once the pod list shows it is a Failed launcher. */
-  onFailedLauncher: boolean;
-}
-
 export interface EventAggregate {
   groups: Map<string, EventGroup>;
-  /** namespace/name of a pod -> its events read (at most one entry per event read: bounded by the budget). */
-  byPod: Map<string, PodEvents>;
-  /** Each pod event read, by group, to count the events on Failed launchers once the pods are known. */
-  onPods: Array<{ group: EventGroup; podKey: string }>;
-  /** Storage key (namespace/name) of the first event left unread; undefined when every event was read. */
-  cutoff: string | undefined;
+  /** namespace/name of a Failed launcher -> bit set of the classes of its events (EVENT_CLASSES order). */
+  bitsByPod: Map<string, number>;
+  /** namespace/name of a sampled pod -> its first few events, for the samples and the bundle. */
+  sampleEvents: Map<string, Sample['events']>;
+  /** Namespace -> storage key (namespace/name) of its first event left unread, for the namespaces cut at the cap. */
+  cutoffs: Map<string, string>;
+  /** Namespaces whose events could not be read at all (forbidden): their pods stand on their status alone. */
+  unreadable: Set<string>;
+}
+
+export interface ReadEventsOptions {
+  /** Namespace -> names of its Failed launchers; the namespaces are read in this order. */
+  launchers: ReadonlyMap<string, ReadonlySet<string>>;
+  /** namespace/name of the pods sampled, whose events are kept whole (up to MAX_EVENTS_PER_SAMPLE). */
+  sampled: ReadonlySet<string>;
+  /** Events of Failed launchers read per namespace (and as many of other pods), at most. */
+  cap: number;
 }
 
 /**
- * One cluster-wide list (or one namespace's, with -n) of the Warning events of pods, filtered by the server
- * (event strategy.go selectable fields `involvedObject.kind`, `type`), read before the pods and cut at the
- * budget: a 100k-pod incident has hundreds of thousands of events, and reading them all, or one list per
- * namespace, would cost more requests than the pods themselves. The budget counts the events of pods named
- * virt-launcher-*; other pods' events are read on the way, up to as many again, so that a noisy namespace
- * sorting first cannot spend the requests. VMI and vmim events are left out (the vmims themselves carry the
- * migration failures).
+ * The Warning events of pods (server-filtered: event strategy.go selectable fields `involvedObject.kind`, `type`)
+ * in each namespace that holds Failed launchers, one paged list per namespace, the namespaces with the most
+ * failures first, `limit` lists at a time. A namespace's noise costs only its own pages and can no longer starve
+ * another namespace's launchers of their events. Within a namespace the list is cut at `cap` events of its Failed
+ * launchers (or as many of other pods'): an incident of 100k pods has hundreds of thousands of events. Events of
+ * namespaces without Failed launchers are never read. VMI and vmim events are left out (the vmims themselves carry
+ * the migration failures).
  */
 export async function readEvents(
   reader: ClusterReader,
-  namespace: string | undefined,
-  eventBudget: number,
+  options: ReadEventsOptions,
+  limit: ConcurrencyLimit,
   sink: ErrorSink,
   progress: (progress: GatherProgress) => void,
 ): Promise<EventAggregate> {
-  const aggregate: EventAggregate = { groups: new Map(), byPod: new Map(), onPods: [], cutoff: undefined };
-  let launcherEvents = 0;
-  let otherEvents = 0;
-  const read = async () => {
-    const events = reader.list<Event>('events', {
-      fieldSelector: EVENT_FIELD_SELECTOR,
-      ...definedProps({ namespace }),
-    });
+  const aggregate: EventAggregate = {
+    groups: new Map(),
+    bitsByPod: new Map(),
+    sampleEvents: new Map(),
+    cutoffs: new Map(),
+    unreadable: new Set(),
+  };
+  let seen = 0;
+  const readNamespace = async (namespace: string, launchers: ReadonlySet<string>) => {
+    let launcherEvents = 0;
+    let otherEvents = 0;
+    const events = reader.list<Event>('events', { namespace, fieldSelector: EVENT_FIELD_SELECTOR });
     for await (const event of events) {
-      const involved = event.involvedObject;
-      const onLauncher = involved.kind === 'Pod' && (involved.name ?? '').startsWith(LAUNCHER_NAME_PREFIX);
-      if ((onLauncher ? launcherEvents : otherEvents) >= eventBudget) {
-        // Events are listed by key, `<namespace>/<involved object>.<id>`: every pod sorting before this one
-        // was read whole.
-        aggregate.cutoff = `${event.metadata.namespace ?? ''}/${event.metadata.name}`;
+      const podName = event.involvedObject.name ?? '';
+      const onLauncher = launchers.has(podName);
+      if ((onLauncher ? launcherEvents : otherEvents) >= options.cap) {
+        // Events are listed by key, `<namespace>/<involved object>.<id>`: every pod sorting before this one was
+        // read whole.
+        aggregate.cutoffs.set(namespace, `${namespace}/${event.metadata.name}`);
         break;
       }
       if (onLauncher) launcherEvents += 1;
       else otherEvents += 1;
       const eventClass = classifyEvent(event);
       const group = addEventToGroups(aggregate.groups, event, eventClass);
-      if (involved.kind === 'Pod') {
-        const podKey = `${involved.namespace ?? event.metadata.namespace ?? ''}/${involved.name ?? ''}`;
-        aggregate.onPods.push({ group, podKey });
-        let pod = aggregate.byPod.get(podKey);
-        if (!pod) {
-          pod = { bits: 0, events: [], onFailedLauncher: false };
-          aggregate.byPod.set(podKey, pod);
+      const podKey = `${namespace}/${podName}`;
+      if (onLauncher) {
+        group.onFailedLaunchers += 1;
+        const bits = aggregate.bitsByPod.get(podKey) ?? 0;
+        const bit = eventClass === 'other' ? 0 : 1 << EVENT_CLASSES.indexOf(eventClass);
+        aggregate.bitsByPod.set(podKey, bits | bit);
+      }
+      if (options.sampled.has(podKey)) {
+        let kept = aggregate.sampleEvents.get(podKey);
+        if (!kept) {
+          kept = [];
+          aggregate.sampleEvents.set(podKey, kept);
         }
-        if (eventClass !== 'other') pod.bits |= 1 << EVENT_CLASSES.indexOf(eventClass);
-        if (pod.events.length < MAX_EVENTS_PER_SAMPLE) {
-          pod.events.push(
+        if (kept.length < MAX_EVENTS_PER_SAMPLE) {
+          kept.push(
             definedProps({
               type: event.type,
               reason: event.reason,
@@ -93,26 +102,34 @@ export async function readEvents(
           );
         }
       }
-      const seen = launcherEvents + otherEvents;
+      seen += 1;
       if (seen % 500 === 0) progress({ phase: 'events', done: seen });
     }
   };
-  await sink.guard({ verb: 'list', resource: 'events', ...definedProps({ namespace }) }, read, undefined);
-  progress({ phase: 'events', done: launcherEvents + otherEvents });
+  await Promise.all(
+    [...options.launchers]
+      .sort(([a, podsA], [b, podsB]) => podsB.size - podsA.size || a.localeCompare(b))
+      .map(([namespace, launchers]) =>
+        limit.run(async () => {
+          const before = sink.errors.length;
+          await sink.guard(
+            { verb: 'list', resource: 'events', namespace },
+            () => readNamespace(namespace, launchers),
+            undefined,
+          );
+          if (sink.errors.length > before) aggregate.unreadable.add(namespace);
+        }),
+      ),
+  );
+  progress({ phase: 'events', done: seen });
   return aggregate;
 }
 
-/** Whether the events of this pod (namespace/name) lay, even partly, past the budget. */
-export function eventsUnread(events: EventAggregate, podKey: string): boolean {
+/** Whether the events of this pod lay, even partly, past its namespace's cap. */
+export function eventsUnread(events: EventAggregate, namespace: string, name: string): boolean {
+  const cutoff = events.cutoffs.get(namespace);
   // `${podKey}/` sorts after every `${podKey}.<id>` event key ('/' > '.') and before the next pod's.
-  return events.cutoff !== undefined && `${podKey}/` > events.cutoff;
-}
-
-/** Once the pods are known: how many of each group's events are on Failed launchers. */
-export function countEventsOnFailedLaunchers(events: EventAggregate): void {
-  for (const { group, podKey } of events.onPods) {
-    if (events.byPod.get(podKey)?.onFailedLauncher) group.onFailedLaunchers += 1;
-  }
+  return cutoff !== undefined && `${namespace}/${name}/` > cutoff;
 }
 
 export function sortedEventGroups(groups: Map<string, EventGroup>): EventGroup[] {

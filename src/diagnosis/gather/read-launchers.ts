@@ -38,7 +38,7 @@ export interface BaseGroup {
 }
 
 /** Failed launchers of one signature group and one set of event classes: exact counts by node and namespace. */
-export interface GroupShare {
+interface GroupShare {
   base: BaseGroup;
   bits: number;
   count: number;
@@ -47,11 +47,16 @@ export interface GroupShare {
   examples: PodExample[];
 }
 
-/** The pods of one signature group whose events lay past the event budget, shared out at the end. */
-export interface UnreadShare {
-  count: number;
-  nodes: Map<string, number>;
-  namespaces: Map<string, number>;
+/**
+ * What the join with the events needs of each Failed launcher, and nothing more: its name, its signature group and
+ * its node, per namespace in list order. A few dozen bytes a pod (a few MB at 100k pods), where the pods themselves
+ * would take gigabytes: the events are read per namespace after the pods (so that the namespaces with the most
+ * failures go first and no namespace's noise starves another), and this is what lets each pod meet its events.
+ */
+interface NamespaceLaunchers {
+  names: string[];
+  groups: number[];
+  nodes: string[];
 }
 
 export interface LauncherAggregate {
@@ -62,17 +67,20 @@ export interface LauncherAggregate {
   vmiChurn: VmiChurn;
   baseGroups: BaseGroup[];
   groupByKey: Map<string, BaseGroup>;
-  /** `${base group id}:${event class bits}` -> its pods. */
-  shares: Map<string, GroupShare>;
-  /** Base group id -> its pods past the event budget. */
-  unread: Map<number, UnreadShare>;
+  /** Failed launchers per namespace, for the join with the events (see NamespaceLaunchers). */
+  launchers: Map<string, NamespaceLaunchers>;
+  /** When each Failed launcher's last container terminated (ms since the epoch), ascending once read. */
+  terminations: number[];
+  /** Failed launchers whose termination time the pod does not say. */
+  untimed: number;
+  /** Pods folded into coarse groups past MAX_GROUPS (their groups carry no message of their own). */
+  folded: number;
 }
 
 export async function readFailedLaunchers(
   reader: ClusterReader,
   options: GatherOptions,
   nodes: Map<string, NodeEntry>,
-  events: EventAggregate,
   vmims: MigrationAggregate | undefined,
   sink: ErrorSink,
   progress: (progress: GatherProgress) => void,
@@ -88,8 +96,10 @@ export async function readFailedLaunchers(
     }),
     baseGroups: [],
     groupByKey: new Map(),
-    shares: new Map(),
-    unread: new Map(),
+    launchers: new Map(),
+    terminations: [],
+    untimed: 0,
+    folded: 0,
   };
   const labelSelector = options.labelSelector
     ? `${FAILED_LAUNCHER_LABEL_SELECTOR},${options.labelSelector}`
@@ -146,50 +156,51 @@ export async function readFailedLaunchers(
         fields.nodeReady,
         fields.message === undefined ? undefined : messageShape(fields.message),
       ]);
-      const key =
-        aggregate.groupByKey.has(fine) || aggregate.baseGroups.length < MAX_GROUPS
-          ? fine
-          : JSON.stringify([
-              fields.kind,
-              fields.reason,
-              fields.container,
-              fields.migrationTarget,
-              fields.nodeReady,
-            ]);
+      const coarse = !aggregate.groupByKey.has(fine) && aggregate.baseGroups.length >= MAX_GROUPS;
+      // Past MAX_GROUPS, pods group by what their kind, reason and container say, and the group keeps no message:
+      // one pod's message must not stand for pods whose messages differ (the samples keep their own).
+      const key = coarse
+        ? JSON.stringify([
+            fields.kind,
+            fields.reason,
+            fields.container,
+            fields.migrationTarget,
+            fields.nodeReady,
+          ])
+        : fine;
       let group = aggregate.groupByKey.get(key);
       if (!group) {
-        group = { id: aggregate.baseGroups.length, key, fields, examples: [] };
+        const { message: _message, image: _image, exitCode: _exitCode, ...coarseFields } = fields;
+        group = {
+          id: aggregate.baseGroups.length,
+          key,
+          fields: coarse ? coarseFields : fields,
+          examples: [],
+        };
         aggregate.baseGroups.push(group);
         aggregate.groupByKey.set(key, group);
       }
-      const podKey = `${namespace}/${pod.metadata.name}`;
-      let example: PodExample | undefined;
+      if (group.key !== fine) aggregate.folded += 1;
       if (group.examples.length < samplesPerGroup) {
-        example = {
+        group.examples.push({
           namespace,
           name: pod.metadata.name,
           ...definedProps({ node, reason: signature.reason, message: signature.message }),
-        };
-        group.examples.push({ ...example, key: podKey, manifest: pod });
+          key: `${namespace}/${pod.metadata.name}`,
+          manifest: pod,
+        });
       }
-      const podEvents = events.byPod.get(podKey);
-      if (podEvents) podEvents.onFailedLauncher = true;
-      if (eventsUnread(events, podKey)) {
-        let unread = aggregate.unread.get(group.id);
-        if (!unread) {
-          unread = { count: 0, nodes: new Map(), namespaces: new Map() };
-          aggregate.unread.set(group.id, unread);
-        }
-        unread.count += 1;
-        increment(unread.nodes, nodeName);
-        increment(unread.namespaces, namespace);
-      } else {
-        const share = groupShare(aggregate.shares, group, podEvents?.bits ?? 0);
-        share.count += 1;
-        increment(share.nodes, nodeName);
-        increment(share.namespaces, namespace);
-        if (example) share.examples.push(example);
+      let inNamespace = aggregate.launchers.get(namespace);
+      if (!inNamespace) {
+        inNamespace = { names: [], groups: [], nodes: [] };
+        aggregate.launchers.set(namespace, inNamespace);
       }
+      inNamespace.names.push(pod.metadata.name);
+      inNamespace.groups.push(group.id);
+      inNamespace.nodes.push(nodeName);
+      const terminated = terminationTime(pod);
+      if (terminated === undefined) aggregate.untimed += 1;
+      else aggregate.terminations.push(terminated);
       if (aggregate.count % 500 === 0) progress({ phase: 'pods', done: aggregate.count });
     }
     progress({ phase: 'pods', done: aggregate.count });
@@ -202,7 +213,7 @@ export async function readFailedLaunchers(
   return aggregate;
 }
 
-export function groupShare(shares: Map<string, GroupShare>, base: BaseGroup, bits: number): GroupShare {
+function groupShare(shares: Map<string, GroupShare>, base: BaseGroup, bits: number): GroupShare {
   const key = `${base.id}:${bits}`;
   let share = shares.get(key);
   if (!share) {
@@ -211,33 +222,87 @@ export function groupShare(shares: Map<string, GroupShare>, base: BaseGroup, bit
   }
   return share;
 }
+
+/** When the pod's last container terminated: the moment it became Failed, as near as the pod says. */
+export function terminationTime(pod: Pod): number | undefined {
+  let latest: number | undefined;
+  const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+  for (const status of statuses) {
+    const finished = status.state?.terminated?.finishedAt;
+    const time = finished === undefined ? Number.NaN : Date.parse(finished);
+    if (Number.isFinite(time) && (latest === undefined || time > latest)) latest = time;
+  }
+  if (latest !== undefined) return latest;
+  // Evicted and rejected pods may have no terminated container: their Ready condition turned False then.
+  const ready = pod.status?.conditions?.find((condition) => condition.type === 'Ready');
+  const time = ready?.lastTransitionTime === undefined ? Number.NaN : Date.parse(ready.lastTransitionTime);
+  return Number.isFinite(time) ? time : undefined;
+}
+
+export interface FinalGroups {
+  groups: PodGroup[];
+  /** Failed launchers whose cause rests on their own status and events. */
+  fromOwnEvidence: number;
+  /** Failed launchers whose events lay past their namespace's cap and took the classes of pods like them. */
+  inferred: number;
+}
+
 /**
  * The groups of Failed launchers: each signature group split by the event classes of its pods, with exact node
- * and namespace counts. Pods whose events lay past the budget are shared out like the pods of their signature
- * group whose events were read (largest remainder, so the counts stay exact).
+ * and namespace counts. A pod whose events lay past its namespace's cap is inferred: it goes to one of the event
+ * classes read on pods of its signature, in proportion (largest remainder), whole, so that every count is an
+ * integer that adds up; a signature none of whose pods had events read stays on its own status alone.
  */
-export function finalGroups(launchers: LauncherAggregate): PodGroup[] {
-  const { shares } = launchers;
-  for (const [baseId, pending] of launchers.unread) {
+export function finalGroups(launchers: LauncherAggregate, events: EventAggregate): FinalGroups {
+  const shares = new Map<string, GroupShare>();
+  const unread = new Map<number, Array<{ namespace: string; node: string; key: string }>>();
+  const exampleKeys = new Map<string, PodExample>();
+  for (const base of launchers.baseGroups) {
+    for (const { key, manifest: _manifest, ...example } of base.examples) exampleKeys.set(key, example);
+  }
+  for (const [namespace, pods] of launchers.launchers) {
+    pods.names.forEach((name, index) => {
+      const base = launchers.baseGroups[pods.groups[index] ?? -1];
+      const node = pods.nodes[index] ?? '<none>';
+      if (!base) return;
+      const key = `${namespace}/${name}`;
+      if (eventsUnread(events, namespace, name)) {
+        let pending = unread.get(base.id);
+        if (!pending) {
+          pending = [];
+          unread.set(base.id, pending);
+        }
+        pending.push({ namespace, node, key });
+        return;
+      }
+      addToShare(
+        groupShare(shares, base, events.bitsByPod.get(key) ?? 0),
+        namespace,
+        node,
+        exampleKeys.get(key),
+      );
+    });
+  }
+  let inferred = 0;
+  for (const [baseId, pending] of unread) {
     const base = launchers.baseGroups[baseId];
     if (!base) continue;
-    const read = [...shares.values()].filter((candidate) => candidate.base === base);
-    const split =
-      read.length > 0
-        ? splitByShares(
-            pending.count,
-            read.map((candidate) => candidate.count),
-          )
-        : [];
-    const targets = read.length > 0 ? read : [groupShare(shares, base, 0)];
-    targets.forEach((target, index) => {
-      const share = read.length > 0 ? (split[index] ?? 0) : pending.count;
-      if (share === 0) return;
-      const fraction = share / pending.count;
-      target.count += share;
-      for (const [name, count] of pending.nodes) increment(target.nodes, name, Math.round(count * fraction));
-      for (const [name, count] of pending.namespaces)
-        increment(target.namespaces, name, Math.round(count * fraction));
+    const read = [...shares.values()].filter((candidate) => candidate.base === base && candidate.count > 0);
+    if (read.length === 0) {
+      const alone = groupShare(shares, base, 0);
+      for (const pod of pending) addToShare(alone, pod.namespace, pod.node, exampleKeys.get(pod.key));
+      continue;
+    }
+    inferred += pending.length;
+    const split = splitByShares(
+      pending.length,
+      read.map((candidate) => candidate.count),
+    );
+    let next = 0;
+    read.forEach((target, index) => {
+      for (const pod of pending.slice(next, next + (split[index] ?? 0)))
+        addToShare(target, pod.namespace, pod.node, exampleKeys.get(pod.key));
+      next += split[index] ?? 0;
     });
   }
   const groups: PodGroup[] = [];
@@ -257,7 +322,23 @@ export function finalGroups(launchers: LauncherAggregate): PodGroup[] {
           : entry.base.examples.map(({ key: _key, manifest: _manifest, ...example }) => example),
     });
   }
-  return groups.sort((a, b) => b.count - a.count).map((group, id) => ({ ...group, id }));
+  return {
+    groups: groups.sort((a, b) => b.count - a.count).map((group, id) => ({ ...group, id })),
+    fromOwnEvidence: launchers.count - inferred,
+    inferred,
+  };
+}
+
+function addToShare(
+  share: GroupShare,
+  namespace: string,
+  node: string,
+  example: PodExample | undefined,
+): void {
+  share.count += 1;
+  increment(share.nodes, node);
+  increment(share.namespaces, namespace);
+  if (example) share.examples.push(example);
 }
 
 export function splitByShares(total: number, weights: number[]): number[] {

@@ -2,9 +2,10 @@
 // a user's pod merely named like one, hotplug attachment pods, routine events. None of it may count as a Failed
 // launcher (DESIGN §4: phase Failed AND label kubevirt.io=virt-launcher AND name virt-launcher-*).
 
-import type { Pod } from '../../kube/types.js';
+import type { Event, Pod } from '../../kube/types.js';
 import {
   launcherPodName,
+  makeEvent,
   makeLauncherPod,
   makeMigration,
   makePlainPod,
@@ -16,6 +17,7 @@ import {
   terminated,
   type VmIdentity,
 } from '../objects.js';
+import { createRandom } from '../random.js';
 import type { ClusterBuilder, FailureSlot } from './cluster-builder.js';
 
 /** A healthy VM: VM, VMI Running and its Running launcher. */
@@ -310,4 +312,48 @@ function layDownHotplugPods(builder: ClusterBuilder, launchers: Pod[]): void {
       }),
     );
   }
+}
+
+export interface ProbeNoiseOptions {
+  namespace: string;
+  /** Warning events laid down, one per app pod (the kubelet's Unhealthy, as a flapping readiness probe writes it). */
+  events: number;
+  now: Date;
+  seed?: number;
+}
+
+/**
+ * An application namespace's routine noise: readiness-probe failures on its own pods, none of them launchers. What a
+ * busy cluster carries in namespaces that have nothing to do with the incident, and what must not hide its cause.
+ */
+export function readinessProbeNoise(options: ProbeNoiseOptions): Event[] {
+  const random = createRandom(options.seed ?? 1);
+  const hash = random.suffix(10);
+  const events: Event[] = [];
+  for (let index = 0; index < options.events; index += 1) {
+    const last = secondsBefore(options.now, random.int(5, 3600));
+    events.push(
+      makeEvent(
+        {
+          involved: {
+            kind: 'Pod',
+            apiVersion: 'v1',
+            namespace: options.namespace,
+            name: `web-frontend-${hash}-${random.suffix()}`,
+            uid: random.uuid(),
+            fieldPath: 'spec.containers{web}',
+          },
+          reason: 'Unhealthy',
+          message: 'Readiness probe failed: HTTP probe failed with statuscode: 503',
+          type: 'Warning',
+          count: random.int(1, 400),
+          first: secondsBefore(last, random.int(60, 86400)),
+          last,
+          component: 'kubelet',
+        },
+        random,
+      ),
+    );
+  }
+  return events;
 }
