@@ -223,3 +223,33 @@ describe('gather: what counts as a Failed launcher', () => {
     );
   });
 });
+
+describe('gather: past 2,000 signatures', () => {
+  it("folds the rest into groups that keep no one pod's message, and says so", async () => {
+    const letters = (index: number) =>
+      [0, 1, 2].map((digit) => String.fromCharCode(97 + (Math.floor(index / 26 ** digit) % 26))).join('');
+    const objects: KubeObject[] = [];
+    for (let index = 0; index < 2100; index += 1) {
+      const pod = crashedLauncher(`virt-launcher-vm-${String(index).padStart(4, '0')}-abcde`);
+      const terminated = pod.status?.containerStatuses?.[0]?.state?.terminated;
+      if (terminated) terminated.message = `panic in module ${letters(index)}`;
+      objects.push(pod);
+    }
+    const { facts, gatherErrors } = await gather(new SnapshotReader({ objects, logs: [] }));
+    assert.equal(facts.failedLaunchers, 2100);
+    const folded = facts.groups.filter((group) => group.message === undefined);
+    assert.deepEqual(
+      folded.map((group) => group.count),
+      [100],
+    );
+    assert.ok(facts.groups.every((group) => group.message === undefined || group.count === 1));
+    assert.deepEqual(
+      gatherErrors.map((error) => error.type),
+      ['groups-folded'],
+    );
+    assert.match(
+      gatherErrors[0]?.message ?? '',
+      /100 Failed launchers are grouped by kind, reason and container/,
+    );
+  });
+});

@@ -136,7 +136,7 @@ tr.example td { border-bottom: 1px solid var(--line); padding-top: 0; color: var
 tr.has-example td { border-bottom: none; }
 th { background: var(--panel); font-weight: 600; } td.num, th.num { text-align: right; white-space: nowrap; }
 .cause { border: 1px solid var(--line); border-left: 6px solid var(--cause); border-radius: 6px; padding: 4px 14px 8px; margin: 10px 0; }
-.warnings li, .disagreement { color: #8a5a00; }
+.warnings li, .disagreement, .note { color: #8a5a00; }
 @media print {
   body { padding: 0; max-width: none; font-size: 11px; }
   * { print-color-adjust: exact; -webkit-print-color-adjust: exact; }
@@ -189,7 +189,7 @@ export function renderHtml(diagnosis: Diagnosis): string {
 <header class="verdict ${view.firing ? 'firing' : 'ok'}">
 <h1><span class="badge">${view.firing ? 'FIRING' : 'NOT FIRING'}</span>VirtLauncherPodsStuckFailed</h1>
 <div>${e(view.headline)}</div>
-${prometheusBlock(view)}<div class="muted">source ${e(diagnosis.source)}, generated ${e(diagnosis.generatedAt)}; runbook: ${e(RUNBOOK_URL)}</div>
+${view.notes.map((note) => `<div class="note">${e(note)}</div>\n`).join('')}${prometheusBlock(view)}<div class="muted">source ${e(diagnosis.source)}, generated ${e(diagnosis.generatedAt)}; runbook: ${e(RUNBOOK_URL)}</div>
 </header>
 <section><h2>Where</h2><div class="charts">${charts.join('\n')}</div></section>
 <section><h2>Causes, most important first</h2>

@@ -62,6 +62,7 @@ export function renderMarkdown(diagnosis: Diagnosis): string {
     '',
     `${status}: ${escapeMarkdown(view.headline)}.`,
     '',
+    ...view.notes.flatMap((note) => [`> ${escapeMarkdown(note)}.`, '']),
     ...prometheusParagraph(view),
     `Source: ${escapeMarkdown(diagnosis.source)}, generated ${escapeMarkdown(diagnosis.generatedAt)}. ` +
       `Runbook: <${RUNBOOK_URL}>.`,

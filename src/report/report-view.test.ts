@@ -5,6 +5,9 @@ import { describe, it } from 'node:test';
 import { buildProgram } from '../cli/main.js';
 import { memoryIo } from '../cli/memory-io.js';
 import type { Diagnosis } from '../diagnosis/types.js';
+import { renderHtml } from './html.js';
+import { renderJson } from './json.js';
+import { renderMarkdown } from './markdown.js';
 import {
   CANCEL_PER_VMI,
   languageRuns,
@@ -15,6 +18,7 @@ import {
   shellWord,
 } from './report-view.js';
 import { diagnosisSchema } from './schema.js';
+import { renderText } from './text.js';
 import { withPrometheus } from './with-prometheus.js';
 
 const fixture = (): Diagnosis =>
@@ -202,5 +206,30 @@ describe('prometheusViewOf', () => {
     );
     const gap = prometheusViewOf(summary({ failedLaunchers: 0 }), 412).disagreement;
     assert.match(gap ?? '', /^Prometheus counts 0, the API 412 \(100% apart\)/);
+  });
+});
+
+describe('measured vs inferred, in every format', () => {
+  const inferred = (): Diagnosis => ({
+    ...fixture(),
+    attribution: { fromOwnEvidence: 112, inferred: 300 },
+  });
+
+  it('says in one line, in text, Markdown and HTML, how many causes are inferred', () => {
+    const line = /the causes of 300 of 412 Failed launchers are inferred, not measured/;
+    assert.match(renderText(inferred(), { color: false, width: 400 }), line);
+    assert.match(renderMarkdown(inferred()), line);
+    assert.match(renderHtml(inferred()), line);
+    assert.equal(JSON.parse(renderJson(inferred())).attribution.inferred, 300);
+  });
+
+  it('says nothing of estimates when every cause is measured', () => {
+    for (const rendered of [
+      renderText(fixture(), { color: false }),
+      renderMarkdown(fixture()),
+      renderHtml(fixture()),
+    ]) {
+      assert.doesNotMatch(rendered, /inferred, not measured/);
+    }
   });
 });

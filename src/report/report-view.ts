@@ -50,6 +50,8 @@ export interface PrometheusView {
 export interface ReportView {
   firing: boolean;
   headline: string;
+  /** Lines under the headline that qualify it: what is estimated rather than measured, what the scope covers. */
+  notes: string[];
   /** Absent when the diagnosis has no Prometheus summary. */
   prometheus?: PrometheusView;
   causes: RankedCause[];
@@ -61,6 +63,7 @@ export function buildReportView(diagnosis: Diagnosis): ReportView {
   return {
     firing: diagnosis.conditionMet,
     headline: headlineOf(diagnosis),
+    notes: notesOf(diagnosis),
     ...(diagnosis.prometheus === undefined
       ? {}
       : { prometheus: prometheusViewOf(diagnosis.prometheus, diagnosis.failedLaunchers) }),
@@ -84,6 +87,19 @@ function headlineOf(diagnosis: Diagnosis): string {
   const comparison = diagnosis.conditionMet ? '>=' : '<';
   const state = diagnosis.conditionMet ? 'condition met' : 'condition not met';
   return `${plural(diagnosis.failedLaunchers, 'Failed virt-launcher pod')} ${comparison} threshold ${diagnosis.threshold} (${state})`;
+}
+
+function notesOf(diagnosis: Diagnosis): string[] {
+  const notes: string[] = [];
+  const { inferred } = diagnosis.attribution;
+  if (inferred > 0) {
+    notes.push(
+      `Estimate: the causes of ${inferred} of ${plural(diagnosis.failedLaunchers, 'Failed launcher')} are inferred, ` +
+        'not measured: their events lay past the per-namespace cap, and they took the causes of pods with the same ' +
+        `failure signature; ${diagnosis.attribution.fromOwnEvidence} rest on their own status and events`,
+    );
+  }
+  return notes;
 }
 
 /**

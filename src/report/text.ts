@@ -45,6 +45,7 @@ export function renderText(diagnosis: Diagnosis, options: TextReportOptions): st
   const lines = [
     `${c.bold('VirtLauncherPodsStuckFailed')}  ${verdict}`,
     c.bold(view.headline),
+    ...view.notes.flatMap((note) => wrap(oneLine(note), width, '  ', 4).map((text) => c.yellow(text))),
     ...prometheusLines(view, c, width),
     c.dim(`source ${diagnosis.source}, generated ${oneLine(diagnosis.generatedAt)}`),
     '',
