@@ -1,4 +1,5 @@
 import type { ClusterReader } from '../cluster/reader.js';
+import { alertState } from './alert-state.js';
 import { isMigrationStorm } from './analyzers/analyze-migration.js';
 import { countOf } from './analyzers/analyzer.js';
 import { attributeCauses } from './analyzers/attribute-causes.js';
@@ -34,6 +35,7 @@ export async function diagnose(
 ): Promise<DiagnoseResult> {
   const threshold = options.threshold ?? DEFAULT_THRESHOLD;
   const samplesPerCause = options.samples ?? DEFAULT_SAMPLES;
+  const now = options.now?.() ?? new Date();
   const gathered = await gather(reader, { ...options, samplesPerGroup: samplesPerCause });
   const { facts } = gathered;
   const prometheusSummary = options.prometheus?.summary();
@@ -50,7 +52,7 @@ export async function diagnose(
   const { controlPlane, migrations } = facts;
   const diagnosis: Diagnosis = {
     schemaVersion: 1,
-    generatedAt: (options.now?.() ?? new Date()).toISOString(),
+    generatedAt: now.toISOString(),
     source: reader.source,
     threshold,
     failedLaunchers: facts.failedLaunchers,
@@ -76,6 +78,14 @@ export async function diagnose(
       ...(controlPlane.observedVersion === undefined ? {} : { version: controlPlane.observedVersion }),
       ...(controlPlane.targetVersion === undefined ? {} : { targetVersion: controlPlane.targetVersion }),
     },
+    alert: alertState({
+      threshold,
+      failedLaunchers: facts.failedLaunchers,
+      terminations: gathered.terminations,
+      now,
+      namespace: options.namespace,
+      prometheus: prometheusSummary,
+    }),
     attribution: gathered.attribution,
     samples,
     gatherErrors: gathered.gatherErrors,

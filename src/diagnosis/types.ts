@@ -104,6 +104,17 @@ export interface PrometheusSummary {
   trend: TrendPoint[];
 }
 
+/** The VirtLauncherPodsStuckFailed alert's state: from Prometheus's ALERTS when asked, else estimated from the API. */
+export interface AlertSummary {
+  state: 'firing' | 'pending' | 'inactive';
+  /** When the condition started to hold (ISO time); null when it does not hold or nobody knows. */
+  since: string | null;
+  /** `api-estimate`: the moment the threshold-th launcher still Failed terminated, a lower bound on how long it held. */
+  source: 'prometheus' | 'api-estimate';
+  /** `namespace` when the estimate counts only the namespace of `diagnose -n`; the alert itself is cluster-wide. */
+  scope: 'cluster' | 'namespace';
+}
+
 export interface Attribution {
   /** Pods whose cause came from their own status and events. */
   fromOwnEvidence: number;
@@ -124,6 +135,7 @@ export interface Diagnosis {
   causes: Cause[];
   migrations: MigrationSummary;
   controlPlane: ControlPlaneSummary;
+  alert: AlertSummary;
   /** How many Failed launchers' causes were read from their own status and events, and how many were inferred. */
   attribution: Attribution;
   samples: Sample[];

@@ -13,7 +13,7 @@ import { renderHtml } from './html.js';
 import { renderJson } from './json.js';
 import { renderMarkdown } from './markdown.js';
 import { type RedactionCounter, redactText, redactValue } from './redact.js';
-import { RUNBOOK_URL } from './report-view.js';
+import { alertLineOf, RUNBOOK_URL } from './report-view.js';
 
 // `diagnose --bundle FILE.tar.gz`: what the runbook's last step asks for ("open a support case, attaching the
 // artifacts gathered during the diagnosis"), in one file: the reports plus the sampled manifests, events, logs,
@@ -205,7 +205,7 @@ function readme(diagnosis: Diagnosis, files: string[], redactions: number, rende
   }
   const width = Math.max(12, ...[...byFolder.keys()].map((folder) => folder.length)) + 2;
   const folders = [...byFolder.entries()].map(
-    ([folder, count]) => `  ${folder.padEnd(width)}${count} file${count === 1 ? '' : 's'}`,
+    ([folder, count]) => `  ${folder.padEnd(width)}${plural(count, 'file')}`,
   );
   const verdict = diagnosis.conditionMet ? 'condition met' : 'condition not met';
   return [
@@ -213,6 +213,7 @@ function readme(diagnosis: Diagnosis, files: string[], redactions: number, rende
     '',
     `Created:  ${renderedAt.toISOString()}`,
     `Verdict:  ${plural(diagnosis.failedLaunchers, 'Failed virt-launcher pod')}, threshold ${diagnosis.threshold} (${verdict})`,
+    `Alert:    ${alertLineOf(diagnosis.alert)}`,
     `Source:   ${diagnosis.source}, diagnosis generated ${diagnosis.generatedAt}`,
     `Runbook:  ${RUNBOOK_URL}`,
     '',

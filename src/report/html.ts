@@ -124,6 +124,7 @@ pre { background: var(--panel); padding: 10px 12px; border-radius: 6px; white-sp
 .verdict.firing { border-color: #c62828; } .verdict.ok { border-color: #2e7d32; }
 .badge { display: inline-block; font-weight: 700; padding: 1px 8px; border-radius: 4px; color: #fff; margin-right: 8px; }
 .firing .badge { background: #c62828; } .ok .badge { background: #2e7d32; }
+.verdict.pending { border-color: #8a5a00; } .pending .badge { background: #8a5a00; }
 .muted { color: var(--muted); }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(560px, 1fr)); gap: 12px 24px; }
 figure { margin: 0; } figcaption { font-weight: 600; margin: 8px 0 4px; }
@@ -186,9 +187,10 @@ export function renderHtml(diagnosis: Diagnosis): string {
 <style>${STYLE}</style>
 </head>
 <body>
-<header class="verdict ${view.firing ? 'firing' : 'ok'}">
-<h1><span class="badge">${view.firing ? 'FIRING' : 'NOT FIRING'}</span>VirtLauncherPodsStuckFailed</h1>
+<header class="verdict ${view.state === 'inactive' ? 'ok' : view.state}">
+<h1><span class="badge">${view.firing ? 'FIRING' : view.state === 'pending' ? 'PENDING' : 'NOT FIRING'}</span>VirtLauncherPodsStuckFailed</h1>
 <div>${e(view.headline)}</div>
+<div class="alert-state">${e(view.alertLine)}</div>
 ${view.notes.map((note) => `<div class="note">${e(note)}</div>\n`).join('')}${prometheusBlock(view)}<div class="muted">source ${e(diagnosis.source)}, generated ${e(diagnosis.generatedAt)}; runbook: ${e(RUNBOOK_URL)}</div>
 </header>
 <section><h2>Where</h2><div class="charts">${charts.join('\n')}</div></section>

@@ -18,6 +18,7 @@ export function renderJson(diagnosis: Diagnosis): string {
     causes: diagnosis.causes,
     migrations: diagnosis.migrations,
     controlPlane: diagnosis.controlPlane,
+    alert: diagnosis.alert,
     attribution: diagnosis.attribution,
     samples: diagnosis.samples,
     gatherErrors: diagnosis.gatherErrors,

@@ -106,7 +106,7 @@ describe('renderMarkdown', () => {
     const output = renderMarkdown(withPrometheus(fixture(), { failedLaunchers: 240 }));
     assert.match(
       output,
-      /condition met\)\.\n\nPrometheus: alert firing since 2026-11-23T21:10:00Z; 240 Failed launchers \(recording rule\)\.\n\n> \*\*Warning:\*\* Prometheus counts 240, the API 412 \(42% apart\)/,
+      /condition met\)\.\n\nAlert firing since 2026-11-23T21:10:00Z \(Prometheus\)\.\n\nPrometheus: alert firing since 2026-11-23T21:10:00Z; 240 Failed launchers \(recording rule\)\.\n\n> \*\*Warning:\*\* Prometheus counts 240, the API 412 \(42% apart\)/,
     );
     // PromQL in the warning is escaped like any text: its `*` and `~` start no emphasis or strikethrough.
     assert.ok(output.includes('up{job=\\~".\\*kube-state-metrics.\\*"}'));

@@ -56,11 +56,13 @@ function table(header: string[], alignRight: boolean[], rows: string[][]): strin
 
 export function renderMarkdown(diagnosis: Diagnosis): string {
   const view = buildReportView(diagnosis);
-  const status = view.firing ? '**FIRING**' : '**not firing**';
+  const status = view.firing ? '**FIRING**' : view.state === 'pending' ? '**pending**' : '**not firing**';
   const lines: string[] = [
     '# VirtLauncherPodsStuckFailed diagnosis',
     '',
     `${status}: ${escapeMarkdown(view.headline)}.`,
+    '',
+    `${escapeMarkdown(view.alertLine)}.`,
     '',
     ...view.notes.flatMap((note) => [`> ${escapeMarkdown(note)}.`, '']),
     ...prometheusParagraph(view),

@@ -233,3 +233,55 @@ describe('measured vs inferred, in every format', () => {
     }
   });
 });
+
+describe('the alert in the verdict', () => {
+  it('shows the state, since when and where it comes from, with PENDING while it has not held 10 minutes', () => {
+    const pending: Diagnosis = {
+      ...fixture(),
+      alert: {
+        state: 'pending',
+        since: '2026-11-23T21:40:00.000Z',
+        source: 'api-estimate',
+        scope: 'cluster',
+      },
+    };
+    const text = renderText(pending, { color: false, width: 200 });
+    assert.match(text, /^VirtLauncherPodsStuckFailed {2}PENDING\n/);
+    assert.match(
+      text,
+      /Alert pending: condition met since 2026-11-23T21:40:00.000Z; it fires once the condition has held 10 minutes \(estimated from the API: a lower bound\)/,
+    );
+    assert.match(renderHtml(pending), /<span class="badge">PENDING<\/span>/);
+    assert.match(renderMarkdown(pending), /^\*\*pending\*\*: /m);
+  });
+
+  it("with -n, says the alert is cluster-wide and shows the namespace's share when Prometheus knows the total", () => {
+    const scoped = withPrometheus(
+      { ...fixture(), failedLaunchers: 100 },
+      {
+        failedLaunchers: 100,
+        namespace: 'vm-prod',
+        trend: [{ time: '2026-11-23T21:45:00Z', value: 400 }],
+      },
+    );
+    assert.match(
+      renderText(scoped, { color: false, width: 300 }),
+      /The alert is cluster-wide: namespace vm-prod holds 100 Failed launchers of the cluster's 400 \(25%\)/,
+    );
+    const apiOnly: Diagnosis = {
+      ...fixture(),
+      failedLaunchers: 268,
+      byNamespace: [{ key: 'vm-prod', count: 268 }],
+      alert: {
+        state: 'firing',
+        since: '2026-11-23T21:12:40.000Z',
+        source: 'api-estimate',
+        scope: 'namespace',
+      },
+    };
+    assert.match(
+      renderMarkdown(apiOnly),
+      /The alert is cluster-wide, but this diagnosis counts namespace vm-prod alone \(268 Failed launchers\)/,
+    );
+  });
+});

@@ -1,4 +1,11 @@
-import type { Cause, Count, Diagnosis, Evidence, PrometheusSummary } from '../diagnosis/types.js';
+import type {
+  AlertSummary,
+  Cause,
+  Count,
+  Diagnosis,
+  Evidence,
+  PrometheusSummary,
+} from '../diagnosis/types.js';
 import { FAILED_LAUNCHER_COUNT } from '../prometheus/queries.js';
 import { plural } from '../util/plural.js';
 
@@ -48,8 +55,12 @@ export interface PrometheusView {
 }
 
 export interface ReportView {
+  /** The alert's state (DESIGN §4 `alert`), which the verdict shows. */
+  state: AlertSummary['state'];
   firing: boolean;
   headline: string;
+  /** The alert's state, since when, and where that comes from (Prometheus, or an estimate from the API). */
+  alertLine: string;
   /** Lines under the headline that qualify it: what is estimated rather than measured, what the scope covers. */
   notes: string[];
   /** Absent when the diagnosis has no Prometheus summary. */
@@ -61,8 +72,10 @@ export interface ReportView {
 
 export function buildReportView(diagnosis: Diagnosis): ReportView {
   return {
-    firing: diagnosis.conditionMet,
+    state: diagnosis.alert.state,
+    firing: diagnosis.alert.state === 'firing',
     headline: headlineOf(diagnosis),
+    alertLine: alertLineOf(diagnosis.alert),
     notes: notesOf(diagnosis),
     ...(diagnosis.prometheus === undefined
       ? {}
@@ -89,8 +102,21 @@ function headlineOf(diagnosis: Diagnosis): string {
   return `${plural(diagnosis.failedLaunchers, 'Failed virt-launcher pod')} ${comparison} threshold ${diagnosis.threshold} (${state})`;
 }
 
+/** "Alert firing since <time> (estimated from the API: a lower bound)" */
+export function alertLineOf(alert: AlertSummary): string {
+  const since = alert.since === null ? '' : ` since ${oneLine(alert.since)}`;
+  const state =
+    alert.state === 'pending'
+      ? `Alert pending: condition met${since}; it fires once the condition has held 10 minutes`
+      : `Alert ${alert.state}${since}`;
+  if (alert.source === 'prometheus') return `${state} (Prometheus)`;
+  return alert.since === null ? state : `${state} (estimated from the API: a lower bound)`;
+}
+
 function notesOf(diagnosis: Diagnosis): string[] {
   const notes: string[] = [];
+  const scoped = scopeNote(diagnosis);
+  if (scoped !== undefined) notes.push(scoped);
   const { inferred } = diagnosis.attribution;
   if (inferred > 0) {
     notes.push(
@@ -100,6 +126,28 @@ function notesOf(diagnosis: Diagnosis): string[] {
     );
   }
   return notes;
+}
+
+/** With -n: the alert counts the whole cluster, so say which part of it this namespace is. */
+function scopeNote(diagnosis: Diagnosis): string | undefined {
+  const { alert, prometheus } = diagnosis;
+  const namespace =
+    prometheus?.namespace ?? (alert.scope === 'namespace' ? diagnosis.byNamespace[0]?.key : undefined);
+  const here = plural(diagnosis.failedLaunchers, 'Failed launcher');
+  if (prometheus?.namespace !== undefined) {
+    const cluster = prometheus.trend.at(-1)?.value;
+    if (cluster === undefined || cluster === 0)
+      return `The alert is cluster-wide: namespace ${oneLine(prometheus.namespace)} holds ${here}`;
+    return (
+      `The alert is cluster-wide: namespace ${oneLine(prometheus.namespace)} holds ${here} of the cluster's ` +
+      `${cluster} (${formatPercent(shareOf(diagnosis.failedLaunchers, cluster))})`
+    );
+  }
+  if (alert.scope !== 'namespace') return undefined;
+  return (
+    `The alert is cluster-wide, but this diagnosis counts ${namespace === undefined ? 'one namespace' : `namespace ${oneLine(namespace)}`} alone (${here}): ` +
+    'the state above is what that count alone would make of it; run without -n, or with --prometheus-url, for the alert itself'
+  );
 }
 
 /**

@@ -111,6 +111,12 @@ export const diagnosisSchema: z.ZodType<Diagnosis> = z.strictObject({
   causes: z.array(causeSchema),
   migrations: migrationSummarySchema,
   controlPlane: controlPlaneSchema,
+  alert: z.strictObject({
+    state: z.enum(['firing', 'pending', 'inactive']),
+    since: z.iso.datetime({ offset: true }).nullable(),
+    source: z.enum(['prometheus', 'api-estimate']),
+    scope: z.enum(['cluster', 'namespace']),
+  }),
   attribution: z.strictObject({ fromOwnEvidence: count, inferred: count }),
   samples: z.array(sampleSchema),
   gatherErrors: z.array(gatherErrorSchema),

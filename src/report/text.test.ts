@@ -164,10 +164,14 @@ describe('renderText', () => {
       byReason: [],
       causes: [],
       migrations: { inFlight: 0, failed: 0, storm: false, topVMIs: [] },
+      alert: { state: 'inactive', since: null, source: 'api-estimate', scope: 'cluster' },
       gatherErrors: [],
     };
     const output = renderText(diagnosis, { color: false });
-    assert.match(output, /NOT FIRING\n0 Failed virt-launcher pods < threshold 200 \(condition not met\)/);
+    assert.match(
+      output,
+      /NOT FIRING\n0 Failed virt-launcher pods < threshold 200 \(condition not met\)\n {2}Alert inactive\n/,
+    );
     assert.match(output, /none: no Failed launchers/);
     assert.match(output, /nothing to do/);
     assert.doesNotMatch(output, /Warnings/);
@@ -175,10 +179,11 @@ describe('renderText', () => {
   });
 
   it("puts Prometheus's view right under the verdict, and warns when its count disagrees", () => {
-    const [, headline, prometheus, source] = renderText(withPrometheus(fixture()), { color: false }).split(
-      '\n',
-    );
+    const [, headline, alert, prometheus, source] = renderText(withPrometheus(fixture()), {
+      color: false,
+    }).split('\n');
     assert.equal(headline, '412 Failed virt-launcher pods >= threshold 200 (condition met)');
+    assert.equal(alert, '  Alert firing since 2026-11-23T21:10:00Z (Prometheus)');
     assert.equal(
       prometheus,
       'Prometheus: alert firing since 2026-11-23T21:10:00Z; 412 Failed launchers (recording rule)',
@@ -189,7 +194,7 @@ describe('renderText', () => {
     const stale = renderText(withPrometheus(fixture(), { failedLaunchers: 240 }), { color: false }).split(
       '\n',
     );
-    assert.match(stale[2] ?? '', /240 Failed launchers \(recording rule\)$/);
-    assert.match(stale[3] ?? '', /^ {2}! Prometheus counts 240, the API 412 \(42% apart\)/);
+    assert.match(stale[3] ?? '', /240 Failed launchers \(recording rule\)$/);
+    assert.match(stale[4] ?? '', /^ {2}! Prometheus counts 240, the API 412 \(42% apart\)/);
   });
 });

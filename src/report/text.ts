@@ -41,10 +41,16 @@ export function renderText(diagnosis: Diagnosis, options: TextReportOptions): st
   const c = createColors(options.color);
   const width = options.width ?? DEFAULT_WIDTH;
   const view = buildReportView(diagnosis);
-  const verdict = view.firing ? c.bold(c.red('FIRING')) : c.bold(c.green('NOT FIRING'));
+  const verdict =
+    view.state === 'firing'
+      ? c.bold(c.red('FIRING'))
+      : view.state === 'pending'
+        ? c.bold(c.yellow('PENDING'))
+        : c.bold(c.green('NOT FIRING'));
   const lines = [
     `${c.bold('VirtLauncherPodsStuckFailed')}  ${verdict}`,
     c.bold(view.headline),
+    ...wrap(oneLine(view.alertLine), width, '  ', 3),
     ...view.notes.flatMap((note) => wrap(oneLine(note), width, '  ', 4).map((text) => c.yellow(text))),
     ...prometheusLines(view, c, width),
     c.dim(`source ${diagnosis.source}, generated ${oneLine(diagnosis.generatedAt)}`),

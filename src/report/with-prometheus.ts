@@ -6,6 +6,8 @@ import type { Diagnosis, PrometheusSummary } from '../diagnosis/types.js';
 export function withPrometheus(diagnosis: Diagnosis, overrides: Partial<PrometheusSummary> = {}): Diagnosis {
   return {
     ...diagnosis,
+    // What diagnose makes of ALERTS (src/diagnosis/alert-state.ts).
+    alert: { state: 'firing', since: '2026-11-23T21:10:00Z', source: 'prometheus', scope: 'cluster' },
     prometheus: {
       url: 'http://prometheus.example.com:9090',
       failedLaunchers: diagnosis.failedLaunchers,

@@ -329,6 +329,14 @@ describe('diagnose: the command', () => {
     const scoped = JSON.parse(result.stdout) as Diagnosis;
     assert.equal(scoped.failedLaunchers, namespace.count);
     assert.equal(scoped.conditionMet, true);
+    // The alert counts the whole cluster: the estimate says it counted one namespace, and the text says so.
+    assert.equal(scoped.alert.scope, 'namespace');
+    assert.equal(all.alert.scope, 'cluster');
+    const text = await runDiagnose(['--kubeconfig', handle.kubeconfig, '-q', '-n', namespace.key]);
+    assert.match(
+      text.stdout,
+      new RegExp(`The alert is cluster-wide, but this diagnosis counts namespace ${namespace.key} alone`),
+    );
   });
 
   it('writes a support bundle with --bundle', async () => {
