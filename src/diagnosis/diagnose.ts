@@ -6,6 +6,7 @@ import { attributeCauses } from './analyzers/attribute-causes.js';
 import type { Artifact } from './artifacts.js';
 import { type GatherOptions, gather } from './gather.js';
 import type { DiagnosisPrometheusGatherer } from './prometheus-gatherer.js';
+import { buildTimeline } from './timeline.js';
 import type { Diagnosis, Sample } from './types.js';
 
 // gather (I/O) -> analyzers (pure) -> Diagnosis (DESIGN §3, §4).
@@ -40,6 +41,7 @@ export async function diagnose(
   const { facts } = gathered;
   const prometheusSummary = options.prometheus?.summary();
   const { causes, categoryOfGroup } = attributeCauses(facts);
+  const timeline = buildTimeline(gathered.terminations, gathered.marks);
 
   const samples: Sample[] = [];
   for (const cause of causes) {
@@ -87,6 +89,8 @@ export async function diagnose(
       prometheus: prometheusSummary,
     }),
     attribution: gathered.attribution,
+    timeline: timeline.timeline,
+    timelineMarks: timeline.marks,
     samples,
     gatherErrors: gathered.gatherErrors,
     ...(prometheusSummary === undefined ? {} : { prometheus: prometheusSummary }),

@@ -12,7 +12,8 @@ import { finalGroups, type LauncherAggregate, readFailedLaunchers } from './gath
 import { migrationFacts, readMigrations } from './gather/read-migrations.js';
 import { readNodes } from './gather/read-nodes.js';
 import { readPrometheus } from './gather/read-prometheus.js';
-import type { Count, GatherError, Sample } from './types.js';
+import { timelineMarks } from './gather/timeline-marks.js';
+import type { Count, GatherError, Sample, TimelineMark } from './types.js';
 
 // The I/O of diagnose: the runbook's Diagnosis steps 1 to 5 as a handful of streamed, server-filtered lists, one
 // module per step under gather/. Nodes, migrations and the KubeVirt CR are read first; then the Failed launchers
@@ -76,6 +77,8 @@ export interface GatherResult {
   attribution: { fromOwnEvidence: number; inferred: number };
   /** When each Failed launcher's last container terminated (ms since the epoch), ascending; untimed pods left out. */
   terminations: number[];
+  /** Moments that may explain the timeline (an upgrade, nodes NotReady, migration waves). */
+  marks: TimelineMark[];
 }
 
 /**
@@ -185,6 +188,7 @@ export async function gather(reader: ClusterReader, options: GatherOptions = {})
     byReason: sortedCounts(launchers.byReason),
     attribution: { fromOwnEvidence, inferred },
     terminations: launchers.terminations.sort((a, b) => a - b),
+    marks: timelineMarks(kubevirt, nodes, vmims),
     samples,
     gatherErrors: sink.errors,
     artifacts,

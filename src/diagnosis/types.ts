@@ -115,6 +115,20 @@ export interface AlertSummary {
   scope: 'cluster' | 'namespace';
 }
 
+/** Failed launchers whose last container terminated in [start, start + the bucket size). */
+export interface TimelineBucket {
+  start: string;
+  count: number;
+}
+
+/** A moment that may explain the timeline: known from the KubeVirt CR, the nodes, the migrations. */
+export interface TimelineMark {
+  time: string;
+  kind: 'kubevirt-version' | 'node' | 'migrations';
+  /** One line: what happened then. */
+  text: string;
+}
+
 export interface Attribution {
   /** Pods whose cause came from their own status and events. */
   fromOwnEvidence: number;
@@ -136,6 +150,10 @@ export interface Diagnosis {
   migrations: MigrationSummary;
   controlPlane: ControlPlaneSummary;
   alert: AlertSummary;
+  /** Failed launchers by termination time, oldest first, evenly spaced (empty buckets kept). */
+  timeline: TimelineBucket[];
+  /** Moments on the timeline's span that may explain it, oldest first. */
+  timelineMarks: TimelineMark[];
   /** How many Failed launchers' causes were read from their own status and events, and how many were inferred. */
   attribution: Attribution;
   samples: Sample[];

@@ -215,7 +215,13 @@ export interface KubeVirt extends KubeObject {
     targetKubeVirtVersion?: string;
     operatorVersion?: string;
     outdatedVirtualMachineInstanceWorkloads?: number;
-    conditions?: Array<{ type: string; status: string; reason?: string; message?: string }>;
+    conditions?: Array<{
+      type: string;
+      status: string;
+      reason?: string;
+      message?: string;
+      lastTransitionTime?: string;
+    }>;
     [key: string]: unknown;
   };
 }

@@ -1,4 +1,11 @@
-import type { CauseCategory, Diagnosis, ErrorBurst, TrendPoint } from '../diagnosis/types.js';
+import type {
+  CauseCategory,
+  Diagnosis,
+  ErrorBurst,
+  TimelineBucket,
+  TimelineMark,
+  TrendPoint,
+} from '../diagnosis/types.js';
 import { plural } from '../util/plural.js';
 import {
   buildReportView,
@@ -107,6 +114,67 @@ export function renderTrendChart(title: string, trend: TrendPoint[], threshold: 
   );
 }
 
+const TIMELINE_CHART = { width: 580, height: 220, left: 50, right: 16, top: 12, bottom: 34 };
+
+/**
+ * Failed launchers by the time they ended, one bar per bucket, with the marks that may explain them as numbered
+ * dashed lines, listed under the chart.
+ */
+export function renderTimelineChart(
+  title: string,
+  timeline: TimelineBucket[],
+  marks: TimelineMark[],
+): string {
+  const { width, height, left, right, top, bottom } = TIMELINE_CHART;
+  const first = timeline[0];
+  const last = timeline.at(-1);
+  if (first === undefined || last === undefined)
+    return figure(title, '<p class="muted">no Failed launchers</p>');
+  const startMs = Date.parse(first.start);
+  const second = timeline[1];
+  const size = second === undefined ? 60_000 : Date.parse(second.start) - startMs;
+  const endMs = Date.parse(last.start) + size;
+  const plotWidth = width - left - right;
+  const plotHeight = height - top - bottom;
+  const yMax = Math.max(1, ...timeline.map((bucket) => bucket.count));
+  const x = (ms: number) => left + ((ms - startMs) / (endMs - startMs)) * plotWidth;
+  const barWidth = plotWidth / timeline.length;
+  const bars = timeline.map((bucket) => {
+    const barHeight = (bucket.count / yMax) * plotHeight;
+    const bx = x(Date.parse(bucket.start));
+    return (
+      `<g class="bucket" data-start="${escapeHtml(bucket.start)}" data-count="${bucket.count}"><title>${escapeHtml(bucket.start)}: ${bucket.count}</title>` +
+      `<rect x="${(bx + 0.5).toFixed(2)}" y="${(top + plotHeight - barHeight).toFixed(2)}" width="${Math.max(1, barWidth - 1).toFixed(2)}" height="${barHeight.toFixed(2)}" fill="${NEUTRAL_BAR}"/></g>`
+    );
+  });
+  const lines = marks.map((mark, index) => {
+    const mx = Math.min(width - right, Math.max(left, x(Date.parse(mark.time)))).toFixed(2);
+    return (
+      `<g class="mark" data-kind="${escapeHtml(mark.kind)}"><title>${escapeHtml(`${mark.time}: ${mark.text}`)}</title>` +
+      `<line class="threshold" x1="${mx}" y1="${top}" x2="${mx}" y2="${top + plotHeight}"/>` +
+      `<text x="${mx}" y="${top + 10}" text-anchor="middle">${index + 1}</text></g>`
+    );
+  });
+  const body = [
+    `<line class="axis" x1="${left}" y1="${top + plotHeight}" x2="${width - right}" y2="${top + plotHeight}"/>`,
+    `<line class="axis" x1="${left}" y1="${top}" x2="${left}" y2="${top + plotHeight}"/>`,
+    `<text x="${left - 6}" y="${top + plotHeight}" text-anchor="end">0</text>`,
+    `<text x="${left - 6}" y="${top + 10}" text-anchor="end">${yMax}</text>`,
+    ...bars,
+    ...lines,
+    `<text x="${left}" y="${height - 10}">${escapeHtml(first.start)}</text>`,
+    `<text x="${width - right}" y="${height - 10}" text-anchor="end">${escapeHtml(new Date(endMs).toISOString())}</text>`,
+  ].join('');
+  const legend =
+    marks.length === 0
+      ? ''
+      : `<ol class="marks">${marks.map((mark) => `<li><code>${escapeHtml(mark.time)}</code> ${escapeHtml(mark.text)}</li>`).join('')}</ol>`;
+  return figure(
+    title,
+    `<svg class="chart" role="img" aria-label="${escapeHtml(title)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}">${body}</svg>${legend}`,
+  );
+}
+
 function figure(title: string, content: string): string {
   return `<figure><figcaption>${escapeHtml(title)}</figcaption>${content}</figure>`;
 }
@@ -162,6 +230,13 @@ export function renderHtml(diagnosis: Diagnosis): string {
     renderBarChart('Failed launchers by node', barsOf(diagnosis.byNode)),
     renderBarChart('Failed launchers by termination reason', barsOf(diagnosis.byReason)),
   ];
+  charts.push(
+    renderTimelineChart(
+      'Failed launchers by the time they ended',
+      diagnosis.timeline,
+      diagnosis.timelineMarks,
+    ),
+  );
   if (diagnosis.prometheus !== undefined) {
     charts.push(
       renderTrendChart(

@@ -20,6 +20,8 @@ export function renderJson(diagnosis: Diagnosis): string {
     controlPlane: diagnosis.controlPlane,
     alert: diagnosis.alert,
     attribution: diagnosis.attribution,
+    timeline: diagnosis.timeline,
+    timelineMarks: diagnosis.timelineMarks,
     samples: diagnosis.samples,
     gatherErrors: diagnosis.gatherErrors,
     ...(diagnosis.prometheus === undefined ? {} : { prometheus: diagnosis.prometheus }),

@@ -285,3 +285,19 @@ describe('the alert in the verdict', () => {
     );
   });
 });
+
+describe('the timeline in the HTML report', () => {
+  it('draws one bar per bucket, proportional to its count, and lists the marks under the chart', () => {
+    const html = renderHtml(fixture());
+    const buckets = [...html.matchAll(/<g class="bucket" data-start="([^"]+)" data-count="(\d+)">/g)];
+    assert.deepEqual(
+      buckets.map((match) => Number(match[2])),
+      fixture().timeline.map((bucket) => bucket.count),
+    );
+    assert.equal([...html.matchAll(/<g class="mark" data-kind=/g)].length, 2);
+    assert.match(
+      html,
+      /<li><code>2026-11-23T21:06:02Z<\/code> KubeVirt upgrade from v1\.5\.2 to v1\.6\.0 started<\/li>/,
+    );
+  });
+});

@@ -118,6 +118,14 @@ export const diagnosisSchema: z.ZodType<Diagnosis> = z.strictObject({
     scope: z.enum(['cluster', 'namespace']),
   }),
   attribution: z.strictObject({ fromOwnEvidence: count, inferred: count }),
+  timeline: z.array(z.strictObject({ start: z.iso.datetime({ offset: true }), count })),
+  timelineMarks: z.array(
+    z.strictObject({
+      time: z.string(),
+      kind: z.enum(['kubevirt-version', 'node', 'migrations']),
+      text: z.string(),
+    }),
+  ),
   samples: z.array(sampleSchema),
   gatherErrors: z.array(gatherErrorSchema),
   prometheus: prometheusSummarySchema.exactOptional(),

@@ -151,6 +151,15 @@ for (const name of SCENARIO_NAMES) {
         );
         assert.equal(live.migrations.storm, true);
       }
+      assert.equal(
+        live.timeline.reduce((sum, bucket) => sum + bucket.count, 0),
+        failed,
+        'every Failed launcher says when it ended, and the timeline counts each once',
+      );
+      const markKinds = new Set(live.timelineMarks.map((mark) => mark.kind));
+      if (name === 'control-plane') assert.ok(markKinds.has('kubevirt-version'), 'the upgrade is marked');
+      if (name === 'node-shutdown') assert.ok(markKinds.has('node'), 'the nodes going NotReady are marked');
+      if (name === 'migration-storm') assert.ok(markKinds.has('migrations'), 'the migration wave is marked');
       if (name === 'migration-storm') assert.equal(live.migrations.storm, true);
       if (name === 'control-plane')
         assert.notEqual(live.controlPlane.version, live.controlPlane.targetVersion);

@@ -16,6 +16,9 @@ export interface MigrationAggregate {
   succeeded: number;
   evacuation: number;
   workloadUpdate: number;
+  /** When the first evacuation and workload-update migrations seen were created: where their waves start. */
+  evacuationSince: string | undefined;
+  workloadUpdateSince: string | undefined;
   byVmi: Map<string, { migrations: number; failed: number; inFlight: number }>;
   failedExamples: Evidence[];
   /** The in-flight and failed vmims (bounded) for the bundle. */
@@ -40,6 +43,8 @@ export async function readMigrations(
     succeeded: 0,
     evacuation: 0,
     workloadUpdate: 0,
+    evacuationSince: undefined,
+    workloadUpdateSince: undefined,
     byVmi: new Map(),
     failedExamples: [],
     kept: [],
@@ -56,12 +61,17 @@ export async function readMigrations(
     // Names from GenerateName in the evacuation and workload-updater controllers, plus their annotations.
     if (name.startsWith('kubevirt-evacuation-') || 'kubevirt.io/evacuationMigration' in annotations) {
       aggregate.evacuation += 1;
+      aggregate.evacuationSince = earliest(aggregate.evacuationSince, vmim.metadata.creationTimestamp);
     }
     if (
       name.startsWith('kubevirt-workload-update-') ||
       'kubevirt.io/workloadUpdateMigration' in annotations
     ) {
       aggregate.workloadUpdate += 1;
+      aggregate.workloadUpdateSince = earliest(
+        aggregate.workloadUpdateSince,
+        vmim.metadata.creationTimestamp,
+      );
     }
     const key = `${vmim.metadata.namespace ?? ''}/${vmim.spec.vmiName}`;
     const perVmi = aggregate.byVmi.get(key) ?? { migrations: 0, failed: 0, inFlight: 0 };
@@ -82,6 +92,11 @@ export async function readMigrations(
   }
   progress({ phase: 'migrations', done: aggregate.total });
   return aggregate;
+}
+
+function earliest(held: string | undefined, time: string | undefined): string | undefined {
+  if (time === undefined) return held;
+  return held === undefined || Date.parse(time) < Date.parse(held) ? time : held;
 }
 
 export function failedMigrationEvidence(vmim: VirtualMachineInstanceMigration): Evidence {

@@ -9,6 +9,8 @@ import type { GatherProgress } from '../gather.js';
 export interface NodeEntry {
   index: number;
   facts: Omit<NodeFacts, 'failedLaunchers'>;
+  /** When the Ready condition last changed, for the timeline's marks. */
+  readySince?: string;
 }
 
 export async function readNodes(
@@ -32,15 +34,16 @@ export async function readNodes(
         taints: (node.spec?.taints ?? []).map((taint) => `${taint.key}:${taint.effect}`),
         ...definedProps({ readyReason: ready?.reason, readyMessage: ready?.message }),
       },
+      ...definedProps({ readySince: ready?.lastTransitionTime }),
     });
     if (nodes.size % 500 === 0) progress({ phase: 'nodes', done: nodes.size });
   }
   progress({ phase: 'nodes', done: nodes.size });
   return nodes;
 }
-export function conditionOf(
-  conditions: Array<{ type: string; status: string; reason?: string; message?: string }> | undefined,
+export function conditionOf<T extends { type: string }>(
+  conditions: T[] | undefined,
   type: string,
-) {
+): T | undefined {
   return conditions?.find((condition) => condition.type === type);
 }
