@@ -88,6 +88,8 @@ export async function runDiagnose(flags: DiagnoseFlags, context: CommandContext)
     context: flags.context,
     env: io.env,
     from: flags.from,
+    // Warnings are not progress: they reach stderr even with --quiet, and the report when they change it.
+    onWarning: (message) => io.stderr.write(`warning: ${message}\n`),
   });
   const progress = createProgressReporter({
     stream: io.stderr,
@@ -111,6 +113,7 @@ export async function runDiagnose(flags: DiagnoseFlags, context: CommandContext)
     const { diagnosis, artifacts } = await diagnose(opened.reader, {
       threshold: flags.threshold,
       samples: flags.samples,
+      sourceProblems: opened.problems,
       ...(flags.maxEventsPerNamespace === undefined
         ? {}
         : { eventsPerNamespace: flags.maxEventsPerNamespace }),

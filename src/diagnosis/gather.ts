@@ -57,6 +57,8 @@ export interface GatherOptions {
   /** Requests in flight at once for the per-namespace and per-pod reads. Default 4. */
   concurrency?: number;
   prometheus?: PrometheusGatherer;
+  /** What the source could not give whole (OpenedClusterReader.problems), read once the lists are done. */
+  sourceProblems?: readonly GatherError[];
   onProgress?: (progress: GatherProgress) => void;
 }
 
@@ -190,7 +192,7 @@ export async function gather(reader: ClusterReader, options: GatherOptions = {})
     terminations: launchers.terminations.sort((a, b) => a - b),
     marks: timelineMarks(kubevirt, nodes, vmims),
     samples,
-    gatherErrors: sink.errors,
+    gatherErrors: [...(options.sourceProblems ?? []), ...sink.errors],
     artifacts,
   };
 }

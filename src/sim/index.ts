@@ -8,6 +8,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { stringify } from 'yaml';
+import { StuckfailedError } from '../errors.js';
 import type { ClusterObjects } from '../kube/cluster-objects.js';
 import { RESOURCES, type ResourceName, resourceForKind } from '../kube/resources.js';
 import type { KubeObject } from '../kube/types.js';
@@ -213,7 +214,10 @@ export async function startSimulator(options: StartSimulatorOptions = {}): Promi
   if (options.objects !== undefined) {
     seedStore(store, logs, options.objects);
   } else if (options.from !== undefined && options.from.length > 0) {
-    seedStore(store, logs, await loadClusterObjects(options.from), { release: true });
+    const loaded = await loadClusterObjects(options.from);
+    // A simulated cluster is built on purpose: a file that cannot be read whole is a mistake to fix, not to skip.
+    if (loaded.unreadable.length > 0) throw new StuckfailedError('INPUT', loaded.unreadable.join('; '));
+    seedStore(store, logs, loaded, { release: true });
   }
   const wantsScenario =
     (options.objects === undefined && !options.from?.length) || options.scenario !== undefined;

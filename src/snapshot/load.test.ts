@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -159,18 +159,42 @@ describe('loadClusterObjects: links', () => {
 });
 
 describe('loadClusterObjects: errors', () => {
-  it('names the file and line of bad YAML', async () => {
+  // Must-gathers are often truncated: a damaged file is named, and the rest of the input is still read.
+  it('names the file and line of bad YAML, and keeps the documents before the damage', async () => {
     const file = path.join(dumps, 'broken', 'broken.yaml');
-    await rejectsWithInput([file], new RegExp(`^${escapeRegExp(file)}:\\d+: invalid YAML`));
+    const loaded = await loadClusterObjects([file]);
+    assert.equal(loaded.unreadable.length, 1);
+    assert.match(loaded.unreadable[0] ?? '', new RegExp(`^${escapeRegExp(file)}:\\d+: invalid YAML`));
   });
 
   it('names the file and line of bad JSON', async () => {
     const file = path.join(dumps, 'broken', 'broken.json');
-    await rejectsWithInput([file], new RegExp(`^${escapeRegExp(file)}:\\d+: invalid JSON`));
+    const loaded = await loadClusterObjects([file]);
+    assert.deepEqual(loaded.objects, []);
+    assert.match(loaded.unreadable[0] ?? '', new RegExp(`^${escapeRegExp(file)}:\\d+: invalid JSON`));
   });
 
-  it('fails on a folder holding a bad file, naming that file', async () => {
-    await rejectsWithInput([path.join(dumps, 'broken')], /broken\.(json|yaml):\d+: invalid/);
+  it('reads the rest of a folder holding a bad file, naming that file', async () => {
+    const folder = path.join(scratch, 'truncated');
+    mkdirSync(folder);
+    writeFileSync(path.join(folder, 'a-good.json'), readFileSync(path.join(dumps, 'vmims.json')));
+    // A multi-document dump cut in the middle of its last document.
+    writeFileSync(
+      path.join(folder, 'b-cut.yaml'),
+      'apiVersion: v1\nkind: Pod\nmetadata:\n  name: kept\n  namespace: ns\nspec:\n  containers: []\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: "cut',
+    );
+    const loaded = await loadClusterObjects([folder]);
+    assert.deepEqual(
+      loaded.objects.map((object) => object.metadata.name).sort(),
+      [
+        ...(await loadClusterObjects([path.join(dumps, 'vmims.json')])).objects.map(
+          (object) => object.metadata.name,
+        ),
+        'kept',
+      ].sort(),
+    );
+    assert.equal(loaded.unreadable.length, 1);
+    assert.match(loaded.unreadable[0] ?? '', /b-cut\.yaml:\d+: invalid YAML/);
   });
 
   it('names a path that does not exist', async () => {

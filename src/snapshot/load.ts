@@ -22,6 +22,11 @@ export interface LoadedSnapshot extends SnapshotContents {
   files: number;
   /** Must-gather files left unread because their resource is one stuckfailed does not read. */
   filesSkipped: number;
+  /**
+   * Files that could not be read whole (corrupt, truncated, unreadable): the message names the file and line.
+   * Must-gathers are often truncated; what the other files (and a file's documents before the damage) hold is kept.
+   */
+  unreadable: string[];
 }
 
 const OBJECT_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
@@ -53,6 +58,7 @@ class Collector {
   readonly #logs: PodLog[] = [];
   readonly #previousLogs: PodLog[] = [];
   readonly #skipped: Record<string, number> = {};
+  readonly #unreadable: string[] = [];
   #files = 0;
   #filesSkipped = 0;
 
@@ -80,7 +86,9 @@ class Collector {
     const log = LOG_PATH.exec(normalized);
     if (log !== null) {
       const [, namespace, pod, container, which] = log as unknown as [string, string, string, string, string];
-      const lines = logLines(await this.#read(file));
+      const text = await this.#read(file);
+      if (text === undefined) return;
+      const lines = logLines(text);
       (which === 'previous' ? this.#previousLogs : this.#logs).push({ namespace, pod, container, lines });
       return;
     }
@@ -92,7 +100,10 @@ class Collector {
       }
     }
     const text = await this.#read(file);
-    for (const value of parseFile(file, text)) this.#addValue(value);
+    if (text === undefined) return;
+    const { values, error } = parseFile(file, text);
+    for (const value of values) this.#addValue(value);
+    if (error !== undefined) this.#unreadable.push(error);
   }
 
   result(): LoadedSnapshot {
@@ -103,17 +114,18 @@ class Collector {
       skipped: this.#skipped,
       files: this.#files,
       filesSkipped: this.#filesSkipped,
+      unreadable: this.#unreadable,
     };
   }
 
-  async #read(file: string): Promise<string> {
+  /** The file's text, or undefined (recorded as unreadable) when it exists but cannot be read. */
+  async #read(file: string): Promise<string | undefined> {
     this.#files += 1;
     try {
       return await readFile(file, 'utf8');
     } catch (error) {
-      throw new StuckfailedError('INPUT', `cannot read ${file}: ${(error as Error).message}`, {
-        cause: error,
-      });
+      this.#unreadable.push(`${file}: cannot read: ${(error as Error).message}`);
+      return undefined;
     }
   }
 
@@ -217,25 +229,23 @@ function unreadMustGatherResource(file: string): boolean {
   return false;
 }
 
-function parseFile(file: string, text: string): unknown[] {
+/**
+ * The values of a file, and what is wrong with it: a JSON file is all or nothing; of a YAML file, the documents
+ * before the first damaged one are kept (a truncated multi-document dump keeps its complete objects).
+ */
+function parseFile(file: string, text: string): { values: unknown[]; error?: string } {
   const trimmed = text.trimStart();
   if (file.toLowerCase().endsWith('.json') || trimmed.startsWith('{') || trimmed.startsWith('[')) {
     try {
-      return [JSON.parse(text)];
+      return { values: [JSON.parse(text)] };
     } catch (error) {
       const line = jsonErrorLine(error, text);
       const reason = (error as Error).message.split('\n')[0]?.slice(0, 200);
-      throw new StuckfailedError(
-        'INPUT',
-        `${file}${line === undefined ? '' : `:${line}`}: invalid JSON: ${reason}`,
-        {
-          cause: error,
-        },
-      );
+      return { values: [], error: `${file}${line === undefined ? '' : `:${line}`}: invalid JSON: ${reason}` };
     }
   }
   const documents = parseAllDocuments(text);
-  if (!Array.isArray(documents)) return [];
+  if (!Array.isArray(documents)) return { values: [] };
   const values: unknown[] = [];
   for (const document of documents) {
     const error = document.errors[0];
@@ -243,11 +253,11 @@ function parseFile(file: string, text: string): unknown[] {
       const line = error.linePos?.[0].line ?? 1;
       // The yaml library ends its message with the position, which the file:line prefix already gives.
       const reason = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
-      throw new StuckfailedError('INPUT', `${file}:${line}: invalid YAML: ${reason}`);
+      return { values, error: `${file}:${line}: invalid YAML: ${reason}` };
     }
     values.push(document.toJS({ maxAliasCount: -1 }));
   }
-  return values;
+  return { values };
 }
 
 /**

@@ -296,6 +296,31 @@ describe("diagnose: another namespace's noise does not hide the cause", () => {
   });
 });
 
+describe('diagnose: a list restarted after 410 Expired', () => {
+  // 600 Failed launchers: two pages, so the pod list has a continue token to outlive.
+  let sim: SimulatorHandle & { stop(): Promise<void> };
+  before(async () => {
+    sim = await startTestSimulator({ scenario: 'image-pull', failed: 600, ...SHAPE });
+  });
+  after(async () => {
+    await sim?.stop();
+  });
+
+  it('says on stderr and in gatherErrors that a list restarted after 410 Expired, and still counts every pod', async () => {
+    sim.sim.setFaults({ expireContinueAfterSeconds: 0 });
+    try {
+      const result = await runDiagnose(['--kubeconfig', sim.kubeconfig, '-o', 'json', '-q']);
+      assert.equal(result.code, 0, result.stderr);
+      const diagnosis = JSON.parse(result.stdout) as Diagnosis;
+      assert.equal(diagnosis.failedLaunchers, 600);
+      assert.match(result.stderr, /^warning: the \w+ list outlived its continue token \(410 Expired\)/m);
+      assert.ok(diagnosis.gatherErrors.some((error) => error.type === 'list-restarted'));
+    } finally {
+      sim.sim.setFaults({});
+    }
+  });
+});
+
 describe('diagnose: the command', () => {
   let handle: SimulatorHandle & { stop(): Promise<void> };
   before(async () => {
@@ -413,6 +438,32 @@ describe('diagnose: the command', () => {
       line ?? '',
       /^error: cannot reach the API server at http:\/\/127\.0\.0\.1:\d+.*connection refused/,
     );
+  });
+
+  it('names a corrupt or truncated file of --from in gatherErrors and on stderr, and diagnoses the rest', async () => {
+    const folder = path.join(handle.dir, 'truncated-dump');
+    const opened = await openClusterReader({ kubeconfig: handle.kubeconfig, env: {} });
+    try {
+      await dumpCluster(opened.reader, folder);
+    } finally {
+      opened.close();
+    }
+    const whole = JSON.parse((await runDiagnose(['--from', folder, '-o', 'json', '-q'])).stdout) as Diagnosis;
+    const cut = path.join(folder, 'namespaces', 'zz-truncated.yaml');
+    await writeFile(
+      cut,
+      'apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: "virt-launcher-cut',
+    );
+    const result = await runDiagnose(['--from', folder, '-o', 'json', '-q']);
+    assert.equal(result.code, 0, result.stderr);
+    const diagnosis = JSON.parse(result.stdout) as Diagnosis;
+    assert.deepEqual(
+      diagnosis.gatherErrors.map((error) => error.type),
+      ['unreadable-file'],
+    );
+    assert.match(diagnosis.gatherErrors[0]?.message ?? '', /zz-truncated\.yaml:\d+: invalid YAML/);
+    assert.match(result.stderr, /^warning: .*zz-truncated\.yaml:\d+: invalid YAML/m);
+    assert.deepEqual(comparable({ ...diagnosis, gatherErrors: [] }), comparable(whole));
   });
 
   it('exits 2 on a kubeconfig that does not exist or is not valid, and on a --from path that does not exist', async () => {
