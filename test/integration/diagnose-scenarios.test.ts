@@ -449,6 +449,11 @@ describe('diagnose: the command', () => {
       opened.close();
     }
     const whole = JSON.parse((await runDiagnose(['--from', folder, '-o', 'json', '-q'])).stdout) as Diagnosis;
+    // A kind stuckfailed does not read is skipped with a word on stderr, and changes nothing in the report.
+    await writeFile(
+      path.join(folder, 'configmap.yaml'),
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: default}\ndata: {a: b}\n',
+    );
     const cut = path.join(folder, 'namespaces', 'zz-truncated.yaml');
     await writeFile(
       cut,
@@ -463,6 +468,10 @@ describe('diagnose: the command', () => {
     );
     assert.match(diagnosis.gatherErrors[0]?.message ?? '', /zz-truncated\.yaml:\d+: invalid YAML/);
     assert.match(result.stderr, /^warning: .*zz-truncated\.yaml:\d+: invalid YAML/m);
+    assert.match(
+      result.stderr,
+      /^warning: skipped 1 object\(s\) of kinds stuckfailed does not read: v1\/ConfigMap \(1\)/m,
+    );
     assert.deepEqual(comparable({ ...diagnosis, gatherErrors: [] }), comparable(whole));
   });
 
