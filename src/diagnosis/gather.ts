@@ -28,6 +28,7 @@ import { type Artifact, artifactSegment } from './artifacts.js';
 import { classifyEvent, EVENT_CLASSES, type EventClass } from './event-class.js';
 import { groupErrorBursts, type KubevirtLogLine, parseKubevirtLogLine } from './log-lines.js';
 import { messageShape } from './message-shape.js';
+import { readNodeReboots } from './node-reboots.js';
 import type { Count, Evidence, GatherError, Sample } from './types.js';
 
 // The I/O of diagnose: the runbook's Diagnosis steps 1 to 5 as a handful of streamed, server-filtered lists.
@@ -198,7 +199,9 @@ export function sortedCounts(map: Map<string, number>, limit = Number.POSITIVE_I
 }
 
 function conditionOf(
-  conditions: Array<{ type: string; status: string; reason?: string; message?: string }> | undefined,
+  conditions:
+    | Array<{ type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string }>
+    | undefined,
   type: string,
 ) {
   return conditions?.find((condition) => condition.type === type);
@@ -215,7 +218,7 @@ export async function gather(reader: ClusterReader, options: GatherOptions = {})
   const prometheusRead = readPrometheus(options.prometheus, sink, progress);
   // Everything the pods are joined with is read first, so that each pod is folded into its final group as it
   // streams by and no per-pod state outlives the list (DESIGN §3 "Streaming, not loading").
-  const [nodes, kubevirt, vmims, events] = await Promise.all([
+  const [nodes, kubevirt, vmims, events, reboots] = await Promise.all([
     sink.guard({ verb: 'list', resource: 'nodes' }, () => readNodes(reader, progress), new Map()),
     sink.guard({ verb: 'list', resource: 'kubevirts' }, () => readKubevirt(reader, progress), undefined),
     sink.guard(
@@ -228,6 +231,7 @@ export async function gather(reader: ClusterReader, options: GatherOptions = {})
       undefined,
     ),
     readEvents(reader, options.namespace, options.eventBudget ?? EVENT_BUDGET, sink, progress),
+    sink.guard({ verb: 'list', resource: 'events' }, () => readNodeReboots(reader), new Map()),
   ]);
   const launchers = await readFailedLaunchers(reader, options, nodes, events, vmims, sink, progress);
   countEventsOnFailedLaunchers(events);
@@ -291,6 +295,7 @@ export async function gather(reader: ClusterReader, options: GatherOptions = {})
       nodes: [...nodes.values()].map((node) => ({
         ...node.facts,
         failedLaunchers: launchers.byNode.get(node.facts.name) ?? 0,
+        ...definedProps({ rebooted: reboots.get(node.facts.name) }),
       })),
       controlPlane,
     },
@@ -327,7 +332,12 @@ async function readNodes(
           .filter((condition) => condition.type.endsWith('Pressure') && condition.status === 'True')
           .map((condition) => condition.type),
         taints: (node.spec?.taints ?? []).map((taint) => `${taint.key}:${taint.effect}`),
-        ...definedProps({ readyReason: ready?.reason, readyMessage: ready?.message }),
+        ...definedProps({
+          readyReason: ready?.reason,
+          readyMessage: ready?.message,
+          readySince: ready?.lastTransitionTime,
+          bootId: typeof node.status?.nodeInfo?.bootID === 'string' ? node.status.nodeInfo.bootID : undefined,
+        }),
       },
     });
     if (nodes.size % 500 === 0) progress({ phase: 'nodes', done: nodes.size });
@@ -488,6 +498,7 @@ async function readFailedLaunchers(
           resource: signature.resource,
           image: signature.image,
           launcherImage: launcherImage(pod),
+          everyContainerFailed: signature.everyContainerFailed,
         }),
       };
       const fine = JSON.stringify([
@@ -502,6 +513,7 @@ async function readFailedLaunchers(
         fields.migrationTarget,
         fields.nodeReady,
         fields.message === undefined ? undefined : messageShape(fields.message),
+        fields.everyContainerFailed,
       ]);
       const key =
         aggregate.groupByKey.has(fine) || aggregate.baseGroups.length < MAX_GROUPS

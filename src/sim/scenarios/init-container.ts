@@ -30,7 +30,11 @@ export const VOLUME_INIT_CONTAINER = 'volumecontainerdisk-init';
 export const BINARY_INIT_CONTAINER = 'container-disk-binary';
 
 /** Shares of the three wordings: the two image problems first, so `image` ranks first. */
-export const INIT_CONTAINER_SHARES = { createContainerError: 0.45, startError: 0.35, cannotRun: 0.2 } as const;
+export const INIT_CONTAINER_SHARES = {
+  createContainerError: 0.45,
+  startError: 0.35,
+  cannotRun: 0.2,
+} as const;
 
 /** containers/storage's ErrLayerUnknown, as CRI-O returns it from CreateContainer. */
 export function layerNotKnownMessage(layerId: string): string {

@@ -49,8 +49,8 @@ export function nodeOutages(builder: ClusterBuilder): NodeOutage[] {
   const powerLoss = secondsBefore(builder.options.now, random.int(15 * 60, 45 * 60));
   return rebootedNodes(builder).map((node, index) => {
     const downAt = secondsAfter(powerLoss, random.int(0, 6));
-    // Every third node warm-boots within the grace period; the others take minutes (firmware, RAID, kubelet).
-    const bootSeconds = index % 3 === 2 ? random.int(25, 40) : random.int(180, 420);
+    // Every other node warm-boots within the grace period; the others take minutes (firmware, RAID, kubelet).
+    const bootSeconds = index % 2 === 1 ? random.int(25, 40) : random.int(180, 420);
     return { node, downAt, upAt: secondsAfter(downAt, bootSeconds), bootId: random.uuid() };
   });
 }
@@ -142,7 +142,11 @@ export const nodeRebootFailures: FailureKind = {
         },
         printableStatus: 'CrashLoopBackOff',
       });
-      if (outage && !churn && outage.upAt.getTime() - outage.downAt.getTime() > NODE_MONITOR_GRACE_SECONDS * 1000) {
+      if (
+        outage &&
+        !churn &&
+        outage.upAt.getTime() - outage.downAt.getTime() > NODE_MONITOR_GRACE_SECONDS * 1000
+      ) {
         // The node lifecycle controller marks the pods of a NotReady node not ready, with this Warning.
         const at = secondsAfter(outage.downAt, NODE_MONITOR_GRACE_SECONDS + 1);
         builder.event({

@@ -234,7 +234,8 @@ const SIGNATURES: Record<ScenarioName, (cluster: ClusterObjects, indexed: Indexe
     for (const pod of indexed.failed) {
       const inits = pod.status?.initContainerStatuses ?? [];
       const failed = inits.find(
-        (status) => status.state?.waiting?.reason !== 'PodInitializing' && status.state?.terminated?.exitCode !== 0,
+        (status) =>
+          status.state?.waiting?.reason !== 'PodInitializing' && status.state?.terminated?.exitCode !== 0,
       );
       assert.ok(failed, `${pod.metadata.name} has a failed init container`);
       assert.ok([BINARY_INIT_CONTAINER, VOLUME_INIT_CONTAINER].includes(failed.name));
@@ -245,10 +246,16 @@ const SIGNATURES: Record<ScenarioName, (cluster: ClusterObjects, indexed: Indexe
         assert.equal(failed.state?.terminated?.exitCode, 128);
         assert.equal(failed.state?.terminated?.message, START_ERROR_MESSAGE);
       } else if (reason === 'ContainerCannotRun') {
-        assert.match(failed.state?.terminated?.message ?? '', /error mounting ".*" to rootfs at ".*": .*no space left on device/);
+        assert.match(
+          failed.state?.terminated?.message ?? '',
+          /error mounting ".*" to rootfs at ".*": .*no space left on device/,
+        );
       } else {
         assert.equal(reason, 'CreateContainerError');
-        assert.match(failed.state?.waiting?.message ?? '', /^error creating read-write layer with ID "[0-9a-f]{64}": layer not known$/);
+        assert.match(
+          failed.state?.waiting?.message ?? '',
+          /^error creating read-write layer with ID "[0-9a-f]{64}": layer not known$/,
+        );
       }
       // kubectl's STATUS column, as printPod computes it.
       assert.equal(podStatusColumns(pod, Date.now()).status, `Init:${reason}`);
@@ -288,7 +295,10 @@ const SIGNATURES: Record<ScenarioName, (cluster: ClusterObjects, indexed: Indexe
       assert.equal(rebooted?.message, rebootedMessage(name, String(node?.status?.nodeInfo?.bootID ?? '')));
       const ready = node?.status?.conditions?.find((condition) => condition.type === 'Ready');
       assert.equal(ready?.status, 'True');
-      assert.ok(Date.parse(ready?.lastTransitionTime ?? '') > Math.min(...times), 'Ready again after the power loss');
+      assert.ok(
+        Date.parse(ready?.lastTransitionTime ?? '') > Math.min(...times),
+        'Ready again after the power loss',
+      );
     }
   },
   mixed(_cluster, indexed) {
