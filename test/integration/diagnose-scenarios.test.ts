@@ -15,7 +15,9 @@ import { EVENT_BUDGET } from '../../src/diagnosis/gather.js';
 import type { Diagnosis } from '../../src/diagnosis/types.js';
 import { RESOURCES, type ResourceName } from '../../src/kube/resources.js';
 import type { KubeObject, Pod } from '../../src/kube/types.js';
+import { shareCounts } from '../../src/sim/scenarios/define-scenario.js';
 import { getScenario, SCENARIO_NAMES } from '../../src/sim/scenarios/index.js';
+import { INIT_CONTAINER_SHARES } from '../../src/sim/scenarios/init-container.js';
 import { MIXED_SHARES } from '../../src/sim/scenarios/mixed.js';
 import { runCli } from '../helpers/cli.js';
 import { type SimulatorHandle, startTestSimulator } from '../helpers/simulator.js';
@@ -26,10 +28,11 @@ import { type SimulatorHandle, startTestSimulator } from '../helpers/simulator.j
 const FAILED = 60;
 const SHAPE = { namespaces: 4, nodes: 5, seed: 20261123 };
 /**
- * nodes, kubevirts, vmims and component pods; 5 log tails; the Warning events, paged up to their budget (500 a page)
- * and one more page that shows where the budget ends; the empty last page a paged pod list may end with.
+ * nodes, kubevirts, vmims, component pods and the nodes' Rebooted events; 5 log tails; the Warning events, paged up
+ * to their budget (500 a page) and one more page that shows where the budget ends; the empty last page a paged pod
+ * list may end with.
  */
-const CONSTANT_REQUESTS = 4 + 5 + (EVENT_BUDGET / 500 + 1) + 1;
+const CONSTANT_REQUESTS = 5 + 5 + (EVENT_BUDGET / 500 + 1) + 1;
 
 async function simStats(handle: SimulatorHandle): Promise<number> {
   const response = await fetch(`${handle.sim.url}/sim/stats`, { signal: AbortSignal.timeout(5_000) });
@@ -132,6 +135,30 @@ for (const name of SCENARIO_NAMES) {
           ],
         );
         assert.equal(live.migrations.storm, true);
+      }
+      if (name === 'init-container') {
+        // Layers lost and binaries missing are the images' problem; volumes the runtime cannot mount, storage's.
+        const [createContainerError = 0, startError = 0, cannotRun = 0] = shareCounts(FAILED, [
+          INIT_CONTAINER_SHARES.createContainerError,
+          INIT_CONTAINER_SHARES.startError,
+          INIT_CONTAINER_SHARES.cannotRun,
+        ]);
+        assert.deepEqual(
+          live.causes.map((cause) => [cause.category, cause.pods]),
+          [
+            ['image', createContainerError + startError],
+            ['storage', cannotRun],
+          ],
+        );
+        assert.match(live.causes[0]?.summary ?? '', /^Init containers cannot start from their images: /);
+      }
+      if (name === 'node-reboot') {
+        assert.deepEqual(
+          live.causes.map((cause) => [cause.category, cause.pods]),
+          [['node', FAILED]],
+        );
+        assert.match(live.causes[0]?.summary ?? '', / rebooted without draining /);
+        assert.ok(live.causes[0]?.evidence.some((evidence) => evidence.reason === 'Rebooted'));
       }
       if (name === 'migration-storm') assert.equal(live.migrations.storm, true);
       if (name === 'control-plane')

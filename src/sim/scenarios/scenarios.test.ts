@@ -10,13 +10,13 @@ import type {
   VirtualMachineInstance,
   VirtualMachineInstanceMigration,
 } from '../../kube/types.js';
+import { podStatusColumns } from '../table.js';
 import { BROKEN_CNI_NODE_FRACTION } from './cni.js';
 import { BROKEN_IMAGE } from './image-pull.js';
 import { getScenario, SCENARIO_NAMES, SCENARIOS } from './index.js';
 import { BINARY_INIT_CONTAINER, START_ERROR_MESSAGE, VOLUME_INIT_CONTAINER } from './init-container.js';
 import { REBOOTED_NODE_FRACTION, rebootedMessage } from './node-reboot.js';
 import { NODE_AFFINITY_MESSAGE, SHUTDOWN_MESSAGE } from './node-shutdown.js';
-import { podStatusColumns } from '../table.js';
 import type { ScenarioName, ScenarioOptions } from './types.js';
 
 const NOW = new Date('2026-11-23T22:00:00Z');
