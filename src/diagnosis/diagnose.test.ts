@@ -251,7 +251,11 @@ describe('diagnose', () => {
     ]);
     assert.deepEqual(
       reader.calls.filter((call) => call.resource === 'events').map((call) => call.options),
-      [{ fieldSelector: 'involvedObject.kind=Pod,type=Warning' }],
+      [
+        { fieldSelector: 'involvedObject.kind=Pod,type=Warning' },
+        // The nodes' Rebooted events, in one list selected by the server (node-reboots.ts).
+        { fieldSelector: 'involvedObject.kind=Node,reason=Rebooted' },
+      ],
     );
     const paths = artifacts.map((artifact) => artifact.path);
     assert.ok(paths.includes('pods/web-vms/virt-launcher-fedora-a-aaaaa.json'));

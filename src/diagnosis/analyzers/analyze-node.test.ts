@@ -116,11 +116,21 @@ describe('analyzeNode', () => {
       });
     }
 
-    it('does not blame a reboot for a crash (one container failed) nor for pods on nodes that did not reboot', () => {
+    it('does not blame a node for a crash (one container failed, the others exited 0)', () => {
       const crash = podGroup({ nodes: [{ key: 'worker-4', count: 10 }] });
-      const elsewhere = podGroup({ everyContainerFailed: true, nodes: [{ key: 'worker-1', count: 10 }] });
-      const finding = analyzeNode(factsWith({ groups: [crash, elsewhere], nodes: [rebootedNode] }));
+      const finding = analyzeNode(factsWith({ groups: [crash], nodes: [rebootedNode] }));
       assert.deepEqual(finding.claims, []);
+    });
+
+    it('claims every container ending at once weakly when no Rebooted event is left, and says so', () => {
+      const elsewhere = podGroup({ everyContainerFailed: true, nodes: [{ key: 'worker-1', count: 10 }] });
+      const finding = analyzeNode(factsWith({ groups: [elsewhere], nodes: [rebootedNode] }));
+      assert.deepEqual(finding.claims, [{ groupId: elsewhere.id, confidence: 0.55 }]);
+      assert.match(
+        finding.summary,
+        /^Nodes worker-1 ended every container of their launchers at once, as a reboot/,
+      );
+      assert.match(finding.remediation[0] ?? '', /^Check whether worker-1 rebooted or lost power/);
     });
   });
 });

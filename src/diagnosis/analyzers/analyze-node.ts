@@ -38,10 +38,12 @@ export const analyzeNode: Analyzer = (facts) => {
   );
   const claimed: PodGroup[] = [];
   const rebootGroups: PodGroup[] = [];
+  const togetherGroups: PodGroup[] = [];
   const claims = facts.groups.flatMap((group) => {
-    const reboot =
-      group.everyContainerFailed === true && VAGUE.has(group.kind) && onRebootedNodes(group, rebootedNodes);
+    const together = group.everyContainerFailed === true && VAGUE.has(group.kind);
+    const reboot = together && onRebootedNodes(group, rebootedNodes);
     if (reboot) rebootGroups.push(group);
+    else if (together) togetherGroups.push(group);
     const confidence = DECISIVE.has(group.kind)
       ? 0.95
       : reboot
@@ -51,7 +53,11 @@ export const analyzeNode: Analyzer = (facts) => {
           ? 0.7
           : VAGUE.has(group.kind) && group.eventClasses.includes('node')
             ? 0.6
-            : undefined;
+            : // Every container ending at once is what a vanished host leaves, even once its Rebooted event
+              // has expired (the apiserver keeps events an hour): the likeliest cause, weakly.
+              together
+              ? 0.55
+              : undefined;
     if (confidence === undefined) return [];
     claimed.push(group);
     return [{ groupId: group.id, confidence }];
@@ -79,6 +85,9 @@ export const analyzeNode: Analyzer = (facts) => {
     rebootGroups.length > 0
       ? `rebooted without draining (power loss or reset${rebootTimes.length > 0 ? `, back between ${rebootTimes[0]} and ${rebootTimes[rebootTimes.length - 1]}` : ''}): every container of their launchers ended at once`
       : '',
+    togetherGroups.length > 0
+      ? 'ended every container of their launchers at once, as a reboot or power loss does (no Rebooted event found: events expire after an hour)'
+      : '',
     shutdown ? 'shut down' : '',
     affinity ? 'restarted their kubelet' : '',
     lost && !shutdown && rebootGroups.length === 0 ? 'became NotReady' : '',
@@ -91,6 +100,11 @@ export const analyzeNode: Analyzer = (facts) => {
     remediation.push(
       `Find why ${names || 'the nodes'} rebooted at once (power or PDU, BMC event log, a kernel panic: journalctl -b -1 -k on each node) and fix that before running VMs there again.`,
       'Enable graceful node shutdown (kubelet shutdownGracePeriod / shutdownGracePeriodCriticalPods) so that a planned reboot ends the launchers cleanly, and drain nodes (kubectl drain) before maintenance so KubeVirt live-migrates the VMs.',
+    );
+  }
+  if (togetherGroups.length > 0) {
+    remediation.push(
+      `Check whether ${listNames(topNodes(togetherGroups)) || 'the nodes'} rebooted or lost power when the launchers ended (journalctl --list-boots, the BMC event log, the container runtime's log).`,
     );
   }
   if (shutdown) {
