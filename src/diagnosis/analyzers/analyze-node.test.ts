@@ -103,7 +103,7 @@ describe('analyzeNode', () => {
         assert.deepEqual(finding.claims, [{ groupId: group.id, confidence: 0.9 }]);
         assert.equal(
           finding.summary,
-          'Nodes worker-4 rebooted without draining (power loss or reset, back between 2026-11-23T21:14:05Z and 2026-11-23T21:14:05Z): every container of their launchers ended at once',
+          'Nodes worker-4 rebooted without draining (power loss or reset, back at 2026-11-23T21:14:05Z): every container of their launchers ended at once',
         );
         assert.deepEqual(finding.evidence[0], {
           kind: 'Node',

@@ -83,7 +83,7 @@ export const analyzeNode: Analyzer = (facts) => {
   const rebootTimes = rebooted.flatMap((node) => (node.rebooted ? [node.rebooted.at] : [])).sort();
   const what = [
     rebootGroups.length > 0
-      ? `rebooted without draining (power loss or reset${rebootTimes.length > 0 ? `, back between ${rebootTimes[0]} and ${rebootTimes[rebootTimes.length - 1]}` : ''}): every container of their launchers ended at once`
+      ? `rebooted without draining (power loss or reset${rebootTimes.length > 0 ? `, ${backAt(rebootTimes)}` : ''}): every container of their launchers ended at once`
       : '',
     togetherGroups.length > 0
       ? 'ended every container of their launchers at once, as a reboot or power loss does (no Rebooted event found: events expire after an hour)'
@@ -136,6 +136,13 @@ export const analyzeNode: Analyzer = (facts) => {
     remediation,
   };
 };
+
+/** "back at T" or "back between T1 and T2" (times sorted). */
+function backAt(times: string[]): string {
+  const first = times[0];
+  const last = times[times.length - 1];
+  return first === last ? `back at ${first}` : `back between ${first} and ${last}`;
+}
 
 /** The rebooted nodes the groups' pods ran on, most pods first. */
 function rebootedNodesOf(groups: PodGroup[], facts: DiagnosisFacts): NodeFacts[] {
