@@ -9,6 +9,7 @@ import {
   podEvidence,
   topNodes,
 } from './analyzer.js';
+import { cleanupRemediation } from './cleanup-remediation.js';
 import type { PodGroup } from './facts.js';
 import { initFailureLabel, initStartProblem } from './init-start-problem.js';
 
@@ -44,6 +45,8 @@ export const analyzeStorage: Analyzer = (facts) => {
     volumes.length > 0 ? listNames(volumes) : unmounted.length > 0 ? listNames(unmounted) : 'VM volumes';
   const unmountable = claimed.filter((group) => initStartProblem(group) === 'storage');
   const onNodes = nodes.length > 0 ? ` on ${listNames(nodes)}` : '';
+  // Init containers the runtime cannot mount volumes into, and nothing else: the PVC and CSI advice does not apply.
+  const onlyInit = unmountable.length > 0 && unmountable.length === claimed.length;
   const initSummary = `the runtime cannot mount the volumes of init containers ${listNames(
     [...new Set(unmountable.map(initFailureLabel))],
     2,
@@ -51,10 +54,9 @@ export const analyzeStorage: Analyzer = (facts) => {
   return {
     category: 'storage',
     claims,
-    summary:
-      unmountable.length === claimed.length && unmountable.length > 0
-        ? `Volumes cannot be mounted: ${initSummary}${onNodes}`
-        : `Volumes cannot be attached or mounted: ${subject}${onNodes}${unmountable.length > 0 ? `; ${initSummary}` : ''}`,
+    summary: onlyInit
+      ? `Volumes cannot be mounted: ${initSummary}${onNodes}`
+      : `Volumes cannot be attached or mounted: ${subject}${onNodes}${unmountable.length > 0 ? `; ${initSummary}` : ''}`,
     evidence: evidenceRows(eventEvidence(events), podEvidence(claimed, 2)),
     remediation: [
       ...(unmountable.length > 0
@@ -62,9 +64,16 @@ export const analyzeStorage: Analyzer = (facts) => {
             `Free or repair the container runtime's disk${onNodes} (df -h /var/lib/containers /var/lib/kubelet; the runtime's log): it cannot create the launchers' volume mounts.`,
           ]
         : []),
-      `Check the PVCs and VolumeAttachments behind ${subject} (kubectl get pvc,volumeattachment) and their StorageClass provisioner.`,
-      `Check the CSI driver${drivers.length > 0 ? ` ${listNames(drivers)}` : ''} node and controller pods${nodes.length > 0 ? ` on ${listNames(nodes)}` : ''} and their logs.`,
-      'A Multi-Attach error means a RWO volume is still attached to the old node: finish or cancel that migration or detach it first.',
+      ...(onlyInit
+        ? []
+        : [
+            `Check the PVCs and VolumeAttachments behind ${subject} (kubectl get pvc,volumeattachment) and their StorageClass provisioner.`,
+            `Check the CSI driver${drivers.length > 0 ? ` ${listNames(drivers)}` : ''} node and controller pods${nodes.length > 0 ? ` on ${listNames(nodes)}` : ''} and their logs.`,
+            'A Multi-Attach error means a RWO volume is still attached to the old node: finish or cancel that migration or detach it first.',
+          ]),
+      ...(unmountable.length > 0
+        ? [cleanupRemediation(unmountable, 'Once the runtime can mount volumes again')]
+        : []),
     ],
   };
 };

@@ -156,6 +156,11 @@ describe('init containers that cannot start', () => {
       'Volumes cannot be mounted: the runtime cannot mount the volumes of init containers volumecontainerdisk-init (ContainerCannotRun: no space left on device) on worker-3',
     );
     assert.match(finding.remediation[0] ?? '', /container runtime's disk on worker-3/);
+    assert.equal(finding.remediation.length, 2, 'no PVC or CSI advice for a runtime that cannot mount');
+    assert.match(
+      finding.remediation[1] ?? '',
+      /^Once the runtime can mount volumes again, write the support bundle/,
+    );
   });
 
   it('does not read a main container start failure as an init container problem', () => {
