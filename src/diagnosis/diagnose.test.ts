@@ -254,7 +254,7 @@ describe('diagnose', () => {
       [
         { fieldSelector: 'involvedObject.kind=Pod,type=Warning' },
         // The nodes' Rebooted events, in one list selected by the server (node-reboots.ts).
-        { fieldSelector: 'involvedObject.kind=Node,reason=Rebooted' },
+        { namespace: 'default', fieldSelector: 'involvedObject.kind=Node,reason=Rebooted' },
       ],
     );
     const paths = artifacts.map((artifact) => artifact.path);

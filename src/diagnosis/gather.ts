@@ -28,7 +28,7 @@ import { type Artifact, artifactSegment } from './artifacts.js';
 import { classifyEvent, EVENT_CLASSES, type EventClass } from './event-class.js';
 import { groupErrorBursts, type KubevirtLogLine, parseKubevirtLogLine } from './log-lines.js';
 import { messageShape } from './message-shape.js';
-import { readNodeReboots } from './node-reboots.js';
+import { NODE_EVENTS_NAMESPACE, readNodeReboots } from './node-reboots.js';
 import type { Count, Evidence, GatherError, Sample } from './types.js';
 
 // The I/O of diagnose: the runbook's Diagnosis steps 1 to 5 as a handful of streamed, server-filtered lists.
@@ -231,7 +231,11 @@ export async function gather(reader: ClusterReader, options: GatherOptions = {})
       undefined,
     ),
     readEvents(reader, options.namespace, options.eventBudget ?? EVENT_BUDGET, sink, progress),
-    sink.guard({ verb: 'list', resource: 'events' }, () => readNodeReboots(reader), new Map()),
+    sink.guard(
+      { verb: 'list', resource: 'events', namespace: NODE_EVENTS_NAMESPACE },
+      () => readNodeReboots(reader),
+      new Map(),
+    ),
   ]);
   const launchers = await readFailedLaunchers(reader, options, nodes, events, vmims, sink, progress);
   countEventsOnFailedLaunchers(events);
