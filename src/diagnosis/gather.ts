@@ -199,9 +199,7 @@ export function sortedCounts(map: Map<string, number>, limit = Number.POSITIVE_I
 }
 
 function conditionOf(
-  conditions:
-    | Array<{ type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string }>
-    | undefined,
+  conditions: Array<{ type: string; status: string; reason?: string; message?: string }> | undefined,
   type: string,
 ) {
   return conditions?.find((condition) => condition.type === type);
@@ -339,7 +337,6 @@ async function readNodes(
         ...definedProps({
           readyReason: ready?.reason,
           readyMessage: ready?.message,
-          readySince: ready?.lastTransitionTime,
           bootId: typeof node.status?.nodeInfo?.bootID === 'string' ? node.status.nodeInfo.bootID : undefined,
         }),
       },

@@ -46,7 +46,7 @@ export const analyzeImage: Analyzer = (facts) => {
   const unstartable = claimed.filter((group) => initStartProblem(group) === 'image');
   const pulls = claimed.filter((group) => !unstartable.includes(group));
   const problems = pullProblems([
-    ...claimed.flatMap((group) => (group.message ? [{ text: group.message, weight: group.count }] : [])),
+    ...pulls.flatMap((group) => (group.message ? [{ text: group.message, weight: group.count }] : [])),
     ...events.map((event) => ({
       text: event.example.message ?? '',
       weight: event.onFailedLaunchers || event.objects,

@@ -81,8 +81,6 @@ export interface NodeFacts {
   pressure: string[];
   taints: string[];
   failedLaunchers: number;
-  /** When Ready last changed (after a reboot: when the kubelet came back). */
-  readySince?: string;
   /** status.nodeInfo.bootID: a Rebooted event naming it is the node's current boot. */
   bootId?: string;
   /** The node's latest Rebooted event (src/diagnosis/node-reboots.ts). */
