@@ -253,6 +253,8 @@ describe('diagnose', () => {
     assert.deepEqual(
       reader.calls.filter((call) => call.resource === 'events').map((call) => call.options),
       [
+        // The nodes' Rebooted events, in one list selected by the server (node-reboots.ts), read with the nodes.
+        { namespace: 'default', fieldSelector: 'involvedObject.kind=Node,reason=Rebooted' },
         { namespace: 'ci-vms', fieldSelector: 'involvedObject.kind=Pod,type=Warning' },
         { namespace: 'web-vms', fieldSelector: 'involvedObject.kind=Pod,type=Warning' },
       ],

@@ -166,7 +166,9 @@ describe('gather: events per namespace', () => {
     const reader: ClusterReader = {
       source: 'snapshot',
       list: (resource, options) => {
-        if (resource === 'events') listed.push(options?.namespace ?? '(all)');
+        // The nodes' Rebooted events (a Node-kind list in default) are another step's; this one is the pods' events.
+        if (resource === 'events' && options?.fieldSelector?.includes('involvedObject.kind=Pod'))
+          listed.push(options.namespace ?? '(all)');
         return snapshot.list(resource, options);
       },
       get: (resource, name, namespace) => snapshot.get(resource, name, namespace),

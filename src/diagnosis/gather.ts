@@ -13,6 +13,7 @@ import { migrationFacts, readMigrations } from './gather/read-migrations.js';
 import { readNodes } from './gather/read-nodes.js';
 import { readPrometheus } from './gather/read-prometheus.js';
 import { timelineMarks } from './gather/timeline-marks.js';
+import { NODE_EVENTS_NAMESPACE, readNodeReboots } from './node-reboots.js';
 import type { Count, GatherError, Sample, TimelineMark } from './types.js';
 
 // The I/O of diagnose: the runbook's Diagnosis steps 1 to 5 as a handful of streamed, server-filtered lists, one
@@ -100,7 +101,7 @@ export async function gather(reader: ClusterReader, options: GatherOptions = {})
 
   const prometheusRead = readPrometheus(options.prometheus, sink, progress);
   // What each pod is folded with as it streams by (its node's health, its VMI's migrations) is read first.
-  const [nodes, kubevirt, vmims] = await Promise.all([
+  const [nodes, kubevirt, vmims, reboots] = await Promise.all([
     sink.guard({ verb: 'list', resource: 'nodes' }, () => readNodes(reader, progress), new Map()),
     sink.guard({ verb: 'list', resource: 'kubevirts' }, () => readKubevirt(reader, progress), undefined),
     sink.guard(
@@ -111,6 +112,11 @@ export async function gather(reader: ClusterReader, options: GatherOptions = {})
       },
       () => readMigrations(reader, options.namespace, progress),
       undefined,
+    ),
+    sink.guard(
+      { verb: 'list', resource: 'events', namespace: NODE_EVENTS_NAMESPACE },
+      () => readNodeReboots(reader),
+      new Map(),
     ),
   ]);
   const launchers = await readFailedLaunchers(reader, options, nodes, vmims, sink, progress);
@@ -182,6 +188,7 @@ export async function gather(reader: ClusterReader, options: GatherOptions = {})
       nodes: [...nodes.values()].map((node) => ({
         ...node.facts,
         failedLaunchers: launchers.byNode.get(node.facts.name) ?? 0,
+        ...definedProps({ rebooted: reboots.get(node.facts.name) }),
       })),
       controlPlane,
     },

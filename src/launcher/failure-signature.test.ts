@@ -61,7 +61,10 @@ function terminated(
   };
 }
 
-const table: Array<{ name: string; pod: Pod; expected: Partial<FailureSignature> }> = [
+/** Expected fields; `undefined` asserts that the field is absent. */
+type Expected = { [K in keyof FailureSignature]?: FailureSignature[K] | undefined };
+
+const table: Array<{ name: string; pod: Pod; expected: Expected }> = [
   {
     // kubevirt issue #1663; kubelet eviction/helpers.go nodeLowMessageFmt
     name: 'kubelet eviction under ephemeral-storage pressure',
@@ -72,6 +75,60 @@ const table: Array<{ name: string; pod: Pod; expected: Partial<FailureSignature>
       containers: { compute: terminated(137, 'ContainerStatusUnknown') },
     }),
     expected: { kind: 'evicted', reason: 'Evicted', resource: 'ephemeral-storage' },
+  },
+  {
+    name: 'node power loss: every container restored by containerd as exit 255 "Unknown" (cri helpers.go)',
+    pod: failedPod({
+      containers: {
+        compute: terminated(255, 'Unknown'),
+        volumecontainerdisk: terminated(255, 'Unknown'),
+        'guest-console-log': terminated(255, 'Unknown'),
+      },
+    }),
+    expected: { kind: 'container-error', reason: 'Unknown', exitCode: 255, everyContainerFailed: true },
+  },
+  {
+    name: 'node reboot: every container Error 137 at the same moment',
+    pod: failedPod({
+      containers: {
+        compute: terminated(137, 'Error'),
+        'guest-console-log': terminated(137, 'Error'),
+      },
+    }),
+    expected: { kind: 'container-error', reason: 'Error', exitCode: 137, everyContainerFailed: true },
+  },
+  {
+    name: 'a compute crash is not every container failing: the others exit 0 after it',
+    pod: failedPod({
+      containers: {
+        compute: terminated(1, 'Error'),
+        volumecontainerdisk: terminated(0, 'Completed'),
+        'guest-console-log': terminated(0, 'Completed'),
+      },
+    }),
+    expected: { kind: 'container-error', exitCode: 1, everyContainerFailed: undefined },
+  },
+  {
+    name: 'containerd StartError in container-disk-binary (exit 128, kubevirt#17460 shape)',
+    pod: failedPod({
+      init: {
+        'container-disk-binary': terminated(
+          128,
+          'StartError',
+          '2026-11-23T21:05:00Z',
+          'failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: error during container init: exec: "/usr/bin/cp": stat /usr/bin/cp: no such file or directory: unknown',
+        ),
+      },
+      containers: { compute: { waiting: { reason: 'PodInitializing' } } },
+    }),
+    expected: {
+      kind: 'container-start',
+      reason: 'StartError',
+      container: 'container-disk-binary',
+      initContainer: true,
+      exitCode: 128,
+      image: 'quay.io/kubevirt/virt-launcher:v1.6.2',
+    },
   },
   {
     name: 'kubelet eviction under memory pressure',

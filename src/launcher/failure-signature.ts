@@ -44,6 +44,12 @@ export interface FailureSignature {
   resource?: string;
   /** The image of the container that ended the pod (the registry and tag an image remediation names). */
   image?: string;
+  /**
+   * Every container of the pod (two or more) terminated in failure and no pod-level reason says why: what a node
+   * that lost power or rebooted leaves behind. A crash ends one container; the others exit 0 after it. Only set
+   * when true, so that groups of ordinary failures keep their shape.
+   */
+  everyContainerFailed?: true;
 }
 
 /** Kubelet's image pull and image name reasons (pkg/kubelet/images/types.go). */
@@ -91,7 +97,28 @@ export function failureSignature(pod: Pod): FailureSignature {
   }
   if (isPreemptedByCondition(pod)) return { ...base, kind: 'preempted' };
   if (!ended) return base;
-  return { ...base, kind: kindOfContainerEnd(ended) };
+  const everyContainerFailed = !podReason && !ended.init && allContainersFailed(pod);
+  return {
+    ...base,
+    kind: kindOfContainerEnd(ended),
+    ...(everyContainerFailed ? { everyContainerFailed } : {}),
+  };
+}
+
+/**
+ * Whether all of the pod's main containers (two or more) terminated non-zero. A vanished host leaves them so:
+ * containerd restores each as exit 255 "Unknown" (cri helpers.go unknownExitCode/unknownExitReason), the kubelet
+ * writes ContainerStatusUnknown (137) for those the runtime no longer knows, or each reads Error 255/137.
+ */
+function allContainersFailed(pod: Pod): boolean {
+  const statuses = pod.status?.containerStatuses ?? [];
+  return (
+    statuses.length >= 2 &&
+    statuses.every((status) => {
+      const terminated = status.state?.terminated;
+      return terminated !== undefined && terminated.exitCode !== 0 && terminated.reason !== 'OOMKilled';
+    })
+  );
 }
 
 function kindOfPodReason(reason: string, message: string | undefined): FailureKind | undefined {

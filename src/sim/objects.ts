@@ -155,6 +155,8 @@ export interface NodeHealth {
   notReadySince?: Date;
   /** The last time Ready went True (a node back from a shutdown). */
   readySince?: Date;
+  /** status.nodeInfo.bootID after a reboot (the kubelet reports the new one and records a Rebooted event). */
+  bootId?: string;
   unschedulable?: boolean;
 }
 
@@ -331,7 +333,7 @@ export function makeNode(
         osImage: 'Red Hat Enterprise Linux CoreOS 9.6',
         machineID: uid.replaceAll('-', ''),
         systemUUID: uid,
-        bootID: uid,
+        bootID: health.bootId ?? uid,
       },
     },
   };

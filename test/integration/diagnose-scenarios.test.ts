@@ -15,7 +15,9 @@ import { EVENTS_PER_NAMESPACE } from '../../src/diagnosis/gather.js';
 import type { Diagnosis } from '../../src/diagnosis/types.js';
 import { RESOURCES, type ResourceName } from '../../src/kube/resources.js';
 import type { Event, KubeObject, Pod } from '../../src/kube/types.js';
+import { shareCounts } from '../../src/sim/scenarios/define-scenario.js';
 import { getScenario, SCENARIO_NAMES } from '../../src/sim/scenarios/index.js';
+import { INIT_CONTAINER_SHARES } from '../../src/sim/scenarios/init-container.js';
 import { MIXED_SHARES } from '../../src/sim/scenarios/mixed.js';
 import { readinessProbeNoise } from '../../src/sim/scenarios/noise.js';
 import { runCli } from '../helpers/cli.js';
@@ -26,8 +28,11 @@ import { type SimulatorHandle, startTestSimulator } from '../helpers/simulator.j
 
 const FAILED = 60;
 const SHAPE = { namespaces: 4, nodes: 5, seed: 20261123 };
-/** nodes, kubevirts, vmims and component pods; 5 log tails; the empty last page a paged pod list may end with. */
-const CONSTANT_REQUESTS = 4 + 5 + 1;
+/**
+ * nodes, kubevirts, vmims, component pods and the nodes' Rebooted events; 5 log tails; the empty last page a paged
+ * pod list may end with.
+ */
+const CONSTANT_REQUESTS = 5 + 5 + 1;
 
 /**
  * The request bound of diagnose (issue 8): one per 500 Failed launchers, plus, for each namespace that holds some,
@@ -160,6 +165,30 @@ for (const name of SCENARIO_NAMES) {
       if (name === 'control-plane') assert.ok(markKinds.has('kubevirt-version'), 'the upgrade is marked');
       if (name === 'node-shutdown') assert.ok(markKinds.has('node'), 'the nodes going NotReady are marked');
       if (name === 'migration-storm') assert.ok(markKinds.has('migrations'), 'the migration wave is marked');
+      if (name === 'init-container') {
+        // Layers lost and binaries missing are the images' problem; volumes the runtime cannot mount, storage's.
+        const [createContainerError = 0, startError = 0, cannotRun = 0] = shareCounts(FAILED, [
+          INIT_CONTAINER_SHARES.createContainerError,
+          INIT_CONTAINER_SHARES.startError,
+          INIT_CONTAINER_SHARES.cannotRun,
+        ]);
+        assert.deepEqual(
+          live.causes.map((cause) => [cause.category, cause.pods]),
+          [
+            ['image', createContainerError + startError],
+            ['storage', cannotRun],
+          ],
+        );
+        assert.match(live.causes[0]?.summary ?? '', /^Init containers cannot start from their images: /);
+      }
+      if (name === 'node-reboot') {
+        assert.deepEqual(
+          live.causes.map((cause) => [cause.category, cause.pods]),
+          [['node', FAILED]],
+        );
+        assert.match(live.causes[0]?.summary ?? '', / rebooted without draining /);
+        assert.ok(live.causes[0]?.evidence.some((evidence) => evidence.reason === 'Rebooted'));
+      }
       if (name === 'migration-storm') assert.equal(live.migrations.storm, true);
       if (name === 'control-plane')
         assert.notEqual(live.controlPlane.version, live.controlPlane.targetVersion);

@@ -7,19 +7,29 @@ import {
   listNames,
   messagesOf,
   podEvidence,
+  topNodes,
 } from './analyzer.js';
 import { cleanupRemediation } from './cleanup-remediation.js';
 import type { PodGroup } from './facts.js';
+import { initFailureLabel, initStartProblem } from './init-start-problem.js';
 
 // Image pulls: the kubelet reports them as container waiting reasons (ErrImagePull, ImagePullBackOff) and as
 // Warning events "Failed to pull image "<ref>": ..." / "Back-off pulling image "<ref>"" (kubelet images/puller.go).
 // For a launcher that means its containerDisk (`volume<name>-init`, `volume<name>`) or virt-launcher image.
+// An init container the runtime cannot start because its image's content is missing or unusable is an image
+// problem too (init-start-problem.ts).
 
 export const analyzeImage: Analyzer = (facts) => {
   const claimed: PodGroup[] = [];
   const claims = facts.groups.flatMap((group) => {
     const confidence =
-      group.kind === 'image' ? 0.95 : group.eventClasses.includes('image-pull') ? 0.85 : undefined;
+      group.kind === 'image'
+        ? 0.95
+        : initStartProblem(group) === 'image'
+          ? 0.9
+          : group.eventClasses.includes('image-pull')
+            ? 0.85
+            : undefined;
     if (confidence === undefined) return [];
     claimed.push(group);
     return [{ groupId: group.id, confidence }];
@@ -33,8 +43,10 @@ export const analyzeImage: Analyzer = (facts) => {
     ]),
   ];
   const registries = [...new Set(images.map(registryOf))];
+  const unstartable = claimed.filter((group) => initStartProblem(group) === 'image');
+  const pulls = claimed.filter((group) => !unstartable.includes(group));
   const problems = pullProblems([
-    ...claimed.flatMap((group) => (group.message ? [{ text: group.message, weight: group.count }] : [])),
+    ...pulls.flatMap((group) => (group.message ? [{ text: group.message, weight: group.count }] : [])),
     ...events.map((event) => ({
       text: event.example.message ?? '',
       weight: event.onFailedLaunchers || event.objects,
@@ -43,15 +55,37 @@ export const analyzeImage: Analyzer = (facts) => {
   const problem = problems[0];
   const others = problems.slice(1).map((other) => other.label);
   const subject = images.length > 0 ? listNames(images, 2) : 'their container images';
+  const pullSummary = `Image pulls fail for ${subject}${problem ? `: ${problem.label}` : ''}${others.length > 0 ? ` (also: ${others.join('; ')})` : ''}`;
+  const unstartableImages = [...new Set(unstartable.flatMap((group) => (group.image ? [group.image] : [])))];
+  const startSummary = `Init containers cannot start from their images: ${listNames(
+    [...new Set(unstartable.map(initFailureLabel))],
+    2,
+  )}${unstartableImages.length > 0 ? ` (${listNames(unstartableImages, 2)})` : ''}`;
+  const nodes = topNodes(unstartable);
   return {
     category: 'image',
     claims,
-    summary: `Image pulls fail for ${subject}${problem ? `: ${problem.label}` : ''}${others.length > 0 ? ` (also: ${others.join('; ')})` : ''}`,
-    evidence: evidenceRows(eventEvidence(events), podEvidence(claimed, 2)),
+    summary:
+      unstartable.length === 0
+        ? pullSummary
+        : pulls.length === 0
+          ? startSummary
+          : `${startSummary}; ${pullSummary}`,
+    evidence: evidenceRows(eventEvidence(events), podEvidence(unstartable, 2), podEvidence(pulls, 2)),
     remediation: [
-      ...problems.map((each) => each.fix(registries)),
-      `Check that ${registries.length > 0 ? listNames(registries) : 'the registry'} is reachable from the nodes and that ${images.length > 0 ? listNames(images, 2) : 'the image'} exists (e.g. crictl pull on an affected node).`,
-      cleanupRemediation(claimed, 'Once the image pulls (KubeVirt starts new launchers by itself)'),
+      ...(unstartable.length > 0
+        ? [
+            `The runtime on ${listNames(nodes) || 'the nodes'} cannot use the images of the launchers' init containers (a layer it lost, or no runnable binary in it): remove the damaged images there (crictl rmi) so they are pulled again, and check the runtime's image store (crictl imagefsinfo, the runtime's log).`,
+            "container-disk-binary runs the virt-launcher image (KubeVirt installs it); volume<name>-init runs the VM's containerDisk image: if one image fails on every node, rebuild or re-push that image.",
+          ]
+        : []),
+      ...(pulls.length > 0
+        ? [
+            ...problems.map((each) => each.fix(registries)),
+            `Check that ${registries.length > 0 ? listNames(registries) : 'the registry'} is reachable from the nodes and that ${images.length > 0 ? listNames(images, 2) : 'the image'} exists (e.g. crictl pull on an affected node).`,
+          ]
+        : []),
+      cleanupRemediation(claimed, 'Once the images work (KubeVirt starts new launchers by itself)'),
     ],
   };
 };

@@ -84,7 +84,17 @@ describe('analyzeMigration', () => {
   it('claims source pods whose guest-console-log exited 1 after a migration (kubevirt #10695)', () => {
     const sources = podGroup({ container: 'guest-console-log', exitCode: 1 });
     const facts = factsWith({ groups: [sources], migrations: migrationFacts({ total: 4, succeeded: 4 }) });
-    assert.deepEqual(analyzeMigration(facts).claims, [{ groupId: sources.id, confidence: 0.7 }]);
+    const finding = analyzeMigration(facts);
+    assert.deepEqual(finding.claims, [{ groupId: sources.id, confidence: 0.7 }]);
+    // Leftovers of migrations that succeeded: named as such, not as failed migrations.
+    assert.equal(
+      finding.summary,
+      'Source launchers left Failed after their VMIs migrated (guest-console-log exited 1 on 10 sources): 0 failed and 0 in-flight migrations',
+    );
+    assert.match(
+      finding.remediation[0] ?? '',
+      /^These launchers are the sources of migrations that succeeded/,
+    );
   });
 
   it('does not claim plain start failures, nor guest-console-log exits when nothing migrated', () => {

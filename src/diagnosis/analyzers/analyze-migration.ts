@@ -66,8 +66,15 @@ export const analyzeMigration: Analyzer = (facts) => {
     migrations.evacuation > 0 ? `${migrations.evacuation} evacuation (node drain)` : '',
     migrations.workloadUpdate > 0 ? `${migrations.workloadUpdate} workload-update (KubeVirt upgrade)` : '',
   ].filter(Boolean);
+  const sources = countOf(claimed.filter((group) => !group.migrationTarget));
+  // Sources alone, with no failed migration: the leftovers of migrations that succeeded, not a migration failure.
+  const leftoverSources = targets === 0 && sources > 0 && migrations.failed === 0 && !storm;
   const summary = [
-    storm ? 'Migration storm' : 'Failed migrations',
+    leftoverSources
+      ? `Source launchers left Failed after their VMIs migrated (guest-console-log exited 1 on ${sources} sources)`
+      : storm
+        ? 'Migration storm'
+        : 'Failed migrations',
     `: ${migrations.failed} failed and ${migrations.inFlight} in-flight migrations`,
     looping.length > 0 ? `, ${plural(looping.length, 'VMI')} looping (${listNames(vmiNames)})` : '',
     waves.length > 0 ? `; waves: ${waves.join(', ')}` : '',
@@ -90,6 +97,11 @@ export const analyzeMigration: Analyzer = (facts) => {
       podEvidence(claimed, 1),
     ),
     remediation: [
+      ...(leftoverSources
+        ? [
+            "These launchers are the sources of migrations that succeeded: their VMIs run elsewhere, and KubeVirt keeps them until the VMI's migration history is collected (the last 5 per VMI). Nothing is failing; delete them once the bundle is written (kubevirt#10695, #15134).",
+          ]
+        : []),
       // Deleting an in-flight vmim cancels it; the finished ones are the record of what failed and why.
       `Cancel the in-flight migrations ${cancelWhat}: ` +
         'delete only the vmims whose phase is neither Succeeded nor Failed, one at a time (kubectl delete vmim ' +

@@ -9,6 +9,7 @@ import {
 } from './analyzer.js';
 import { cleanupRemediation } from './cleanup-remediation.js';
 import type { PodGroup } from './facts.js';
+import { initStartProblem } from './init-start-problem.js';
 
 // Resources: the kubelet ends pods with status.reason Evicted ("The node was low on resource: memory. ...",
 // eviction/helpers.go), rejects them at admission (OutOfcpu, OutOfmemory, UnexpectedAdmissionError "Allocate
@@ -22,9 +23,11 @@ export const analyzeResources: Analyzer = (facts) => {
   const claims = facts.groups.flatMap((group) => {
     const confidence = DECISIVE.has(group.kind)
       ? 0.95
-      : group.eventClasses.some((eventClass) => ['eviction', 'oom', 'admission'].includes(eventClass))
-        ? 0.6
-        : undefined;
+      : initStartProblem(group) === 'resources'
+        ? 0.9
+        : group.eventClasses.some((eventClass) => ['eviction', 'oom', 'admission'].includes(eventClass))
+          ? 0.6
+          : undefined;
     if (confidence === undefined) return [];
     claimed.push(group);
     return [{ groupId: group.id, confidence }];
@@ -34,6 +37,7 @@ export const analyzeResources: Analyzer = (facts) => {
   const oom = byKind('oom-killed');
   const rejected = byKind('admission-rejected');
   const preempted = byKind('preempted');
+  const initOom = claimed.filter((group) => initStartProblem(group) === 'resources');
   const resources = [
     ...new Set([...evicted, ...rejected].flatMap((group) => (group.resource ? [group.resource] : []))),
   ];
@@ -44,6 +48,7 @@ export const analyzeResources: Analyzer = (facts) => {
       ? `evicted under ${resources.length > 0 ? `${listNames(resources)} ` : ''}pressure`
       : '',
     oom.length > 0 ? 'OOM-killed' : '',
+    initOom.length > 0 ? 'OOM-killed while their init containers started' : '',
     rejected.length > 0 ? 'rejected at admission' : '',
     preempted.length > 0 ? 'preempted' : '',
   ].filter(Boolean);
@@ -56,6 +61,11 @@ export const analyzeResources: Analyzer = (facts) => {
   if (oom.length > 0) {
     remediation.push(
       "The compute container exceeded its memory limit: raise the VMs' memory overhead (KubeVirt CR spec.configuration.additionalGuestMemoryOverheadRatio) or their memory limits.",
+    );
+  }
+  if (initOom.length > 0) {
+    remediation.push(
+      "The launchers' init containers were OOM-killed as they started (their limit is small, 40M): check the kernel and runtime for extra per-container memory (page cache charged to the cgroup, kubevirt#2603) and update KubeVirt if a newer release raises the limit.",
     );
   }
   if (rejected.length > 0) {

@@ -81,6 +81,10 @@ export interface NodeFacts {
   pressure: string[];
   taints: string[];
   failedLaunchers: number;
+  /** status.nodeInfo.bootID: a Rebooted event naming it is the node's current boot. */
+  bootId?: string;
+  /** The node's latest Rebooted event (src/diagnosis/node-reboots.ts). */
+  rebooted?: { at: string; bootId: string; message: string };
 }
 
 export interface ControlPlaneFacts {

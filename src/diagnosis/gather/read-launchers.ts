@@ -141,6 +141,7 @@ export async function readFailedLaunchers(
           resource: signature.resource,
           image: signature.image,
           launcherImage: launcherImage(pod),
+          everyContainerFailed: signature.everyContainerFailed,
         }),
       };
       const fine = JSON.stringify([
@@ -155,6 +156,7 @@ export async function readFailedLaunchers(
         fields.migrationTarget,
         fields.nodeReady,
         fields.message === undefined ? undefined : messageShape(fields.message),
+        fields.everyContainerFailed,
       ]);
       const coarse = !aggregate.groupByKey.has(fine) && aggregate.baseGroups.length >= MAX_GROUPS;
       // Past MAX_GROUPS, pods group by what their kind, reason and container say, and the group keeps no message:

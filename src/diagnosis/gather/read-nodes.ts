@@ -32,7 +32,11 @@ export async function readNodes(
           .filter((condition) => condition.type.endsWith('Pressure') && condition.status === 'True')
           .map((condition) => condition.type),
         taints: (node.spec?.taints ?? []).map((taint) => `${taint.key}:${taint.effect}`),
-        ...definedProps({ readyReason: ready?.reason, readyMessage: ready?.message }),
+        ...definedProps({
+          readyReason: ready?.reason,
+          readyMessage: ready?.message,
+          bootId: typeof node.status?.nodeInfo?.bootID === 'string' ? node.status.nodeInfo.bootID : undefined,
+        }),
       },
       ...definedProps({ readySince: ready?.lastTransitionTime }),
     });

@@ -30,7 +30,8 @@ export interface FailedVmInput {
   storageClass?: string;
   /** How long the pod existed before it failed. */
   livedSeconds: number;
-  outcome: LauncherOutcome;
+  /** The pod's outcome, or a function of the VM and the pod's uid when the runtime's messages name them. */
+  outcome: LauncherOutcome | ((vm: VmIdentity, podUid: string) => LauncherOutcome);
   /** VirtualMachine status.printableStatus while the VM controller backs off (vm.go start failure backoff). */
   printableStatus: string;
   vmiConditions?: Array<{ type: string; status: string; reason?: string; message?: string }>;
@@ -49,14 +50,17 @@ export function layDownFailedVm(builder: ClusterBuilder, input: FailedVmInput): 
     ...(input.storageClass === undefined ? {} : { storageClass: input.storageClass }),
   });
   const createdAt = secondsBefore(slot.failedAt, input.livedSeconds);
+  const name = launcherPodName(random, vm.name);
+  const uid = random.uuid();
+  const outcome = typeof input.outcome === 'function' ? input.outcome(vm, uid) : input.outcome;
   const pod = makeLauncherPod({
     vm,
     node: slot.node,
-    name: launcherPodName(random, vm.name),
-    uid: random.uuid(),
+    name,
+    uid,
     createdAt,
     image: builder.launcherImage,
-    outcome: { ...input.outcome, finishedAt: slot.failedAt },
+    outcome: { ...outcome, finishedAt: slot.failedAt },
     random,
   });
   builder.add(

@@ -3,8 +3,10 @@ import { controlPlaneScenario } from './control-plane.js';
 import { evictionScenario } from './eviction.js';
 import { healthyScenario } from './healthy.js';
 import { imagePullScenario } from './image-pull.js';
+import { initContainerScenario } from './init-container.js';
 import { migrationStormScenario } from './migration-storm.js';
 import { mixedScenario } from './mixed.js';
+import { nodeRebootScenario } from './node-reboot.js';
 import { nodeShutdownScenario } from './node-shutdown.js';
 import { storageScenario } from './storage.js';
 import type { Scenario, ScenarioName } from './types.js';
@@ -21,6 +23,8 @@ const BY_NAME: Record<ScenarioName, Scenario> = {
   'control-plane': controlPlaneScenario,
   eviction: evictionScenario,
   'node-shutdown': nodeShutdownScenario,
+  'init-container': initContainerScenario,
+  'node-reboot': nodeRebootScenario,
   mixed: mixedScenario,
 };
 

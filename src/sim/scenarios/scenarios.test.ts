@@ -10,9 +10,12 @@ import type {
   VirtualMachineInstance,
   VirtualMachineInstanceMigration,
 } from '../../kube/types.js';
+import { podStatusColumns } from '../table.js';
 import { BROKEN_CNI_NODE_FRACTION } from './cni.js';
 import { BROKEN_IMAGE } from './image-pull.js';
 import { getScenario, SCENARIO_NAMES, SCENARIOS } from './index.js';
+import { BINARY_INIT_CONTAINER, START_ERROR_MESSAGE, VOLUME_INIT_CONTAINER } from './init-container.js';
+import { REBOOTED_NODE_FRACTION, rebootedMessage } from './node-reboot.js';
 import { NODE_AFFINITY_MESSAGE, SHUTDOWN_MESSAGE } from './node-shutdown.js';
 import type { ScenarioName, ScenarioOptions } from './types.js';
 
@@ -41,6 +44,7 @@ const NODE_FRACTION: Partial<Record<ScenarioName, number>> = {
   cni: BROKEN_CNI_NODE_FRACTION,
   eviction: 0.4,
   'node-shutdown': 0.3,
+  'node-reboot': REBOOTED_NODE_FRACTION,
 };
 
 const RFC3339_SECONDS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
@@ -224,6 +228,78 @@ const SIGNATURES: Record<ScenarioName, (cluster: ClusterObjects, indexed: Indexe
     );
     assert.equal(notReady.length, 1);
     assert.ok(indexed.events.some((event) => event.reason === 'NodeNotReady'));
+  },
+  'init-container'(_cluster, indexed) {
+    const reasons = new Set<string>();
+    for (const pod of indexed.failed) {
+      const inits = pod.status?.initContainerStatuses ?? [];
+      const failed = inits.find(
+        (status) =>
+          status.state?.waiting?.reason !== 'PodInitializing' && status.state?.terminated?.exitCode !== 0,
+      );
+      assert.ok(failed, `${pod.metadata.name} has a failed init container`);
+      assert.ok([BINARY_INIT_CONTAINER, VOLUME_INIT_CONTAINER].includes(failed.name));
+      const reason = failed.state?.waiting?.reason ?? failed.state?.terminated?.reason ?? '';
+      reasons.add(reason);
+      if (reason === 'StartError') {
+        assert.equal(failed.name, BINARY_INIT_CONTAINER);
+        assert.equal(failed.state?.terminated?.exitCode, 128);
+        assert.equal(failed.state?.terminated?.message, START_ERROR_MESSAGE);
+      } else if (reason === 'ContainerCannotRun') {
+        assert.match(
+          failed.state?.terminated?.message ?? '',
+          /error mounting ".*" to rootfs at ".*": .*no space left on device/,
+        );
+      } else {
+        assert.equal(reason, 'CreateContainerError');
+        assert.match(
+          failed.state?.waiting?.message ?? '',
+          /^error creating read-write layer with ID "[0-9a-f]{64}": layer not known$/,
+        );
+      }
+      // kubectl's STATUS column, as printPod computes it.
+      assert.equal(podStatusColumns(pod, Date.now()).status, `Init:${reason}`);
+      const event = eventsOf(indexed, pod).find((each) => each.reason === 'Failed');
+      assert.equal(event?.involvedObject.fieldPath, `spec.initContainers{${failed.name}}`);
+      assert.match(event?.message ?? '', /^Error: /);
+      for (const status of pod.status?.containerStatuses ?? [])
+        assert.equal(status.state?.waiting?.reason, 'PodInitializing');
+    }
+    if (indexed.failed.length >= 20) assert.equal(reasons.size, 3, [...reasons].join());
+  },
+  'node-reboot'(_cluster, indexed) {
+    const nodes = new Map(indexed.nodes.map((node) => [node.metadata.name, node]));
+    const ended = new Map<string, number[]>();
+    for (const pod of indexed.failed) {
+      assert.equal(pod.status?.reason, undefined);
+      const states = (pod.status?.containerStatuses ?? []).map((status) => status.state?.terminated);
+      assert.ok(states.length >= 2);
+      for (const state of states) {
+        assert.ok(state && state.exitCode !== 0, `${pod.metadata.name}: every container ended in failure`);
+        assert.ok(['Error', 'Unknown', 'ContainerStatusUnknown'].includes(state.reason ?? ''));
+      }
+      const finished = states[0]?.finishedAt;
+      if (finished) {
+        const node = pod.spec.nodeName ?? '';
+        ended.set(node, [...(ended.get(node) ?? []), Date.parse(finished)]);
+      }
+    }
+    // Each node's launchers ended within minutes of each other; the nodes say they rebooted.
+    for (const [name, times] of ended) {
+      assert.ok(Math.max(...times) - Math.min(...times) <= 10 * 60_000, `${name}'s launchers ended together`);
+      const node = nodes.get(name);
+      const rebooted = indexed.events.find(
+        (event) => event.reason === 'Rebooted' && event.involvedObject.name === name,
+      );
+      assert.equal(rebooted?.type, 'Warning');
+      assert.equal(rebooted?.message, rebootedMessage(name, String(node?.status?.nodeInfo?.bootID ?? '')));
+      const ready = node?.status?.conditions?.find((condition) => condition.type === 'Ready');
+      assert.equal(ready?.status, 'True');
+      assert.ok(
+        Date.parse(ready?.lastTransitionTime ?? '') > Math.min(...times),
+        'Ready again after the power loss',
+      );
+    }
   },
   mixed(_cluster, indexed) {
     const migration = indexed.failed.filter(

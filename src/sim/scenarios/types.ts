@@ -11,6 +11,8 @@ export const SCENARIO_NAMES = [
   'control-plane',
   'eviction',
   'node-shutdown',
+  'init-container',
+  'node-reboot',
   'mixed',
 ] as const;
 
