@@ -145,6 +145,19 @@ export function internalError(message: string): ApiStatusError {
   );
 }
 
+/**
+ * 504 for a list or watch at a resourceVersion the store has not reached (the apiserver waits about 3 s for it,
+ * then gives up: storage/cacher waitUntilFreshAndBlock, errors.NewTooLargeResourceVersionError).
+ */
+export function tooLargeResourceVersion(requested: string, current: number): ApiStatusError {
+  return new ApiStatusError(
+    failure(504, 'Timeout', `Too large resource version: ${requested}, current: ${current}`, {
+      causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+      retryAfterSeconds: 1,
+    }),
+  );
+}
+
 /** 410 for a watch or list resourceVersion older than the retained history. */
 export function resourceVersionExpired(requested: number, oldest: number): ApiStatusError {
   return new ApiStatusError(failure(410, 'Expired', `too old resource version: ${requested} (${oldest})`));

@@ -16,6 +16,7 @@ import type { DiscoveryMode } from './discovery.js';
 import { type Faults, parseFaults, seededRandom } from './faults.js';
 import { writeKubeStateMetrics } from './kube-state-metrics.js';
 import { RequestStats, type SimStats } from './request-stats.js';
+import { ResourceRegistry } from './resource-registry.js';
 import { getScenario } from './scenarios/index.js';
 import type { Scenario, ScenarioName, ScenarioOptions, ScenarioState } from './scenarios/types.js';
 import { type Identity, type PodLogs, podLogKey, SimApi } from './server.js';
@@ -243,6 +244,7 @@ export async function startSimulator(options: StartSimulatorOptions = {}): Promi
 
   const api = new SimApi({
     store,
+    registry: new ResourceRegistry(store, clock),
     logs,
     stats,
     discovery: options.discovery ?? 'aggregated',
