@@ -22,7 +22,6 @@ import {
   badRequest,
   conflict,
   continueExpired,
-  forbidden,
   internalError,
   invalid,
   methodNotAllowed,
@@ -55,6 +54,7 @@ import {
   type WriteParams,
   writeParams,
 } from './query-params.js';
+import { authorize, forbiddenError, type RbacPolicy, type RequestAttributes } from './rbac.js';
 import type { RequestStats } from './request-stats.js';
 import {
   CRD_RESOURCE,
@@ -85,9 +85,13 @@ export const SIMULATED_VERSION = {
   platform: 'linux/amd64',
 } as const;
 
-/** Who a bearer token stands for; `readOnly` identities are refused every write with 403 Forbidden. */
+/**
+ * Who a bearer token stands for. `readOnly` identities are refused every write with 403 Forbidden; with an RBAC
+ * policy, identities outside `system:masters` get what their bindings allow.
+ */
 export interface Identity {
   user: string;
+  groups?: readonly string[];
   readOnly?: boolean;
 }
 
@@ -113,6 +117,8 @@ export interface SimApiOptions {
   clock: () => number;
   /** Uniform in [0, 1): fault draws. */
   random: () => number;
+  /** Enforced for every authenticated request when given (`sim --rbac`); undefined: everything is allowed. */
+  rbac?: RbacPolicy | undefined;
   /** Bearer tokens accepted (HTTPS only: clients send no credentials over http). Undefined: no authentication. */
   tokens?: ReadonlyMap<string, Identity> | undefined;
   /** GET /metrics: kube-state-metrics series of the pods; undefined answers 404. */
@@ -226,6 +232,7 @@ export class SimApi {
 
     // /version is readable anonymously, as system:public-info-viewer grants on real clusters.
     const identity = route?.kind === 'version' ? undefined : this.authenticate(request);
+    this.authorize(identity, route, verb, method, path);
     if (route === undefined) throw pathNotFound();
     if (route.kind === 'version') return sendJson(response, 200, JSON.stringify(SIMULATED_VERSION));
     if (route.kind === 'discovery') return this.discovery(request, response, route);
@@ -233,13 +240,7 @@ export class SimApi {
     const resourceRequest = route.request;
     if (verb === undefined) throw methodNotAllowed();
     if (identity?.readOnly && WRITE_VERBS.has(verb)) {
-      throw forbidden(
-        resourceRequest.type,
-        verb,
-        identity.user,
-        resourceRequest.name,
-        resourceRequest.namespace,
-      );
+      throw forbiddenError(requestAttributes(identity, resourceRequest, verb, path));
     }
     if (await this.injectFault(request, response)) return;
 
@@ -263,6 +264,25 @@ export class SimApi {
       case 'patch':
         return this.patch(request, response, resourceRequest, url);
     }
+  }
+
+  /** RBAC, as the apiserver's authorization filter: before the request is routed, so unknown paths are 403 too. */
+  private authorize(
+    identity: Identity | undefined,
+    route: Route | undefined,
+    verb: Verb | undefined,
+    method: string,
+    path: string,
+  ): void {
+    const policy = this.options.rbac;
+    if (policy === undefined || identity === undefined) return;
+    if (identity.groups?.includes('system:masters')) return;
+    const attributes =
+      route?.kind === 'resource'
+        ? requestAttributes(identity, route.request, verb ?? method.toLowerCase(), path)
+        : requestAttributes(identity, undefined, method === 'HEAD' ? 'get' : method.toLowerCase(), path);
+    const decision = authorize(policy, attributes);
+    if (!decision.allowed) throw forbiddenError(attributes, decision.reason);
   }
 
   private authenticate(request: IncomingMessage): Identity | undefined {
@@ -949,6 +969,36 @@ function verbOf(method: string, target: ResourceRequest, url: URL): Verb | undef
   if (method === 'PATCH') return 'patch';
   if (method === 'DELETE') return target.subresource === undefined ? 'delete' : undefined;
   return undefined;
+}
+
+/** The authorizer's view of a request: a resource request, or a path (discovery, /version, unknown paths). */
+function requestAttributes(
+  identity: Identity,
+  target: ResourceRequest | undefined,
+  verb: string,
+  path: string,
+): RequestAttributes {
+  const base = { user: identity.user, groups: [...(identity.groups ?? [])], verb, path };
+  if (target === undefined) {
+    return {
+      ...base,
+      resourceRequest: false,
+      apiGroup: '',
+      resource: '',
+      subresource: '',
+      name: '',
+      namespace: '',
+    };
+  }
+  return {
+    ...base,
+    resourceRequest: true,
+    apiGroup: target.type.group,
+    resource: target.type.plural,
+    subresource: target.subresource ?? '',
+    name: target.name ?? '',
+    namespace: target.type.namespaced ? (target.namespace ?? '') : '',
+  };
 }
 
 function requestApiVersion(target: ResourceRequest): string {
