@@ -81,6 +81,45 @@ export function invalid(type: ResourceType, name: string, message: string): ApiS
   );
 }
 
+/** One field.Error: the field path and the whole `field: Type: detail` text. */
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+/**
+ * errors.NewInvalid: 422 `<Kind>.<group> "<name>" is invalid: <errors>` with one cause per field error (kubectl
+ * prints the causes).
+ */
+export function invalidObject(
+  group: string,
+  kind: string,
+  name: string,
+  errors: readonly FieldError[],
+): ApiStatusError {
+  const messages = errors.map((error) => error.message);
+  const summary = messages.length === 1 ? (messages[0] as string) : `[${messages.join(', ')}]`;
+  const qualified = group === '' ? kind : `${kind}.${group}`;
+  return new ApiStatusError(
+    failure(422, 'Invalid', `${qualified} "${name}" is invalid: ${summary}`, {
+      ...(name === '' ? {} : { name }),
+      ...(group === '' ? {} : { group }),
+      kind,
+      causes: errors.map((error) => ({
+        reason: /: Unsupported value/.test(error.message)
+          ? 'FieldValueNotSupported'
+          : /: Required value/.test(error.message)
+            ? 'FieldValueRequired'
+            : /: Forbidden/.test(error.message)
+              ? 'FieldValueForbidden'
+              : 'FieldValueInvalid',
+        message: error.message.slice(error.field.length + 2),
+        field: error.field,
+      })),
+    }),
+  );
+}
+
 export function requestEntityTooLarge(limitBytes: number): ApiStatusError {
   return new ApiStatusError(
     failure(413, 'RequestEntityTooLarge', `the request body is larger than ${limitBytes} bytes`),

@@ -3,7 +3,7 @@
 // (pkg/apis/meta/internalversion/validation ValidateListOptions, pkg/apis/meta/v1/validation
 // ValidateDeleteOptions/ValidateCreateOptions...), and the 400/422 Status each failure is.
 
-import { ApiStatusError, badRequest } from './api-status.js';
+import { type ApiStatusError, badRequest, type FieldError, invalidObject } from './api-status.js';
 
 /**
  * Convert_Slice_string_To_bool: absent is false; present is true unless it is `0` or `false` in any case
@@ -37,12 +37,6 @@ export function queryInt(params: URLSearchParams, name: string): number | undefi
   return Number(parsed);
 }
 
-/** One field.Error as field.Error.Error() prints it. */
-export interface FieldError {
-  field: string;
-  message: string;
-}
-
 function forbiddenField(field: string, detail: string): FieldError {
   return { field, message: `${field}: Forbidden: ${detail}` };
 }
@@ -56,28 +50,7 @@ function notSupported(field: string, value: string, supported: readonly string[]
 
 /** errors.NewInvalid for a meta.k8s.io options kind: 422 `ListOptions.meta.k8s.io "" is invalid: ...`. */
 export function invalidOptions(kind: string, errors: readonly FieldError[]): ApiStatusError {
-  const messages = errors.map((error) => error.message);
-  const summary = messages.length === 1 ? (messages[0] as string) : `[${messages.join(', ')}]`;
-  return new ApiStatusError({
-    kind: 'Status',
-    apiVersion: 'v1',
-    metadata: {},
-    status: 'Failure',
-    message: `${kind}.meta.k8s.io "" is invalid: ${summary}`,
-    reason: 'Invalid',
-    details: {
-      group: 'meta.k8s.io',
-      kind,
-      causes: errors.map((error) => ({
-        reason: error.message.includes('Unsupported value')
-          ? 'FieldValueNotSupported'
-          : 'FieldValueForbidden',
-        message: error.message.slice(error.field.length + 2),
-        field: error.field,
-      })),
-    },
-    code: 422,
-  });
+  return invalidObject('meta.k8s.io', kind, '', errors);
 }
 
 /** The list and watch parameters, validated as ValidateListOptions (and validateWatchOptions) do. */

@@ -5,7 +5,7 @@
 
 import { RESOURCES, type ResourceType } from '../kube/resources.js';
 import type { KubeObject } from '../kube/types.js';
-import { ApiStatusError, invalid } from './api-status.js';
+import { ApiStatusError, type FieldError, invalidObject } from './api-status.js';
 import type { ObjectStore, StoreEvent, StoreResource } from './store.js';
 
 const READ_WRITE = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -120,48 +120,49 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 export function validateCrd(object: KubeObject): void {
   const spec = ((object as { spec?: CrdSpec }).spec ?? {}) as CrdSpec;
   const names = spec.names ?? {};
-  const errors: string[] = [];
+  const errors: FieldError[] = [];
+  const add = (field: string, message: string) => errors.push({ field, message: `${field}: ${message}` });
   const name = object.metadata?.name ?? '';
   const group = typeof spec.group === 'string' ? spec.group : '';
   const plural = typeof names.plural === 'string' ? names.plural : '';
-  if (group === '') errors.push('spec.group: Required value');
+  if (group === '') add('spec.group', 'Required value');
   else if (!group.includes('.'))
-    errors.push(`spec.group: Invalid value: "${group}": should be a domain with at least one dot`);
-  if (plural === '') errors.push('spec.names.plural: Required value');
+    add('spec.group', `Invalid value: "${group}": should be a domain with at least one dot`);
+  if (plural === '') add('spec.names.plural', 'Required value');
   else if (!DNS_LABEL.test(plural))
-    errors.push(
-      `spec.names.plural: Invalid value: "${plural}": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-'`,
+    add(
+      'spec.names.plural',
+      `Invalid value: "${plural}": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-'`,
     );
-  if (typeof names.kind !== 'string' || names.kind === '') errors.push('spec.names.kind: Required value');
+  if (typeof names.kind !== 'string' || names.kind === '') add('spec.names.kind', 'Required value');
   if (name !== `${plural}.${group}`) {
-    errors.push(`metadata.name: Invalid value: "${name}": must be spec.names.plural+"."+spec.group`);
+    add('metadata.name', `Invalid value: "${name}": must be spec.names.plural+"."+spec.group`);
   }
   if (spec.scope !== 'Namespaced' && spec.scope !== 'Cluster') {
-    errors.push(
-      `spec.scope: Unsupported value: ${JSON.stringify(spec.scope ?? '')}: supported values: "Cluster", "Namespaced"`,
+    add(
+      'spec.scope',
+      `Unsupported value: ${JSON.stringify(spec.scope ?? '')}: supported values: "Cluster", "Namespaced"`,
     );
   }
   const versions = Array.isArray(spec.versions) ? spec.versions : [];
   if (versions.length === 0)
-    errors.push(
-      'spec.versions: Invalid value: null: must have exactly one version marked as storage version',
-    );
+    add('spec.versions', 'Invalid value: null: must have exactly one version marked as storage version');
   else if (versions.filter((version) => version.storage === true).length !== 1) {
-    errors.push(
-      'spec.versions: Invalid value: ' +
-        JSON.stringify(versions.map((version) => version.name)) +
-        ': must have exactly one version marked as storage version',
+    add(
+      'spec.versions',
+      `Invalid value: ${JSON.stringify(versions.map((version) => version.name))}: must have exactly one version marked as storage version`,
     );
   }
   for (const [index, version] of versions.entries()) {
     if (typeof version.name !== 'string' || !DNS_LABEL.test(version.name)) {
-      errors.push(
-        `spec.versions[${index}].name: Invalid value: ${JSON.stringify(version.name ?? '')}: a DNS-1035 label is required`,
+      add(
+        `spec.versions[${index}].name`,
+        `Invalid value: ${JSON.stringify(version.name ?? '')}: a DNS-1035 label is required`,
       );
     }
   }
   if (errors.length > 0) {
-    throw invalid(CRD_TYPE, name, errors.length === 1 ? (errors[0] as string) : `[${errors.join(', ')}]`);
+    throw invalidObject(CRD_TYPE.group, CRD_TYPE.kind, name, errors);
   }
 }
 

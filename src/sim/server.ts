@@ -457,6 +457,8 @@ export class SimApi {
       'Audit-Id': randomUUID(),
       'Transfer-Encoding': 'chunked',
     });
+    // The apiserver flushes the headers at once: a client that waits for them before writing must not hang.
+    response.flushHeaders();
     const send = (type: string, object: Buffer | string) =>
       response.write(
         Buffer.concat([Buffer.from(`{"type":"${type}","object":`), Buffer.from(object), EVENT_END]),
