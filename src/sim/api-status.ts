@@ -151,26 +151,6 @@ export function unauthorized(): ApiStatusError {
   return new ApiStatusError(failure(401, 'Unauthorized', 'Unauthorized'));
 }
 
-/** RBAC's denial message (k8s.io/apiserver pkg/endpoints/handlers/responsewriters/errors.go forbiddenMessage). */
-export function forbidden(
-  type: ResourceType,
-  verb: string,
-  user: string,
-  name: string | undefined,
-  namespace: string | undefined,
-): ApiStatusError {
-  const subject = name === undefined ? qualifiedResource(type) : `${qualifiedResource(type)} "${name}"`;
-  const scope = namespace === undefined ? 'at the cluster scope' : `in the namespace "${namespace}"`;
-  const message = `${subject} is forbidden: User "${user}" cannot ${verb} resource "${type.plural}" in API group "${type.group}" ${scope}`;
-  return new ApiStatusError(
-    failure(403, 'Forbidden', message, {
-      ...(name === undefined ? {} : { name }),
-      ...(type.group === '' ? {} : { group: type.group }),
-      kind: type.plural,
-    }),
-  );
-}
-
 export function tooManyRequests(retryAfterSeconds: number): ApiStatusError {
   return new ApiStatusError(
     failure(429, 'TooManyRequests', 'Too many requests, please try again later.', { retryAfterSeconds }),
