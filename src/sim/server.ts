@@ -439,7 +439,13 @@ export class SimApi {
   private watch(request: IncomingMessage, response: ServerResponse, target: ResourceRequest, url: URL): void {
     const { store } = this.options;
     const options = listParams(url.searchParams);
-    const { labelSelector, fieldSelector } = this.parseSelectors(target.resource, url);
+    const selectors = this.parseSelectors(target.resource, url);
+    const { labelSelector } = selectors;
+    // GET .../pods/NAME?watch=1 (the deprecated single-object watch) is a watch with metadata.name=NAME.
+    const fieldSelector: FieldSelector =
+      target.name === undefined
+        ? selectors.fieldSelector
+        : [...selectors.fieldSelector, { field: 'metadata.name', operator: '=', value: target.name }];
     const namespace = target.type.namespaced ? target.namespace : undefined;
     const rvText = options.resourceVersion;
     const sendInitialEvents = options.sendInitialEvents === true;

@@ -60,6 +60,16 @@ describe('simulator query parameters: booleans', () => {
     });
   }
 
+  it('watch=1 on a named object watches that object alone', async () => {
+    const pod = [...sim.store.objects('pods')].filter((each) => each.namespace === 'finance-vms')[1];
+    assert.ok(pod);
+    const { status, line } = await firstWatchLine(`${PODS}/${pod.name}?watch=1`);
+    assert.equal(status, 200);
+    const event = JSON.parse(line) as { type: string; object: { metadata: { name: string } } };
+    assert.equal(event.type, 'ADDED');
+    assert.equal(event.object.metadata.name, pod.name);
+  });
+
   for (const value of ['false', 'False', 'FALSE', '0']) {
     it(`watch=${value} is a list`, async () => {
       const { status, body } = await call(`${PODS}?watch=${value}`);
