@@ -3,7 +3,8 @@ import path from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { StuckfailedError } from '../errors.js';
 import { type Faults, parseFaultSpec } from '../sim/faults.js';
-import { startSimulator } from '../sim/index.js';
+import { serviceAccountContext, startSimulator } from '../sim/index.js';
+import { loadRbacPolicy } from '../sim/rbac.js';
 import { SCENARIO_NAMES, type ScenarioName } from '../sim/scenarios/types.js';
 import type { RegisterCommand } from './commands.js';
 import { parseNumber, parsePositiveInt } from './flags.js';
@@ -21,6 +22,8 @@ interface SimFlags {
   kubeconfigOut?: string;
   contextNamespace?: string;
   tls?: boolean;
+  rbac?: string[];
+  tokensOut?: string;
   discovery: 'aggregated' | 'legacy';
 }
 
@@ -99,6 +102,18 @@ export const registerSimCommand: RegisterCommand = (program: Command, context) =
       new Option('--tls', 'serve HTTPS with a generated CA and require the bearer token in the kubeconfig'),
     )
     .addOption(
+      new Option(
+        '--rbac <path...>',
+        'enforce the Roles, ClusterRoles and bindings in these YAML files or folders (implies --tls); each ServiceAccount in them gets a token and a kubeconfig context named system:serviceaccount:NS:NAME',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--tokens-out <dir>',
+        "with --rbac: write each ServiceAccount's token as DIR/NS/NAME/token (with ca.crt and namespace beside it)",
+      ),
+    )
+    .addOption(
       new Option('--discovery <mode>', 'API discovery form served')
         .choices(['aggregated', 'legacy'])
         .default('aggregated'),
@@ -112,8 +127,16 @@ export const registerSimCommand: RegisterCommand = (program: Command, context) =
           ? `laying down scenario ${flags.scenario ?? 'healthy'}...\n`
           : `loading ${flags.from.join(', ')}...\n`,
       );
+      if (flags.tokensOut !== undefined && flags.rbac === undefined) {
+        throw new StuckfailedError(
+          'USAGE',
+          '--tokens-out needs --rbac: tokens are issued to its ServiceAccounts',
+        );
+      }
+      const rbac = flags.rbac === undefined ? undefined : await loadRbacPolicy(flags.rbac);
       try {
         sim = await startSimulator({
+          rbac,
           scenario: flags.scenario,
           failed: flags.failed,
           namespaces: flags.namespaces,
@@ -141,12 +164,19 @@ export const registerSimCommand: RegisterCommand = (program: Command, context) =
           flags.kubeconfigOut ?? path.join(tmpdir(), `stuckfailed-sim-${sim.port}.kubeconfig`),
         );
         await sim.writeKubeconfig(kubeconfig, { namespace: flags.contextNamespace });
+        if (flags.tokensOut !== undefined) await sim.writeServiceAccountTokens(path.resolve(flags.tokensOut));
         io.stdout.write(
           `listening on ${sim.url}\n` +
             `kubeconfig written to ${kubeconfig}\n` +
             `  export KUBECONFIG=${kubeconfig}\n` +
             `  kubectl get pods -A -l kubevirt.io=virt-launcher --field-selector=status.phase=Failed\n`,
         );
+        for (const key of sim.serviceAccountTokens.keys()) {
+          const [namespace, name] = key.split('/') as [string, string];
+          io.stdout.write(
+            `service account ${key}: kubectl --context ${serviceAccountContext(namespace, name)}\n`,
+          );
+        }
         await io.waitForInterrupt();
       } finally {
         await sim.close();

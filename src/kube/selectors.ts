@@ -353,16 +353,24 @@ const FIELDS: Record<
   leases: crFields(),
 };
 
-function crFields() {
+function crFields(namespaced = true) {
   return {
     names: ['metadata.name', 'metadata.namespace'],
-    of: (object: KubeObject) => metadataFields(object, true),
+    of: (object: KubeObject) => metadataFields(object, namespaced),
   } as const;
 }
 
+/**
+ * The fields of a resource: the built-in kinds' own, and for any other (a CustomResourceDefinition's resource)
+ * metadata.name and metadata.namespace, the apiserver's default for custom resources.
+ */
+function fieldsOf(resource: string, namespaced: boolean) {
+  return (FIELDS as Record<string, (typeof FIELDS)[ResourceName]>)[resource] ?? crFields(namespaced);
+}
+
 /** The selectable fields of `object` for its resource; compute once per write and match many times. */
-export function selectableFields(resource: ResourceName, object: KubeObject): SelectableFields {
-  return FIELDS[resource].of(object);
+export function selectableFields(resource: string, object: KubeObject, namespaced = true): SelectableFields {
+  return fieldsOf(resource, namespaced).of(object);
 }
 
 // fields/selector.go splitTerms/splitTerm: `,` separates terms unless escaped; the first of `!=`, `==`, `=`
@@ -411,9 +419,9 @@ function unescapeValue(value: string, term: string): string {
  * Parses a field selector for one resource, or throws SelectorError: a malformed term, or a field the resource
  * does not support (`field label not supported: <key>`, the apiserver's 400).
  */
-export function parseFieldSelector(resource: ResourceName, input: string): FieldSelector {
+export function parseFieldSelector(resource: string, input: string): FieldSelector {
   if (input.trim() === '') return [];
-  const supported = FIELDS[resource].names;
+  const supported = fieldsOf(resource, true).names;
   const requirements: FieldRequirement[] = [];
   for (const term of splitTerms(input)) {
     if (term === '') continue;
@@ -423,7 +431,8 @@ export function parseFieldSelector(resource: ResourceName, input: string): Field
     }
     const field = term.slice(0, match.index).trim();
     const value = unescapeValue(term.slice(match.index + match[0].length), term);
-    if (!supported.includes(field)) throw new SelectorError(`field label not supported: ${field}`);
+    if (!(supported as readonly string[]).includes(field))
+      throw new SelectorError(`field label not supported: ${field}`);
     requirements.push({ field, operator: match[0] === '!=' ? '!=' : '=', value });
   }
   return requirements;

@@ -81,6 +81,45 @@ export function invalid(type: ResourceType, name: string, message: string): ApiS
   );
 }
 
+/** One field.Error: the field path and the whole `field: Type: detail` text. */
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+/**
+ * errors.NewInvalid: 422 `<Kind>.<group> "<name>" is invalid: <errors>` with one cause per field error (kubectl
+ * prints the causes).
+ */
+export function invalidObject(
+  group: string,
+  kind: string,
+  name: string,
+  errors: readonly FieldError[],
+): ApiStatusError {
+  const messages = errors.map((error) => error.message);
+  const summary = messages.length === 1 ? (messages[0] as string) : `[${messages.join(', ')}]`;
+  const qualified = group === '' ? kind : `${kind}.${group}`;
+  return new ApiStatusError(
+    failure(422, 'Invalid', `${qualified} "${name}" is invalid: ${summary}`, {
+      ...(name === '' ? {} : { name }),
+      ...(group === '' ? {} : { group }),
+      kind,
+      causes: errors.map((error) => ({
+        reason: /: Unsupported value/.test(error.message)
+          ? 'FieldValueNotSupported'
+          : /: Required value/.test(error.message)
+            ? 'FieldValueRequired'
+            : /: Forbidden/.test(error.message)
+              ? 'FieldValueForbidden'
+              : 'FieldValueInvalid',
+        message: error.message.slice(error.field.length + 2),
+        field: error.field,
+      })),
+    }),
+  );
+}
+
 export function requestEntityTooLarge(limitBytes: number): ApiStatusError {
   return new ApiStatusError(
     failure(413, 'RequestEntityTooLarge', `the request body is larger than ${limitBytes} bytes`),
@@ -112,26 +151,6 @@ export function unauthorized(): ApiStatusError {
   return new ApiStatusError(failure(401, 'Unauthorized', 'Unauthorized'));
 }
 
-/** RBAC's denial message (k8s.io/apiserver pkg/endpoints/handlers/responsewriters/errors.go forbiddenMessage). */
-export function forbidden(
-  type: ResourceType,
-  verb: string,
-  user: string,
-  name: string | undefined,
-  namespace: string | undefined,
-): ApiStatusError {
-  const subject = name === undefined ? qualifiedResource(type) : `${qualifiedResource(type)} "${name}"`;
-  const scope = namespace === undefined ? 'at the cluster scope' : `in the namespace "${namespace}"`;
-  const message = `${subject} is forbidden: User "${user}" cannot ${verb} resource "${type.plural}" in API group "${type.group}" ${scope}`;
-  return new ApiStatusError(
-    failure(403, 'Forbidden', message, {
-      ...(name === undefined ? {} : { name }),
-      ...(type.group === '' ? {} : { group: type.group }),
-      kind: type.plural,
-    }),
-  );
-}
-
 export function tooManyRequests(retryAfterSeconds: number): ApiStatusError {
   return new ApiStatusError(
     failure(429, 'TooManyRequests', 'Too many requests, please try again later.', { retryAfterSeconds }),
@@ -142,6 +161,19 @@ export function tooManyRequests(retryAfterSeconds: number): ApiStatusError {
 export function internalError(message: string): ApiStatusError {
   return new ApiStatusError(
     failure(500, 'InternalError', `Internal error occurred: ${message}`, { retryAfterSeconds: 1 }),
+  );
+}
+
+/**
+ * 504 for a list or watch at a resourceVersion the store has not reached (the apiserver waits about 3 s for it,
+ * then gives up: storage/cacher waitUntilFreshAndBlock, errors.NewTooLargeResourceVersionError).
+ */
+export function tooLargeResourceVersion(requested: string, current: number): ApiStatusError {
+  return new ApiStatusError(
+    failure(504, 'Timeout', `Too large resource version: ${requested}, current: ${current}`, {
+      causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+      retryAfterSeconds: 1,
+    }),
   );
 }
 

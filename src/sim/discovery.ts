@@ -1,58 +1,70 @@
 // API discovery, both forms kubectl 1.32 understands (apiserver.md §1.1): aggregated (apidiscovery.k8s.io/v2,
 // two requests: /api and /apis) and legacy (APIVersions, APIGroupList, then one APIResourceList per group
-// version). Short names (vmim, kv) and singular names (kubevirt) reach kubectl only through these documents.
+// version), over what the ResourceRegistry serves, so a CRD applied to the simulator is found by kubectl like
+// any built-in kind. Short names (vmim, kv) and singular names (kubevirt) reach kubectl only through these.
 
-import { RESOURCES, type ResourceType } from '../kube/resources.js';
+import { compareKubeVersions, type ServedResource } from './resource-registry.js';
 
 export type DiscoveryMode = 'aggregated' | 'legacy';
 
 export const AGGREGATED_CONTENT_TYPE = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
 
-// The `all` category: `kubectl get all` lists pods and KubeVirt's VMs, VMIs and migrations.
-const IN_CATEGORY_ALL = new Set([
-  'pods',
-  'virtualmachines',
-  'virtualmachineinstances',
-  'virtualmachineinstancemigrations',
-]);
-
-function typesOf(group: string): ResourceType[] {
-  return Object.values(RESOURCES).filter((type) => type.group === group);
+function servedIn(resources: readonly ServedResource[], group: string, version: string): ServedResource[] {
+  return resources.filter((served) => served.type.group === group && served.versions.includes(version));
 }
 
-function groups(): string[] {
-  return [...new Set(Object.values(RESOURCES).map((type) => type.group))].filter((group) => group !== '');
+/** The group's versions, preferred first. */
+function versionsOf(resources: readonly ServedResource[], group: string): string[] {
+  const versions = new Set<string>();
+  for (const served of resources) {
+    if (served.type.group === group) for (const version of served.versions) versions.add(version);
+  }
+  return [...versions].sort(compareKubeVersions);
 }
 
-function aggregatedResource(type: ResourceType): Record<string, unknown> {
+function groups(resources: readonly ServedResource[]): string[] {
+  return [...new Set(resources.map((served) => served.type.group))].filter((group) => group !== '');
+}
+
+function aggregatedResource(served: ServedResource, version: string): Record<string, unknown> {
+  const { type } = served;
+  const responseKind = { group: type.group, version, kind: type.kind };
   return {
     resource: type.plural,
-    responseKind: { group: type.group, version: type.version, kind: type.kind },
+    responseKind,
     scope: type.namespaced ? 'Namespaced' : 'Cluster',
     singularResource: type.singular,
     verbs: [...type.verbs],
     ...(type.shortNames.length > 0 ? { shortNames: [...type.shortNames] } : {}),
-    ...(IN_CATEGORY_ALL.has(type.plural) ? { categories: ['all'] } : {}),
-    ...(type.plural === 'pods'
+    ...(served.categories.length > 0 ? { categories: [...served.categories] } : {}),
+    ...(served.subresources.length > 0
       ? {
-          subresources: [
-            { subresource: 'log', responseKind: { group: '', version: 'v1', kind: 'Pod' }, verbs: ['get'] },
-          ],
+          subresources: served.subresources.map((subresource) => ({
+            subresource,
+            responseKind,
+            verbs: subresource === 'log' ? ['get'] : ['get', 'patch', 'update'],
+          })),
         }
       : {}),
   };
 }
 
-function aggregatedGroup(group: string): Record<string, unknown> {
+function aggregatedGroup(resources: readonly ServedResource[], group: string): Record<string, unknown> {
   return {
     metadata: { name: group },
-    versions: [{ version: 'v1', resources: typesOf(group).map(aggregatedResource), freshness: 'Current' }],
+    versions: versionsOf(resources, group).map((version) => ({
+      version,
+      resources: servedIn(resources, group, version).map((served) => aggregatedResource(served, version)),
+      freshness: 'Current',
+    })),
   };
 }
 
 /** The body of /api (`core`) or /apis in aggregated form. */
-export function aggregatedDiscovery(core: boolean): string {
-  const items = core ? [aggregatedGroup('')] : groups().map(aggregatedGroup);
+export function aggregatedDiscovery(resources: readonly ServedResource[], core: boolean): string {
+  const items = core
+    ? [aggregatedGroup(resources, '')]
+    : groups(resources).map((group) => aggregatedGroup(resources, group));
   return JSON.stringify({
     kind: 'APIGroupDiscoveryList',
     apiVersion: 'apidiscovery.k8s.io/v2',
@@ -70,45 +82,62 @@ export function apiVersions(serverAddress: string): string {
   });
 }
 
-function apiGroup(group: string): Record<string, unknown> {
-  const version = { groupVersion: `${group}/v1`, version: 'v1' };
-  return { name: group, versions: [version], preferredVersion: version };
+function apiGroup(resources: readonly ServedResource[], group: string): Record<string, unknown> {
+  const versions = versionsOf(resources, group).map((version) => ({
+    groupVersion: `${group}/${version}`,
+    version,
+  }));
+  return { name: group, versions, preferredVersion: versions[0] };
 }
 
 /** Legacy GET /apis. */
-export function apiGroupList(): string {
-  return JSON.stringify({ kind: 'APIGroupList', apiVersion: 'v1', groups: groups().map(apiGroup) });
+export function apiGroupList(resources: readonly ServedResource[]): string {
+  return JSON.stringify({
+    kind: 'APIGroupList',
+    apiVersion: 'v1',
+    groups: groups(resources).map((group) => apiGroup(resources, group)),
+  });
 }
 
 /** GET /apis/{group}: the group alone, or undefined for an unknown group. */
-export function apiGroupDocument(group: string): string | undefined {
-  if (!groups().includes(group)) return undefined;
-  return JSON.stringify({ kind: 'APIGroup', apiVersion: 'v1', ...apiGroup(group) });
+export function apiGroupDocument(resources: readonly ServedResource[], group: string): string | undefined {
+  if (!groups(resources).includes(group)) return undefined;
+  return JSON.stringify({ kind: 'APIGroup', apiVersion: 'v1', ...apiGroup(resources, group) });
 }
 
-/** Legacy GET /api/v1 or /apis/{group}/v1: undefined for an unknown group version. */
-export function apiResourceList(group: string, version: string): string | undefined {
-  const types = typesOf(group);
-  if (types.length === 0 || version !== 'v1') return undefined;
-  const resources: Array<Record<string, unknown>> = [];
-  for (const type of types) {
-    resources.push({
+/** Legacy GET /api/v1 or /apis/{group}/{version}: undefined for an unknown group version. */
+export function apiResourceList(
+  resources: readonly ServedResource[],
+  group: string,
+  version: string,
+): string | undefined {
+  const served = servedIn(resources, group, version);
+  if (served.length === 0) return undefined;
+  const list: Array<Record<string, unknown>> = [];
+  for (const { type, categories, subresources } of served) {
+    list.push({
       name: type.plural,
       singularName: type.singular,
       namespaced: type.namespaced,
       kind: type.kind,
       verbs: [...type.verbs],
       ...(type.shortNames.length > 0 ? { shortNames: [...type.shortNames] } : {}),
-      ...(IN_CATEGORY_ALL.has(type.plural) ? { categories: ['all'] } : {}),
+      ...(categories.length > 0 ? { categories: [...categories] } : {}),
     });
-    if (type.plural === 'pods') {
-      resources.push({ name: 'pods/log', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get'] });
+    for (const subresource of subresources) {
+      list.push({
+        name: `${type.plural}/${subresource}`,
+        singularName: '',
+        namespaced: type.namespaced,
+        kind: type.kind,
+        verbs: subresource === 'log' ? ['get'] : ['get', 'patch', 'update'],
+      });
     }
   }
   return JSON.stringify({
     kind: 'APIResourceList',
     apiVersion: 'v1',
-    groupVersion: group === '' ? 'v1' : `${group}/v1`,
-    resources,
+    groupVersion: group === '' ? version : `${group}/${version}`,
+    resources: list,
   });
 }

@@ -3,10 +3,11 @@
 // on /metrics, churn, and a kubeconfig that both kubectl and client-node accept.
 
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { stringify } from 'yaml';
 import { StuckfailedError } from '../errors.js';
 import type { ClusterObjects } from '../kube/cluster-objects.js';
@@ -16,7 +17,9 @@ import { loadClusterObjects } from '../snapshot/load.js';
 import type { DiscoveryMode } from './discovery.js';
 import { type Faults, parseFaults, seededRandom } from './faults.js';
 import { writeKubeStateMetrics } from './kube-state-metrics.js';
+import { type RbacPolicy, serviceAccountUser } from './rbac.js';
 import { RequestStats, type SimStats } from './request-stats.js';
+import { ResourceRegistry } from './resource-registry.js';
 import { getScenario } from './scenarios/index.js';
 import type { Scenario, ScenarioName, ScenarioOptions, ScenarioState } from './scenarios/types.js';
 import { type Identity, type PodLogs, podLogKey, SimApi } from './server.js';
@@ -47,6 +50,11 @@ export interface StartSimulatorOptions {
   tls?: boolean | undefined;
   /** Extra bearer tokens (HTTPS only), e.g. a read-only identity for 403 tests. */
   tokens?: Record<string, Identity> | undefined;
+  /**
+   * Enforce this RBAC policy (implies HTTPS): one token per ServiceAccount in it (serviceAccountTokens), each
+   * allowed what its bindings grant; the admin token stays in system:masters.
+   */
+  rbac?: RbacPolicy | undefined;
   discovery?: DiscoveryMode | undefined;
   /** The scenario's "now" (default: the clock's). */
   now?: Date | undefined;
@@ -67,6 +75,11 @@ export interface WriteKubeconfigOptions {
   token?: string | undefined;
 }
 
+/** The kubeconfig context of a ServiceAccount's token: its user name. */
+export function serviceAccountContext(namespace: string, name: string): string {
+  return `system:serviceaccount:${namespace}:${name}`;
+}
+
 export interface RunningSimulator {
   /** `http://127.0.0.1:<port>` or `https://127.0.0.1:<port>`. */
   url: string;
@@ -75,6 +88,10 @@ export interface RunningSimulator {
   caData: string | undefined;
   /** The admin bearer token (HTTPS only). */
   token: string | undefined;
+  /** With `rbac`: each ServiceAccount's token, keyed `namespace/name`. */
+  serviceAccountTokens: ReadonlyMap<string, string>;
+  /** Writes `<dir>/<namespace>/<name>/{token,ca.crt,namespace}`, the layout a pod has its token mounted in. */
+  writeServiceAccountTokens(dir: string): Promise<void>;
   store: ObjectStore;
   logs: PodLogs;
   /** The scenario serving the cluster (undefined when seeded from files or objects). */
@@ -238,15 +255,24 @@ export async function startSimulator(options: StartSimulatorOptions = {}): Promi
   let tokens: Map<string, Identity> | undefined;
   let adminToken: string | undefined;
   let certificates: Awaited<ReturnType<typeof generateCertificates>> | undefined;
-  if (options.tls) {
+  const serviceAccountTokens = new Map<string, string>();
+  if (options.tls || options.rbac !== undefined) {
     adminToken = randomBytes(24).toString('base64url');
-    tokens = new Map([[adminToken, { user: 'system:admin' }]]);
+    tokens = new Map([
+      [adminToken, { user: 'system:admin', groups: ['system:masters', 'system:authenticated'] }],
+    ]);
     for (const [token, identity] of Object.entries(options.tokens ?? {})) tokens.set(token, identity);
+    for (const account of options.rbac?.serviceAccounts ?? []) {
+      const token = randomBytes(24).toString('base64url');
+      serviceAccountTokens.set(`${account.namespace}/${account.name}`, token);
+      tokens.set(token, serviceAccountUser(account.namespace, account.name));
+    }
     certificates = await generateCertificates(new Date(clock()));
   }
 
   const api = new SimApi({
     store,
+    registry: new ResourceRegistry(store, clock),
     logs,
     stats,
     discovery: options.discovery ?? 'aggregated',
@@ -260,6 +286,7 @@ export async function startSimulator(options: StartSimulatorOptions = {}): Promi
     clock,
     random: seededRandom(seed),
     tokens,
+    rbac: options.rbac,
     writeMetrics: writeKubeStateMetrics,
     bookmarkIntervalMs: options.bookmarkIntervalMs,
   });
@@ -300,6 +327,17 @@ export async function startSimulator(options: StartSimulatorOptions = {}): Promi
     port,
     caData,
     token: adminToken,
+    serviceAccountTokens,
+    async writeServiceAccountTokens(dir) {
+      for (const [key, token] of serviceAccountTokens) {
+        const [namespace, name] = key.split('/') as [string, string];
+        const folder = path.join(dir, namespace, name);
+        await mkdir(folder, { recursive: true });
+        await writeFile(path.join(folder, 'token'), token, { mode: 0o600 });
+        await writeFile(path.join(folder, 'namespace'), namespace);
+        if (certificates !== undefined) await writeFile(path.join(folder, 'ca.crt'), certificates.caCert);
+      }
+    },
     store,
     logs,
     scenario,
@@ -310,11 +348,26 @@ export async function startSimulator(options: StartSimulatorOptions = {}): Promi
           ? // client-node refuses http:// unless the cluster skips TLS verification (apiserver.md §0.5).
             { server: url, 'insecure-skip-tls-verify': true }
           : { server: url, 'certificate-authority-data': caData };
+      // One more user and context per ServiceAccount (with --rbac), named after its user name.
+      const accounts = [...serviceAccountTokens].map(([key, accountToken]) => {
+        const [namespace, name] = key.split('/') as [string, string];
+        const contextName = serviceAccountContext(namespace, name);
+        return {
+          user: { name: contextName, user: { token: accountToken } },
+          context: {
+            name: contextName,
+            context: { cluster: 'stuckfailed-sim', user: contextName, namespace },
+          },
+        };
+      });
       const document = {
         apiVersion: 'v1',
         kind: 'Config',
         clusters: [{ name: 'stuckfailed-sim', cluster }],
-        users: [{ name: 'stuckfailed-sim', user: token === undefined ? {} : { token } }],
+        users: [
+          { name: 'stuckfailed-sim', user: token === undefined ? {} : { token } },
+          ...accounts.map((account) => account.user),
+        ],
         contexts: [
           {
             name: 'stuckfailed-sim',
@@ -324,6 +377,7 @@ export async function startSimulator(options: StartSimulatorOptions = {}): Promi
               namespace: kubeconfigOptions.namespace ?? 'default',
             },
           },
+          ...accounts.map((account) => account.context),
         ],
         'current-context': 'stuckfailed-sim',
         preferences: {},

@@ -5,7 +5,7 @@
 
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { RESOURCES, type ResourceName, type ResourceType } from '../kube/resources.js';
+import type { ResourceType } from '../kube/resources.js';
 import {
   type FieldSelector,
   type LabelSelector,
@@ -18,15 +18,17 @@ import {
 import type { KubeObject, Pod } from '../kube/types.js';
 import {
   ApiStatusError,
+  alreadyExists,
   badRequest,
+  conflict,
   continueExpired,
-  forbidden,
   internalError,
   invalid,
   methodNotAllowed,
   notFound,
   pathNotFound,
   requestEntityTooLarge,
+  tooLargeResourceVersion,
   tooManyRequests,
   unauthorized,
   unsupportedMediaType,
@@ -41,16 +43,34 @@ import {
   type DiscoveryMode,
 } from './discovery.js';
 import { type Faults, parseFaults } from './faults.js';
+import { openApiDocument, openApiIndex } from './openapi.js';
 import { type JsonPatchOperation, type JsonValue, jsonPatch, mergePatch } from './patch.js';
+import {
+  type DeleteBody,
+  deleteParams,
+  listParams,
+  queryBool,
+  queryInt,
+  type WriteParams,
+  writeParams,
+} from './query-params.js';
+import { authorize, forbiddenError, type RbacPolicy, type RequestAttributes } from './rbac.js';
 import type { RequestStats } from './request-stats.js';
+import {
+  CRD_RESOURCE,
+  type ResourceRegistry,
+  type ServedResource,
+  validateCrd,
+} from './resource-registry.js';
 import {
   type DeleteOptions,
   decodeObject,
   type ObjectStore,
   type StoredObject,
   type StoreEvent,
+  type StoreResource,
 } from './store.js';
-import { type IncludeObject, renderTable } from './table.js';
+import { builtInPrinter, crdPrinter, DEFAULT_PRINTER, type IncludeObject, renderTable } from './table.js';
 
 /** /version, pinned to 1.32: /usr/bin/kubectl picks its kubectl binary by the server's minor (apiserver.md §0). */
 export const SIMULATED_VERSION = {
@@ -65,9 +85,13 @@ export const SIMULATED_VERSION = {
   platform: 'linux/amd64',
 } as const;
 
-/** Who a bearer token stands for; `readOnly` identities are refused every write with 403 Forbidden. */
+/**
+ * Who a bearer token stands for. `readOnly` identities are refused every write with 403 Forbidden; with an RBAC
+ * policy, identities outside `system:masters` get what their bindings allow.
+ */
 export interface Identity {
   user: string;
+  groups?: readonly string[];
   readOnly?: boolean;
 }
 
@@ -80,6 +104,8 @@ export function podLogKey(namespace: string, pod: string, container: string): st
 
 export interface SimApiOptions {
   store: ObjectStore;
+  /** What is served: the built-in kinds and the resources of the CRDs in the store. */
+  registry: ResourceRegistry;
   logs: PodLogs;
   stats: RequestStats;
   discovery: DiscoveryMode;
@@ -91,6 +117,8 @@ export interface SimApiOptions {
   clock: () => number;
   /** Uniform in [0, 1): fault draws. */
   random: () => number;
+  /** Enforced for every authenticated request when given (`sim --rbac`); undefined: everything is allowed. */
+  rbac?: RbacPolicy | undefined;
   /** Bearer tokens accepted (HTTPS only: clients send no credentials over http). Undefined: no authentication. */
   tokens?: ReadonlyMap<string, Identity> | undefined;
   /** GET /metrics: kube-state-metrics series of the pods; undefined answers 404. */
@@ -102,8 +130,11 @@ export interface SimApiOptions {
 type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
 
 interface ResourceRequest {
-  resource: ResourceName;
+  resource: StoreResource;
   type: ResourceType;
+  served: ServedResource;
+  /** The version in the path (a CRD may serve several; objects are stored at type.version). */
+  version: string;
   namespace: string | undefined;
   name: string | undefined;
   subresource: string | undefined;
@@ -187,7 +218,7 @@ export class SimApi {
     if (path.startsWith('/sim/')) return this.control(request, response, path);
     if (path === '/metrics') return this.metrics(request, response);
 
-    const route = routeOf(path);
+    const route = routeOf(path, this.options.registry);
     const method = request.method ?? 'GET';
     const verb = route?.kind === 'resource' ? verbOf(method, route.request, url) : 'get';
     this.options.stats.record(
@@ -201,6 +232,7 @@ export class SimApi {
 
     // /version is readable anonymously, as system:public-info-viewer grants on real clusters.
     const identity = route?.kind === 'version' ? undefined : this.authenticate(request);
+    this.authorize(identity, route, verb, method, path);
     if (route === undefined) throw pathNotFound();
     if (route.kind === 'version') return sendJson(response, 200, JSON.stringify(SIMULATED_VERSION));
     if (route.kind === 'discovery') return this.discovery(request, response, route);
@@ -208,13 +240,7 @@ export class SimApi {
     const resourceRequest = route.request;
     if (verb === undefined) throw methodNotAllowed();
     if (identity?.readOnly && WRITE_VERBS.has(verb)) {
-      throw forbidden(
-        resourceRequest.type,
-        verb,
-        identity.user,
-        resourceRequest.name,
-        resourceRequest.namespace,
-      );
+      throw forbiddenError(requestAttributes(identity, resourceRequest, verb, path));
     }
     if (await this.injectFault(request, response)) return;
 
@@ -232,12 +258,31 @@ export class SimApi {
       case 'deletecollection':
         return this.deleteCollection(request, response, resourceRequest, url);
       case 'create':
-        return this.create(request, response, resourceRequest);
+        return this.create(request, response, resourceRequest, url);
       case 'update':
-        return this.update(request, response, resourceRequest);
+        return this.update(request, response, resourceRequest, url);
       case 'patch':
-        return this.patch(request, response, resourceRequest);
+        return this.patch(request, response, resourceRequest, url);
     }
+  }
+
+  /** RBAC, as the apiserver's authorization filter: before the request is routed, so unknown paths are 403 too. */
+  private authorize(
+    identity: Identity | undefined,
+    route: Route | undefined,
+    verb: Verb | undefined,
+    method: string,
+    path: string,
+  ): void {
+    const policy = this.options.rbac;
+    if (policy === undefined || identity === undefined) return;
+    if (identity.groups?.includes('system:masters')) return;
+    const attributes =
+      route?.kind === 'resource'
+        ? requestAttributes(identity, route.request, verb ?? method.toLowerCase(), path)
+        : requestAttributes(identity, undefined, method === 'HEAD' ? 'get' : method.toLowerCase(), path);
+    const decision = authorize(policy, attributes);
+    if (!decision.allowed) throw forbiddenError(attributes, decision.reason);
   }
 
   private authenticate(request: IncomingMessage): Identity | undefined {
@@ -284,7 +329,7 @@ export class SimApi {
       return sendJson(
         response,
         200,
-        aggregatedDiscovery(route.aggregatable === 'core'),
+        aggregatedDiscovery(this.options.registry.all(), route.aggregatable === 'core'),
         AGGREGATED_CONTENT_TYPE,
       );
     }
@@ -298,7 +343,7 @@ export class SimApi {
   }
 
   private parseSelectors(
-    resource: ResourceName,
+    resource: StoreResource,
     url: URL,
   ): { labelSelector: LabelSelector; fieldSelector: FieldSelector } {
     try {
@@ -314,12 +359,13 @@ export class SimApi {
 
   private async list(request: IncomingMessage, response: ServerResponse, target: ResourceRequest, url: URL) {
     const { store, clock } = this.options;
-    const params = url.searchParams;
+    const options = listParams(url.searchParams);
     const selectors = this.parseSelectors(target.resource, url);
-    const limitText = params.get('limit');
-    const limit = limitText === null ? undefined : Number.parseInt(limitText, 10);
-    const continueText = params.get('continue') ?? '';
-    const requestedRv = params.get('resourceVersion') ?? '';
+    const limit = options.limit;
+    const continueText = options.continueToken;
+    const requestedRv = options.resourceVersion;
+    if (requestedRv !== '' && Number(requestedRv) > store.resourceVersion)
+      throw tooLargeResourceVersion(requestedRv, store.resourceVersion);
     const prefix = target.namespace === undefined || !target.type.namespaced ? '' : `${target.namespace}/`;
 
     let readAt: number | undefined;
@@ -344,14 +390,14 @@ export class SimApi {
           throw error;
         }
       }
-    } else if (requestedRv !== '' && requestedRv !== '0' && params.get('resourceVersionMatch') === 'Exact') {
+    } else if (requestedRv !== '' && requestedRv !== '0' && options.resourceVersionMatch === 'Exact') {
       readAt = parseResourceVersion(requestedRv);
     }
 
     const page = store.list(target.resource, {
       namespace: target.namespace,
       ...selectors,
-      limit: limit !== undefined && Number.isFinite(limit) && limit > 0 ? limit : undefined,
+      limit: limit !== undefined && limit > 0 ? limit : undefined,
       startAt,
       resourceVersion: readAt,
     });
@@ -372,16 +418,16 @@ export class SimApi {
     const table = tableRequested(request, url);
     if (table !== undefined) {
       const body = renderTable(
-        target.resource,
-        page.items.map((item) => item.body.toString('utf8')),
+        printerOf(target),
+        page.items.map((item) => this.view(target, item).toString('utf8')),
         metadata,
         table,
         clock(),
       );
       return sendJson(response, 200, body, 'application/json;as=Table;v=v1;g=meta.k8s.io');
     }
-    const head = `{"kind":${JSON.stringify(target.type.listKind)},"apiVersion":${JSON.stringify(apiVersionOf(target.type))},"metadata":${JSON.stringify(metadata)},"items":[`;
-    await streamJson(response, head, page.items, ']}');
+    const head = `{"kind":${JSON.stringify(target.type.listKind)},"apiVersion":${JSON.stringify(requestApiVersion(target))},"metadata":${JSON.stringify(metadata)},"items":[`;
+    await streamJson(response, head, this.viewAll(target, page.items), ']}');
   }
 
   private pruneContinueTimes(): void {
@@ -392,13 +438,19 @@ export class SimApi {
 
   private watch(request: IncomingMessage, response: ServerResponse, target: ResourceRequest, url: URL): void {
     const { store } = this.options;
-    const params = url.searchParams;
-    const { labelSelector, fieldSelector } = this.parseSelectors(target.resource, url);
+    const options = listParams(url.searchParams);
+    const selectors = this.parseSelectors(target.resource, url);
+    const { labelSelector } = selectors;
+    // GET .../pods/NAME?watch=1 (the deprecated single-object watch) is a watch with metadata.name=NAME.
+    const fieldSelector: FieldSelector =
+      target.name === undefined
+        ? selectors.fieldSelector
+        : [...selectors.fieldSelector, { field: 'metadata.name', operator: '=', value: target.name }];
     const namespace = target.type.namespaced ? target.namespace : undefined;
-    const rvText = params.get('resourceVersion') ?? '';
-    const sendInitialEvents = params.get('sendInitialEvents') === 'true';
-    const bookmarks = params.get('allowWatchBookmarks') === 'true';
-    const timeoutSeconds = Number.parseInt(params.get('timeoutSeconds') ?? '', 10);
+    const rvText = options.resourceVersion;
+    const sendInitialEvents = options.sendInitialEvents === true;
+    const bookmarks = options.allowWatchBookmarks;
+    const timeoutSeconds = options.timeoutSeconds ?? Number.NaN;
     const matches = (object: StoredObject | undefined): object is StoredObject =>
       object !== undefined &&
       (namespace === undefined || object.namespace === namespace) &&
@@ -411,16 +463,19 @@ export class SimApi {
       'Audit-Id': randomUUID(),
       'Transfer-Encoding': 'chunked',
     });
+    // The apiserver flushes the headers at once: a client that waits for them before writing must not hang.
+    response.flushHeaders();
     const send = (type: string, object: Buffer | string) =>
       response.write(
         Buffer.concat([Buffer.from(`{"type":"${type}","object":`), Buffer.from(object), EVENT_END]),
       );
+    const sendObject = (type: string, object: StoredObject) => send(type, this.view(target, object));
     const bookmark = (annotations?: Record<string, string>) =>
       send(
         'BOOKMARK',
         JSON.stringify({
           kind: target.type.kind,
-          apiVersion: apiVersionOf(target.type),
+          apiVersion: requestApiVersion(target),
           metadata: {
             resourceVersion: String(store.resourceVersion),
             ...(annotations ? { annotations } : {}),
@@ -432,10 +487,10 @@ export class SimApi {
       const before =
         event.type === 'ADDED' ? undefined : matches(event.previous) ? event.previous : undefined;
       if (event.type === 'DELETED') {
-        if (before !== undefined || now !== undefined) send('DELETED', event.object.body);
-      } else if (now !== undefined && before !== undefined) send('MODIFIED', now.body);
-      else if (now !== undefined) send('ADDED', now.body);
-      else if (before !== undefined) send('DELETED', event.object.body);
+        if (before !== undefined || now !== undefined) sendObject('DELETED', event.object);
+      } else if (now !== undefined && before !== undefined) sendObject('MODIFIED', now);
+      else if (now !== undefined) sendObject('ADDED', now);
+      else if (before !== undefined) sendObject('DELETED', event.object);
     };
 
     let replay: StoreEvent[] = [];
@@ -464,7 +519,7 @@ export class SimApi {
 
     if (initial) {
       for (const item of store.list(target.resource, { namespace, labelSelector, fieldSelector }).items) {
-        send('ADDED', item.body);
+        sendObject('ADDED', item);
       }
       if (sendInitialEvents) bookmark({ 'k8s.io/initial-events-end': 'true' });
     } else {
@@ -489,8 +544,8 @@ export class SimApi {
     const table = tableRequested(request, url);
     if (table !== undefined) {
       const body = renderTable(
-        target.resource,
-        [stored.body.toString('utf8')],
+        printerOf(target),
+        [this.view(target, stored).toString('utf8')],
         { resourceVersion: String(stored.resourceVersion) },
         table,
         this.options.clock(),
@@ -498,7 +553,19 @@ export class SimApi {
       sendJson(response, 200, body, 'application/json;as=Table;v=v1;g=meta.k8s.io');
       return;
     }
-    sendJson(response, 200, stored.body);
+    sendJson(response, 200, this.view(target, stored));
+  }
+
+  /** The stored object as the request's version serves it (a CRD's other versions differ in apiVersion only). */
+  private view(target: ResourceRequest, stored: StoredObject): Buffer {
+    if (target.version === target.type.version) return stored.body;
+    const object = decodeObject(stored);
+    return Buffer.from(JSON.stringify({ ...object, apiVersion: requestApiVersion(target) }));
+  }
+
+  private viewAll(target: ResourceRequest, items: StoredObject[]): StoredObject[] {
+    if (target.version === target.type.version) return items;
+    return items.map((item) => ({ ...item, body: this.view(target, item) }));
   }
 
   private requireObject(target: ResourceRequest): StoredObject {
@@ -531,7 +598,7 @@ export class SimApi {
     if (!names.includes(container) && !initNames.includes(container)) {
       throw badRequest(`container ${container} is not valid for pod ${pod.metadata.name}`);
     }
-    if (params.get('previous') === 'true') {
+    if (queryBool(params, 'previous')) {
       throw badRequest(
         `previous terminated container "${container}" in pod "${pod.metadata.name}" not found`,
       );
@@ -540,21 +607,21 @@ export class SimApi {
     let lines = (
       this.options.logs.get(podLogKey(stored.namespace as string, stored.name, container)) ?? []
     ).map((line) => ({ line, at: lineTimestamp(line, fallback) }));
-    const sinceSeconds = Number.parseInt(params.get('sinceSeconds') ?? '', 10);
-    if (Number.isFinite(sinceSeconds)) {
+    const sinceSeconds = queryInt(params, 'sinceSeconds');
+    if (sinceSeconds !== undefined) {
       const since = this.options.clock() - sinceSeconds * 1000;
       lines = lines.filter((entry) => Date.parse(entry.at) >= since);
     }
-    const tail = Number.parseInt(params.get('tailLines') ?? '', 10);
-    if (Number.isFinite(tail) && tail >= 0) lines = tail === 0 ? [] : lines.slice(-tail);
-    const timestamps = params.get('timestamps') === 'true';
+    const tail = queryInt(params, 'tailLines');
+    if (tail !== undefined && tail >= 0) lines = tail === 0 ? [] : lines.slice(-tail);
+    const timestamps = queryBool(params, 'timestamps');
     let text = lines.map((entry) => `${timestamps ? `${entry.at} ` : ''}${entry.line}\n`).join('');
-    const limitBytes = Number.parseInt(params.get('limitBytes') ?? '', 10);
-    if (Number.isFinite(limitBytes) && limitBytes > 0) {
+    const limitBytes = queryInt(params, 'limitBytes');
+    if (limitBytes !== undefined && limitBytes > 0) {
       text = Buffer.from(text).subarray(0, limitBytes).toString('utf8');
     }
     response.writeHead(200, { 'Content-Type': 'text/plain', 'Audit-Id': randomUUID() });
-    if (params.get('follow') !== 'true') {
+    if (!queryBool(params, 'follow')) {
       response.end(text);
       return;
     }
@@ -581,7 +648,7 @@ export class SimApi {
       target.name as string,
       options,
     );
-    sendJson(response, 200, result.object.body);
+    sendJson(response, 200, this.view(target, result.object));
   }
 
   private async deleteCollection(
@@ -599,11 +666,18 @@ export class SimApi {
       { namespace: target.namespace, ...selectors },
       options,
     );
-    const head = `{"kind":${JSON.stringify(target.type.listKind)},"apiVersion":${JSON.stringify(apiVersionOf(target.type))},"metadata":{"resourceVersion":"${this.options.store.resourceVersion}"},"items":[`;
-    await streamJson(response, head, deleted, ']}');
+    const head = `{"kind":${JSON.stringify(target.type.listKind)},"apiVersion":${JSON.stringify(requestApiVersion(target))},"metadata":{"resourceVersion":"${this.options.store.resourceVersion}"},"items":[`;
+    await streamJson(response, head, this.viewAll(target, deleted), ']}');
   }
 
-  private async create(request: IncomingMessage, response: ServerResponse, target: ResourceRequest) {
+  private async create(
+    request: IncomingMessage,
+    response: ServerResponse,
+    target: ResourceRequest,
+    url: URL,
+  ) {
+    if (target.subresource !== undefined) throw methodNotAllowed();
+    const params = writeParams(url.searchParams, 'CreateOptions');
     const object = (await readJsonBody(request)) as KubeObject | undefined;
     if (object === undefined || typeof object !== 'object' || typeof object.metadata !== 'object') {
       throw badRequest('the body of the request must be an object with metadata');
@@ -625,11 +699,33 @@ export class SimApi {
     if (!metadata.name)
       throw invalid(target.type, '', 'metadata.name: Required value: name or generateName is required');
     const { uid: _ignoredUid, resourceVersion: _ignoredRv, ...rest } = metadata;
-    const stored = this.options.store.create(target.resource, { ...object, metadata: rest });
-    sendJson(response, 201, stored.body);
+    let created: KubeObject = { ...object, metadata: rest };
+    if (target.resource === CRD_RESOURCE) validateCrd(created);
+    if (target.served.custom) {
+      // customresource strategy PrepareForCreate: status is the status subresource's to write; generation 1.
+      const { status: _ignoredStatus, ...withoutStatus } = created as KubeObject & { status?: unknown };
+      created = {
+        ...(target.served.subresources.includes('status') ? withoutStatus : created),
+        metadata: { ...created.metadata, generation: 1 },
+      } as KubeObject;
+    }
+    if (params.dryRun) {
+      if (this.options.store.get(target.resource, created.metadata.namespace, created.metadata.name)) {
+        throw alreadyExists(target.type, created.metadata.name);
+      }
+      return sendJson(response, 201, JSON.stringify(created));
+    }
+    const stored = this.options.store.create(target.resource, created);
+    sendJson(response, 201, this.view(target, stored));
   }
 
-  private async update(request: IncomingMessage, response: ServerResponse, target: ResourceRequest) {
+  private async update(
+    request: IncomingMessage,
+    response: ServerResponse,
+    target: ResourceRequest,
+    url: URL,
+  ) {
+    const params = writeParams(url.searchParams, 'UpdateOptions');
     const object = (await readJsonBody(request)) as KubeObject | undefined;
     if (object === undefined || typeof object !== 'object' || typeof object.metadata !== 'object') {
       throw badRequest('the body of the request must be an object with metadata');
@@ -640,14 +736,15 @@ export class SimApi {
       );
     }
     const namespace = target.type.namespaced ? target.namespace : undefined;
-    const stored = this.options.store.update(target.resource, {
+    const submitted = {
       ...object,
       metadata: { ...object.metadata, ...(namespace === undefined ? {} : { namespace }) },
-    });
-    sendJson(response, 200, stored.body);
+    };
+    this.write(response, target, submitted, params);
   }
 
-  private async patch(request: IncomingMessage, response: ServerResponse, target: ResourceRequest) {
+  private async patch(request: IncomingMessage, response: ServerResponse, target: ResourceRequest, url: URL) {
+    const params = writeParams(url.searchParams, 'PatchOptions');
     const current = this.requireObject(target);
     const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
     const body = (await readJsonBody(request)) as JsonValue | undefined;
@@ -659,7 +756,7 @@ export class SimApi {
       else if (contentType === 'application/json-patch+json') {
         if (!Array.isArray(body)) throw new Error('a JSON patch must be an array of operations');
         patched = jsonPatch(document, body as unknown as JsonPatchOperation[]);
-      } else if (contentType === 'application/strategic-merge-patch+json' && target.type.group === '') {
+      } else if (contentType === 'application/strategic-merge-patch+json' && !target.served.custom) {
         // Strategic merge differs from a merge patch only for keyed lists, which no simulated caller patches.
         patched = mergePatch(document, body);
       } else throw unsupportedMediaType(contentType);
@@ -671,8 +768,71 @@ export class SimApi {
     if (typeof object !== 'object' || object === null || object.metadata?.name !== current.name) {
       throw badRequest('a patch may not change the object name');
     }
-    const stored = this.options.store.update(target.resource, object);
-    sendJson(response, 200, stored.body);
+    // A patch applies to the version read: its resourceVersion, unless the patch set one, is a precondition.
+    this.write(response, target, object, params);
+  }
+
+  /**
+   * PUT and PATCH end here: the status subresource writes only status, the main resource of a CRD with a status
+   * subresource keeps the stored status (customresource strategy PrepareForUpdate and statusStrategy), and a
+   * change other than metadata or status bumps a custom resource's generation.
+   */
+  private write(
+    response: ServerResponse,
+    target: ResourceRequest,
+    submitted: KubeObject,
+    params: WriteParams,
+  ) {
+    const { store } = this.options;
+    const current = this.requireObject(target);
+    const before = decodeObject(current) as KubeObject & { status?: unknown };
+    const incoming = submitted as KubeObject & { status?: unknown };
+    let next: KubeObject & { status?: unknown };
+    const hasStatus = target.served.subresources.includes('status');
+    if (target.subresource === 'status') {
+      const { resourceVersion: _storedRv, ...metadata } = before.metadata;
+      const expected = incoming.metadata.resourceVersion;
+      next = {
+        ...before,
+        metadata: expected === undefined ? metadata : { ...metadata, resourceVersion: expected },
+      };
+      if (incoming.status === undefined) delete next.status;
+      else next.status = incoming.status;
+    } else {
+      next = { ...incoming };
+      if (hasStatus) {
+        if (before.status === undefined) delete next.status;
+        else next.status = before.status;
+      }
+      if (target.resource === CRD_RESOURCE) validateCrd(next);
+      if (target.served.custom) {
+        const generation = before.metadata.generation ?? 1;
+        next.metadata = {
+          ...next.metadata,
+          generation: specChanged(before, next) ? generation + 1 : generation,
+        };
+      }
+    }
+    if (params.dryRun) {
+      const expected = next.metadata.resourceVersion;
+      if (expected !== undefined && expected !== '' && expected !== String(current.resourceVersion)) {
+        throw conflict(
+          target.type,
+          current.name,
+          'the object has been modified; please apply your changes to the latest version and try again',
+        );
+      }
+      return sendJson(
+        response,
+        200,
+        JSON.stringify({
+          ...next,
+          metadata: { ...next.metadata, resourceVersion: String(current.resourceVersion) },
+        }),
+      );
+    }
+    const stored = store.update(target.resource, next);
+    sendJson(response, 200, this.view(target, stored));
   }
 
   private async control(request: IncomingMessage, response: ServerResponse, path: string) {
@@ -728,18 +888,8 @@ export class SimApi {
   }
 }
 
-function apiVersionOf(type: ResourceType): string {
-  return type.group === '' ? type.version : `${type.group}/${type.version}`;
-}
-
-function resourceFor(group: string, plural: string): ResourceName | undefined {
-  return (Object.keys(RESOURCES) as ResourceName[]).find(
-    (name) => RESOURCES[name].group === group && RESOURCES[name].plural === plural,
-  );
-}
-
 /** Maps a path to what it serves, or undefined for an unknown path (404). */
-export function routeOf(path: string): Route | undefined {
+export function routeOf(path: string, registry: ResourceRegistry): Route | undefined {
   let segments: string[];
   try {
     segments = path
@@ -750,28 +900,47 @@ export function routeOf(path: string): Route | undefined {
     return undefined;
   }
   if (segments.length === 1 && segments[0] === 'version') return { kind: 'version' };
+  if (segments[0] === 'openapi' && segments[1] === 'v3') {
+    const key = segments.slice(2).join('/');
+    return {
+      kind: 'discovery',
+      aggregatable: undefined,
+      body: () => (key === '' ? openApiIndex(registry.all()) : openApiDocument(registry.all(), key)),
+    };
+  }
   if (segments.length === 1 && segments[0] === 'api') {
     return { kind: 'discovery', aggregatable: 'core', body: () => undefined };
   }
   if (segments.length === 1 && segments[0] === 'apis') {
-    return { kind: 'discovery', aggregatable: 'groups', body: apiGroupList };
+    return { kind: 'discovery', aggregatable: 'groups', body: () => apiGroupList(registry.all()) };
   }
   let group: string;
+  let version: string;
   let rest: string[];
   if (segments[0] === 'api' && segments[1] === 'v1') {
     group = '';
+    version = 'v1';
     rest = segments.slice(2);
   } else if (segments[0] === 'apis' && segments.length >= 2) {
     group = segments[1] as string;
     if (segments.length === 2)
-      return { kind: 'discovery', aggregatable: undefined, body: () => apiGroupDocument(group) };
-    if (segments[2] !== 'v1') return undefined;
+      return {
+        kind: 'discovery',
+        aggregatable: undefined,
+        body: () => apiGroupDocument(registry.all(), group),
+      };
+    version = segments[2] as string;
+    if (!registry.servesGroupVersion(group, version)) return undefined;
     rest = segments.slice(3);
   } else {
     return undefined;
   }
   if (rest.length === 0) {
-    return { kind: 'discovery', aggregatable: undefined, body: () => apiResourceList(group, 'v1') };
+    return {
+      kind: 'discovery',
+      aggregatable: undefined,
+      body: () => apiResourceList(registry.all(), group, version),
+    };
   }
   let namespace: string | undefined;
   if (rest[0] === 'namespaces' && rest.length >= 3) {
@@ -780,34 +949,84 @@ export function routeOf(path: string): Route | undefined {
   }
   const [plural, name, subresource, ...extra] = rest;
   if (plural === undefined || extra.length > 0) return undefined;
-  const resource = resourceFor(group, plural);
-  if (resource === undefined) return undefined;
-  const type = RESOURCES[resource];
+  const served = registry.find(group, version, plural);
+  if (served === undefined) return undefined;
+  const type = served.type;
   if (namespace !== undefined && !type.namespaced) return undefined;
-  if (
-    subresource !== undefined &&
-    !(resource === 'pods' && subresource === 'log' && namespace !== undefined)
-  ) {
-    return undefined;
+  if (subresource !== undefined) {
+    if (!served.subresources.includes(subresource)) return undefined;
+    if (subresource === 'log' && namespace === undefined) return undefined;
   }
-  return { kind: 'resource', request: { resource, type, namespace, name, subresource } };
+  return {
+    kind: 'resource',
+    request: { resource: served.name, type, served, version, namespace, name, subresource },
+  };
 }
 
 function verbOf(method: string, target: ResourceRequest, url: URL): Verb | undefined {
-  const watch = url.searchParams.get('watch');
-  const isWatch = watch === 'true' || watch === '1';
+  const isWatch = queryBool(url.searchParams, 'watch');
   if (target.name === undefined) {
     if (method === 'GET') return isWatch ? 'watch' : 'list';
     if (method === 'POST') return 'create';
     if (method === 'DELETE') return 'deletecollection';
     return undefined;
   }
-  if (target.subresource !== undefined) return method === 'GET' ? 'get' : undefined;
-  if (method === 'GET') return 'get';
+  if (target.subresource === 'log') return method === 'GET' ? 'get' : undefined;
+  if (method === 'GET') return isWatch && target.subresource === undefined ? 'watch' : 'get';
   if (method === 'PUT') return 'update';
   if (method === 'PATCH') return 'patch';
-  if (method === 'DELETE') return 'delete';
+  if (method === 'DELETE') return target.subresource === undefined ? 'delete' : undefined;
   return undefined;
+}
+
+/** The authorizer's view of a request: a resource request, or a path (discovery, /version, unknown paths). */
+function requestAttributes(
+  identity: Identity,
+  target: ResourceRequest | undefined,
+  verb: string,
+  path: string,
+): RequestAttributes {
+  const base = { user: identity.user, groups: [...(identity.groups ?? [])], verb, path };
+  if (target === undefined) {
+    return {
+      ...base,
+      resourceRequest: false,
+      apiGroup: '',
+      resource: '',
+      subresource: '',
+      name: '',
+      namespace: '',
+    };
+  }
+  return {
+    ...base,
+    resourceRequest: true,
+    apiGroup: target.type.group,
+    resource: target.type.plural,
+    subresource: target.subresource ?? '',
+    name: target.name ?? '',
+    namespace: target.type.namespaced ? (target.namespace ?? '') : '',
+  };
+}
+
+function requestApiVersion(target: ResourceRequest): string {
+  return target.type.group === '' ? target.version : `${target.type.group}/${target.version}`;
+}
+
+function printerOf(target: ResourceRequest) {
+  if (target.served.printerColumns !== undefined) {
+    return crdPrinter(target.served.printerColumns(target.version));
+  }
+  return builtInPrinter(target.resource) ?? DEFAULT_PRINTER;
+}
+
+/** Everything but metadata and status: what a custom resource's generation counts changes of. */
+function specChanged(before: KubeObject, after: KubeObject): boolean {
+  const strip = (object: KubeObject) => {
+    const { metadata: _metadata, status: _status, ...rest } = object as KubeObject & { status?: unknown };
+    return JSON.stringify(rest);
+  };
+  return strip(before) !== strip(after);
 }
 
 /** The Table form kubectl asks for with `Accept: application/json;as=Table;v=v1;g=meta.k8s.io`, if it does. */
@@ -868,22 +1087,8 @@ async function readJsonBody(request: IncomingMessage): Promise<unknown> {
 
 // DeleteOptions come as query parameters (client-node), as a body (kubectl), both, or neither (apiserver.md §4.5).
 async function deleteOptionsOf(request: IncomingMessage, url: URL): Promise<DeleteOptions> {
-  const params = url.searchParams;
-  const body = ((await readJsonBody(request)) ?? {}) as {
-    gracePeriodSeconds?: number;
-    preconditions?: { uid?: string; resourceVersion?: string };
-    propagationPolicy?: string;
-    dryRun?: string[];
-  };
-  const graceText = params.get('gracePeriodSeconds');
-  const grace = body.gracePeriodSeconds ?? (graceText === null ? undefined : Number.parseInt(graceText, 10));
-  const dryRun = params.getAll('dryRun').includes('All') || (body.dryRun ?? []).includes('All');
-  return {
-    gracePeriodSeconds: grace !== undefined && Number.isFinite(grace) ? grace : undefined,
-    preconditions: body.preconditions,
-    propagationPolicy: body.propagationPolicy ?? params.get('propagationPolicy') ?? undefined,
-    dryRun,
-  };
+  const body = ((await readJsonBody(request)) ?? {}) as DeleteBody;
+  return deleteParams(url.searchParams, body);
 }
 
 function sendJson(

@@ -6,7 +6,7 @@
 // consistent paged lists "as of" the first page's resourceVersion (MVCC); older versions answer 410 Expired.
 
 import { randomUUID } from 'node:crypto';
-import { RESOURCES, type ResourceName, type ResourceType } from '../kube/resources.js';
+import { RESOURCES, type ResourceType } from '../kube/resources.js';
 import {
   type FieldSelector,
   type LabelSelector,
@@ -19,8 +19,14 @@ import {
 import type { KubeObject, Pod } from '../kube/types.js';
 import { alreadyExists, conflict, notFound, resourceVersionExpired } from './api-status.js';
 
+/**
+ * A collection's name: a key of RESOURCES for the built-in kinds, `<plural>.<group>` for the resources of a
+ * CustomResourceDefinition (registered while the simulator runs).
+ */
+export type StoreResource = string;
+
 export interface StoredObject {
-  readonly resource: ResourceName;
+  readonly resource: StoreResource;
   /** The storage key: `namespace/name`, or `name` for cluster-scoped resources. */
   readonly key: string;
   readonly namespace: string | undefined;
@@ -88,7 +94,7 @@ export interface DeleteResult {
 
 /** Lays down initial objects one by one; see ObjectStore.bulkLoader. */
 export interface BulkLoader {
-  add(resource: ResourceName, object: KubeObject): void;
+  add(resource: StoreResource, object: KubeObject): void;
   /** Makes the objects added so far listable in key order. Call once, before serving. */
   finish(): void;
 }
@@ -167,7 +173,7 @@ class ByteArena {
 }
 
 export class ObjectStore {
-  private readonly collections = new Map<ResourceName, Collection>();
+  private readonly collections = new Map<StoreResource, Collection>();
   private readonly clock: () => number;
   private readonly historyLimit: number;
   private readonly kubeletTimers: boolean;
@@ -181,16 +187,41 @@ export class ObjectStore {
     this.clock = options.clock ?? Date.now;
     this.historyLimit = options.historyLimit ?? DEFAULT_HISTORY_LIMIT;
     this.kubeletTimers = options.kubeletTimers ?? true;
-    for (const [name, type] of Object.entries(RESOURCES) as [ResourceName, ResourceType][]) {
-      this.collections.set(name, {
-        type,
-        byKey: new Map(),
-        keys: [],
-        history: [],
-        compactedThrough: 0,
-        listeners: new Set(),
-      });
+    for (const [name, type] of Object.entries(RESOURCES)) this.register(name, type);
+  }
+
+  /** Adds a collection (a CustomResourceDefinition's resource); an existing one keeps its objects. */
+  register(resource: StoreResource, type: ResourceType): void {
+    const existing = this.collections.get(resource);
+    if (existing !== undefined) {
+      existing.type = type;
+      return;
     }
+    this.collections.set(resource, {
+      type,
+      byKey: new Map(),
+      keys: [],
+      history: [],
+      compactedThrough: this.revision,
+      listeners: new Set(),
+    });
+  }
+
+  /**
+   * Removes a collection and its objects (a deleted CustomResourceDefinition): open watches get each object's
+   * DELETED event first, as the CRD's finalizer deletes every custom resource before the CRD goes.
+   */
+  unregister(resource: StoreResource): void {
+    const collection = this.collection(resource);
+    for (const key of [...collection.keys]) {
+      const stored = collection.byKey.get(key);
+      if (stored !== undefined) this.removeNow(resource, stored, false);
+    }
+    this.collections.delete(resource);
+  }
+
+  has(resource: StoreResource): boolean {
+    return this.collections.has(resource);
   }
 
   /** The current resourceVersion (the latest write's). */
@@ -198,7 +229,7 @@ export class ObjectStore {
     return this.revision;
   }
 
-  count(resource: ResourceName): number {
+  count(resource: StoreResource): number {
     return this.collection(resource).keys.length;
   }
 
@@ -206,7 +237,7 @@ export class ObjectStore {
    * Lays down initial objects without watch events (a cluster that existed before anybody watched): versions
    * up to now count as compacted. Objects already stored under the same key are replaced.
    */
-  load(resource: ResourceName, objects: Iterable<KubeObject>): void {
+  load(resource: StoreResource, objects: Iterable<KubeObject>): void {
     const loader = this.bulkLoader();
     for (const object of objects) loader.add(resource, object);
     loader.finish();
@@ -239,12 +270,12 @@ export class ObjectStore {
     };
   }
 
-  get(resource: ResourceName, namespace: string | undefined, name: string): StoredObject | undefined {
+  get(resource: StoreResource, namespace: string | undefined, name: string): StoredObject | undefined {
     return this.collection(resource).byKey.get(storageKey(this.scope(resource, namespace), name));
   }
 
   /** Every stored object of a resource in key order, lazily (kube-state-metrics, snapshots). */
-  *objects(resource: ResourceName): IterableIterator<StoredObject> {
+  *objects(resource: StoreResource): IterableIterator<StoredObject> {
     const collection = this.collection(resource);
     for (const key of collection.keys) {
       const stored = collection.byKey.get(key);
@@ -253,7 +284,7 @@ export class ObjectStore {
   }
 
   /** POST: a new object; 409 AlreadyExists when the key is taken. */
-  create(resource: ResourceName, object: KubeObject): StoredObject {
+  create(resource: StoreResource, object: KubeObject): StoredObject {
     const collection = this.collection(resource);
     const key = storageKey(this.scope(resource, object.metadata.namespace), object.metadata.name);
     if (collection.byKey.has(key)) throw alreadyExists(collection.type, object.metadata.name);
@@ -264,7 +295,7 @@ export class ObjectStore {
    * PUT: replaces an existing object; a stale metadata.resourceVersion is a 409 Conflict (optimistic
    * concurrency, as leader election relies on).
    */
-  update(resource: ResourceName, object: KubeObject): StoredObject {
+  update(resource: StoreResource, object: KubeObject): StoredObject {
     const collection = this.collection(resource);
     const current = this.get(resource, object.metadata.namespace, object.metadata.name);
     if (current === undefined) throw notFound(collection.type, object.metadata.name);
@@ -300,7 +331,7 @@ export class ObjectStore {
   }
 
   /** Creates or replaces without preconditions: scenarios, churn and tests lay objects down with it. */
-  put(resource: ResourceName, object: KubeObject): StoredObject {
+  put(resource: StoreResource, object: KubeObject): StoredObject {
     return this.write(resource, object);
   }
 
@@ -309,7 +340,7 @@ export class ObjectStore {
    * (pkg/registry/core/pod/strategy.go CheckGracefulDelete), finalizers, dryRun.
    */
   delete(
-    resource: ResourceName,
+    resource: StoreResource,
     namespace: string | undefined,
     name: string,
     options: DeleteOptions = {},
@@ -363,7 +394,7 @@ export class ObjectStore {
    * objects as deleted, in key order.
    */
   deleteCollection(
-    resource: ResourceName,
+    resource: StoreResource,
     query: Pick<ListQuery, 'namespace' | 'labelSelector' | 'fieldSelector'>,
     options: DeleteOptions = {},
   ): StoredObject[] {
@@ -382,7 +413,7 @@ export class ObjectStore {
    * One page of a list. With `resourceVersion` older than the latest, reads as of that version (undoing the
    * newer changes from the history); 410 when it is compacted.
    */
-  list(resource: ResourceName, query: ListQuery = {}): ListPage {
+  list(resource: StoreResource, query: ListQuery = {}): ListPage {
     const collection = this.collection(resource);
     const readAt = query.resourceVersion ?? this.revision;
     const overlay = this.overlayFor(collection, readAt);
@@ -419,7 +450,7 @@ export class ObjectStore {
   }
 
   /** The changes after `resourceVersion`, oldest first; 410 Expired when some are compacted away. */
-  changesSince(resource: ResourceName, resourceVersion: number): StoreEvent[] {
+  changesSince(resource: StoreResource, resourceVersion: number): StoreEvent[] {
     const collection = this.collection(resource);
     this.assertRetained(collection, resourceVersion);
     const history = collection.history;
@@ -434,12 +465,12 @@ export class ObjectStore {
   }
 
   /** Throws 410 Expired when reads at `resourceVersion` are no longer possible. */
-  assertReadable(resource: ResourceName, resourceVersion: number): void {
+  assertReadable(resource: StoreResource, resourceVersion: number): void {
     this.assertRetained(this.collection(resource), resourceVersion);
   }
 
   /** Calls `listener` for every later change of `resource`; returns the unsubscribe function. */
-  subscribe(resource: ResourceName, listener: StoreListener): () => void {
+  subscribe(resource: StoreResource, listener: StoreListener): () => void {
     const listeners = this.collection(resource).listeners;
     listeners.add(listener);
     return () => listeners.delete(listener);
@@ -478,23 +509,23 @@ export class ObjectStore {
     this.kubeletTimer = undefined;
   }
 
-  private collection(resource: ResourceName): Collection {
+  private collection(resource: StoreResource): Collection {
     const collection = this.collections.get(resource);
     if (collection === undefined) throw new Error(`unknown resource ${resource}`);
     return collection;
   }
 
-  private scope(resource: ResourceName, namespace: string | undefined): string | undefined {
-    return RESOURCES[resource].namespaced ? namespace : undefined;
+  private scope(resource: StoreResource, namespace: string | undefined): string | undefined {
+    return this.collection(resource).type.namespaced ? namespace : undefined;
   }
 
   private serialize(
-    resource: ResourceName,
+    resource: StoreResource,
     object: KubeObject,
     resourceVersion: number,
     arena?: ByteArena,
   ): StoredObject {
-    const type = RESOURCES[resource];
+    const type = this.collection(resource).type;
     const namespace = this.scope(resource, object.metadata.namespace);
     if (type.namespaced && (namespace === undefined || namespace === '')) {
       throw new Error(`${type.kind} ${object.metadata.name} has no namespace`);
@@ -523,11 +554,11 @@ export class ObjectStore {
           ? Buffer.from(JSON.stringify(normalized))
           : arena.copy(JSON.stringify(normalized)),
       labels: object.metadata.labels,
-      fields: withoutEmptyValues(selectableFields(resource, normalized)),
+      fields: withoutEmptyValues(selectableFields(resource, normalized, type.namespaced)),
     };
   }
 
-  private write(resource: ResourceName, object: KubeObject): StoredObject {
+  private write(resource: StoreResource, object: KubeObject): StoredObject {
     const collection = this.collection(resource);
     const stored = this.serialize(resource, object, ++this.revision);
     const previous = collection.byKey.get(stored.key);
@@ -544,7 +575,7 @@ export class ObjectStore {
   }
 
   private removeNow(
-    resource: ResourceName,
+    resource: StoreResource,
     current: StoredObject,
     dryRun: boolean | undefined,
   ): DeleteResult {
@@ -566,7 +597,7 @@ export class ObjectStore {
   }
 
   private markTerminating(
-    resource: ResourceName,
+    resource: StoreResource,
     object: KubeObject,
     grace: number,
     now: number,
@@ -580,7 +611,7 @@ export class ObjectStore {
   }
 
   // Finalizers removed from an object marked for deletion: the apiserver deletes it on that update.
-  private removeIfFinalized(resource: ResourceName, stored: StoredObject, object: KubeObject): void {
+  private removeIfFinalized(resource: StoreResource, stored: StoredObject, object: KubeObject): void {
     if (object.metadata.deletionTimestamp === undefined) return;
     if ((object.metadata.finalizers ?? []).length > 0) return;
     if (resource === 'pods' && this.terminating.has(stored.key)) return;

@@ -17,6 +17,7 @@ import type {
   VirtualMachineInstance,
   VirtualMachineInstanceMigration,
 } from '../kube/types.js';
+import type { PrinterColumn } from './resource-registry.js';
 
 export interface TableColumn {
   name: string;
@@ -28,7 +29,7 @@ export interface TableColumn {
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
 
-interface Printer {
+export interface Printer {
   columns: TableColumn[];
   cells(object: KubeObject, now: number): Array<string | number | boolean>;
 }
@@ -376,6 +377,82 @@ const PRINTERS: Record<ResourceName, Printer> = {
   },
 };
 
+/** A built-in kind's printer, or undefined for a kind that has none (a CRD's resources use crdPrinter). */
+export function builtInPrinter(resource: string): Printer | undefined {
+  return (PRINTERS as Record<string, Printer>)[resource];
+}
+
+/**
+ * The value at a CRD column's simple JSONPath (`.status.phase`, `.spec.items[0].name`, `.metadata.labels.a\\.b`),
+ * or undefined when it is absent.
+ */
+export function jsonPathValue(object: unknown, path: string): unknown {
+  const steps: Array<string | number> = [];
+  const pattern = /\.((?:\\.|[^.[\\])+)|\[(\d+)\]|\['([^']*)'\]/gy;
+  const trimmed = path.startsWith('{') && path.endsWith('}') ? path.slice(1, -1) : path;
+  let match: RegExpExecArray | null = pattern.exec(trimmed);
+  while (match !== null) {
+    if (match[1] !== undefined) steps.push(match[1].replace(/\\(.)/g, '$1'));
+    else if (match[2] !== undefined) steps.push(Number(match[2]));
+    else steps.push(match[3] as string);
+    if (pattern.lastIndex === trimmed.length) break;
+    match = pattern.exec(trimmed);
+  }
+  let value: unknown = object;
+  for (const step of steps) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<string | number, unknown>)[step];
+  }
+  return value;
+}
+
+// apiextensions-apiserver tableconvertor cellForJSONValue: a value of the wrong type prints as nothing; a
+// `date` prints as the time since; `string` columns print any value as JSONPath does.
+function crdCell(type: PrinterColumn['type'], value: unknown, now: number): string | number | boolean | null {
+  if (value === undefined || value === null) return null;
+  switch (type) {
+    case 'date':
+      if (typeof value !== 'string') return null;
+      return Number.isNaN(Date.parse(value)) ? '<invalid>' : humanDuration(now - Date.parse(value));
+    case 'integer':
+      return typeof value === 'number' && Number.isInteger(value) ? value : null;
+    case 'number':
+      return typeof value === 'number' ? value : null;
+    case 'boolean':
+      return typeof value === 'boolean' ? value : null;
+    default:
+      return typeof value === 'string' ? value : JSON.stringify(value);
+  }
+}
+
+/** The Table printer of a CRD version: Name, then its additionalPrinterColumns. */
+export function crdPrinter(columns: readonly PrinterColumn[]): Printer {
+  return {
+    columns: [
+      NAME_COLUMN,
+      ...columns.map((printerColumn) => ({
+        name: printerColumn.name,
+        type: printerColumn.type,
+        format: printerColumn.format ?? '',
+        description: printerColumn.description ?? '',
+        priority: printerColumn.priority ?? 0,
+      })),
+    ],
+    cells: (object, now) => [
+      object.metadata.name,
+      ...columns.map(
+        (printerColumn) =>
+          crdCell(printerColumn.type, jsonPathValue(object, printerColumn.jsonPath), now) as string,
+      ),
+    ],
+  };
+}
+
+/** Name and Age: the columns of a kind without a printer of its own. */
+export const DEFAULT_PRINTER = crdPrinter([
+  { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+]);
+
 export interface TableMetadata {
   resourceVersion: string;
   continue?: string;
@@ -384,13 +461,12 @@ export interface TableMetadata {
 
 /** A Table of `objects` (JSON text), with each row's object as asked by `includeObject`. */
 export function renderTable(
-  resource: ResourceName,
+  printer: Printer,
   objects: Iterable<string>,
   metadata: TableMetadata,
   includeObject: IncludeObject,
   now: number,
 ): string {
-  const printer = PRINTERS[resource];
   const rows: string[] = [];
   for (const json of objects) {
     const object = JSON.parse(json) as KubeObject;

@@ -73,4 +73,45 @@ describe('stuckfailed sim', () => {
     assert.equal(result.code, 2);
     assert.match(result.stderr, /invalid faults: throttleRate/);
   });
+
+  it('--rbac serves HTTPS with a token and a context per ServiceAccount, written by --tokens-out', async () => {
+    const kubeconfig = path.join(dir, 'rbac-kubeconfig');
+    const tokens = path.join(dir, 'tokens');
+    const sim = spawnCli([
+      'sim',
+      '--rbac',
+      'deploy/base',
+      '--tokens-out',
+      tokens,
+      '--kubeconfig-out',
+      kubeconfig,
+    ]);
+    try {
+      await sim.waitForLine(/^listening on https:\/\/127\.0\.0\.1:\d+$/);
+      const [, context] = await sim.waitForLine(
+        /^service account stuckfailed\/stuckfailed: kubectl --context (\S+)$/,
+      );
+      assert.equal(context, 'system:serviceaccount:stuckfailed:stuckfailed');
+      assert.ok(
+        (await readFile(path.join(tokens, 'stuckfailed', 'stuckfailed', 'token'), 'utf8')).length > 20,
+      );
+      const allowed = await runKubectl(['--context', context as string, 'get', 'nodes'], { kubeconfig });
+      assert.equal(allowed.code, 0, allowed.stderr);
+      const refused = await runKubectl(['--context', context as string, 'delete', 'node', 'anything'], {
+        kubeconfig,
+      });
+      assert.match(
+        refused.stderr,
+        /Error from server \(Forbidden\): nodes "anything" is forbidden: User "system:serviceaccount:stuckfailed:stuckfailed" cannot delete resource "nodes" in API group "" at the cluster scope/,
+      );
+    } finally {
+      await sim.stop();
+    }
+  });
+
+  it('rejects --tokens-out without --rbac as a usage error', async () => {
+    const result = await runCli(['sim', '--tokens-out', dir]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /--tokens-out needs --rbac/);
+  });
 });

@@ -1,0 +1,380 @@
+// Least privilege, proven: deploy/ rendered by the real kubectl's kustomize, loaded into the simulator's RBAC
+// authorizer (`sim --rbac`), and exercised with the ServiceAccount tokens it issues. The read role lists and reads
+// what diagnose reads and is refused every write with the apiserver's Forbidden message; the act role allows
+// exactly its three writes; the service's own Role covers its Lease and incidents in its namespace only.
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import https from 'node:https';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Pod } from '../../src/kube/types.js';
+import { type RunningSimulator, serviceAccountContext, startSimulator } from '../../src/sim/index.js';
+import { loadRbacPolicy } from '../../src/sim/rbac.js';
+import { decodeObject } from '../../src/sim/store.js';
+import { KUBECTL, makeHome, runKubectl } from '../helpers/kubectl.js';
+import { runProcess } from '../helpers/run-process.js';
+
+const NAMESPACE = 'stuckfailed';
+// Two more identities bound to one ClusterRole each, so that each role is proven alone.
+const SPLIT_IDENTITIES = ['read-only', 'act-only']
+  .map(
+    (name) => `---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: ${name}, namespace: ${NAMESPACE}}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: test-${name}}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: stuckfailed-${name === 'read-only' ? 'read' : 'act'}}
+subjects: [{kind: ServiceAccount, name: ${name}, namespace: ${NAMESPACE}}]
+`,
+  )
+  .join('');
+
+let sim: RunningSimulator;
+let dir: string;
+let kubeconfig: string;
+let tokens: Record<'service' | 'reader' | 'actor', string>;
+let failedPod: { namespace: string; name: string };
+let migration: { namespace: string; name: string };
+let vm: { namespace: string; name: string };
+
+interface Answer {
+  status: number;
+  body: { message?: string; reason?: string; kind?: string };
+}
+
+function call(
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  contentType = 'application/json',
+): Promise<Answer> {
+  const url = new URL(path, sim.url);
+  return new Promise((resolve, reject) => {
+    const request = https.request(
+      url,
+      {
+        method,
+        ca: Buffer.from(sim.caData as string, 'base64'),
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': contentType },
+        timeout: 20_000,
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: response.statusCode ?? 0, body: text.startsWith('{') ? JSON.parse(text) : {} });
+        });
+      },
+    );
+    request.on('error', reject);
+    request.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+}
+
+function forbiddenMessage(
+  account: string,
+  verb: string,
+  group: string,
+  resource: string,
+  namespace?: string,
+  name?: string,
+): string {
+  const [plural] = resource.split('/');
+  const qualified = group === '' ? plural : `${plural}.${group}`;
+  const subject = name === undefined ? `${qualified}` : `${qualified} "${name}"`;
+  const scope = namespace === undefined ? 'at the cluster scope' : `in the namespace "${namespace}"`;
+  return `${subject} is forbidden: User "system:serviceaccount:${NAMESPACE}:${account}" cannot ${verb} resource "${resource}" in API group "${group}" ${scope}`;
+}
+
+before(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'stuckfailed-deploy-rbac-'));
+  const rendered = await runProcess(KUBECTL, ['kustomize', 'deploy'], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: await makeHome() },
+    timeoutMs: 60_000,
+  });
+  assert.equal(rendered.code, 0, rendered.stderr);
+  await writeFile(path.join(dir, 'deploy.yaml'), rendered.stdout);
+  await writeFile(path.join(dir, 'split.yaml'), SPLIT_IDENTITIES);
+  const policy = await loadRbacPolicy([path.join(dir, 'deploy.yaml'), path.join(dir, 'split.yaml')]);
+  sim = await startSimulator({ scenario: 'mixed', failed: 20, namespaces: 2, nodes: 3, rbac: policy });
+  kubeconfig = path.join(dir, 'kubeconfig');
+  await sim.writeKubeconfig(kubeconfig);
+  const token = (name: string) => sim.serviceAccountTokens.get(`${NAMESPACE}/${name}`) as string;
+  tokens = { service: token('stuckfailed'), reader: token('read-only'), actor: token('act-only') };
+  const pod = [...sim.store.objects('pods')].find(
+    (each) => each.name.startsWith('virt-launcher-') && decodeObject<Pod>(each).status?.phase === 'Failed',
+  );
+  assert.ok(pod, 'the scenario has a Failed launcher');
+  failedPod = { namespace: pod.namespace as string, name: pod.name };
+  const vmim = [...sim.store.objects('virtualmachineinstancemigrations')][0];
+  const machine = [...sim.store.objects('virtualmachines')][0];
+  assert.ok(vmim && machine, 'the scenario has migrations and VMs');
+  migration = { namespace: vmim.namespace as string, name: vmim.name };
+  vm = { namespace: machine.namespace as string, name: machine.name };
+  // The CRD is the cluster admin's to apply, as in docs/DEPLOY.md.
+  const crd = await runKubectl(['apply', '-f', 'deploy/base/crd.yaml'], { kubeconfig });
+  assert.equal(crd.code, 0, crd.stderr);
+});
+
+after(async () => {
+  await sim?.close();
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+});
+
+// Every request diagnose makes, by resource (src/diagnosis/gather.ts).
+function diagnoseReads(): Array<[string, string]> {
+  return [
+    [
+      'pods',
+      '/api/v1/pods?labelSelector=kubevirt.io%3Dvirt-launcher&fieldSelector=status.phase%3DFailed&limit=500',
+    ],
+    ['events', '/api/v1/events?fieldSelector=type%3DWarning&limit=500'],
+    [
+      'events in a namespace',
+      `/api/v1/namespaces/${failedPod.namespace}/events?fieldSelector=type%3DWarning`,
+    ],
+    ['nodes', '/api/v1/nodes?limit=500'],
+    [
+      'pods/log',
+      `/api/v1/namespaces/${failedPod.namespace}/pods/${failedPod.name}/log?container=compute&tailLines=50`,
+    ],
+    ['vmims', '/apis/kubevirt.io/v1/virtualmachineinstancemigrations?limit=500'],
+    ['vmis', '/apis/kubevirt.io/v1/virtualmachineinstances?limit=500'],
+    ['vms', `/apis/kubevirt.io/v1/namespaces/${vm.namespace}/virtualmachines/${vm.name}`],
+    ['kubevirts', '/apis/kubevirt.io/v1/kubevirts'],
+  ];
+}
+
+describe('deploy/ RBAC: the read role', () => {
+  it('reads everything diagnose reads', async () => {
+    for (const [what, path] of diagnoseReads()) {
+      const answer = await call(tokens.reader, 'GET', path);
+      assert.notEqual(answer.status, 403, `${what}: ${answer.body.message}`);
+      assert.ok(
+        answer.status === 200 || answer.status === 400,
+        `${what}: ${answer.status} ${answer.body.message}`,
+      );
+    }
+  });
+
+  it('is refused every write, with the apiserver message', async () => {
+    const { namespace, name } = failedPod;
+    const writes: Array<[string, string, string, string, string | undefined, string | undefined, unknown?]> =
+      [
+        ['DELETE', `/api/v1/namespaces/${namespace}/pods/${name}`, 'delete', 'pods', namespace, name],
+        ['DELETE', `/api/v1/namespaces/${namespace}/pods`, 'deletecollection', 'pods', namespace, undefined],
+        ['PATCH', `/api/v1/namespaces/${namespace}/pods/${name}`, 'patch', 'pods', namespace, name, {}],
+        ['POST', `/api/v1/namespaces/${namespace}/pods`, 'create', 'pods', namespace, undefined, {}],
+        ['POST', `/api/v1/namespaces/${namespace}/events`, 'create', 'events', namespace, undefined, {}],
+        ['PUT', '/api/v1/nodes/node-1', 'update', 'nodes', undefined, 'node-1', {}],
+        [
+          'DELETE',
+          `/apis/kubevirt.io/v1/namespaces/${migration.namespace}/virtualmachineinstancemigrations/${migration.name}`,
+          'delete',
+          'virtualmachineinstancemigrations',
+          migration.namespace,
+          migration.name,
+        ],
+        [
+          'PATCH',
+          `/apis/kubevirt.io/v1/namespaces/${vm.namespace}/virtualmachines/${vm.name}`,
+          'patch',
+          'virtualmachines',
+          vm.namespace,
+          vm.name,
+          {},
+        ],
+        [
+          'DELETE',
+          `/apis/kubevirt.io/v1/namespaces/${vm.namespace}/virtualmachines/${vm.name}`,
+          'delete',
+          'virtualmachines',
+          vm.namespace,
+          vm.name,
+        ],
+      ];
+    for (const [method, path, verb, resource, ns, objectName, body] of writes) {
+      const group = path.startsWith('/apis/kubevirt.io') ? 'kubevirt.io' : '';
+      const answer = await call(tokens.reader, method, path, body, 'application/merge-patch+json');
+      assert.equal(answer.status, 403, `${method} ${path}`);
+      assert.equal(answer.body.reason, 'Forbidden');
+      assert.equal(answer.body.message, forbiddenMessage('read-only', verb, group, resource, ns, objectName));
+    }
+    assert.ok(sim.store.get('pods', namespace, name), 'the pod is still there');
+  });
+
+  it('is refused through the real kubectl with the same message', async () => {
+    const context = serviceAccountContext(NAMESPACE, 'read-only');
+    const listed = await runKubectl(['--context', context, 'get', 'vmim', '-A'], { kubeconfig });
+    assert.equal(listed.code, 0, listed.stderr);
+    const refused = await runKubectl(
+      ['--context', context, 'delete', 'pod', failedPod.name, '-n', failedPod.namespace],
+      { kubeconfig },
+    );
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.stderr,
+      new RegExp(
+        `Error from server \\(Forbidden\\): ${forbiddenMessage('read-only', 'delete', '', 'pods', failedPod.namespace, failedPod.name).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`,
+      ),
+    );
+  });
+});
+
+describe('deploy/ RBAC: the act role', () => {
+  it('allows exactly its writes: delete pods, delete migrations, patch VMs', async () => {
+    const patchVm = await call(
+      tokens.actor,
+      'PATCH',
+      `/apis/kubevirt.io/v1/namespaces/${vm.namespace}/virtualmachines/${vm.name}`,
+      { spec: { runStrategy: 'Halted' } },
+      'application/merge-patch+json',
+    );
+    assert.equal(patchVm.status, 200, patchVm.body.message);
+    const deleteMigration = await call(
+      tokens.actor,
+      'DELETE',
+      `/apis/kubevirt.io/v1/namespaces/${migration.namespace}/virtualmachineinstancemigrations/${migration.name}`,
+    );
+    assert.equal(deleteMigration.status, 200, deleteMigration.body.message);
+    const deletePod = await call(
+      tokens.actor,
+      'DELETE',
+      `/api/v1/namespaces/${failedPod.namespace}/pods/${failedPod.name}`,
+    );
+    assert.equal(deletePod.status, 200, deletePod.body.message);
+    assert.equal(sim.store.get('pods', failedPod.namespace, failedPod.name), undefined);
+  });
+
+  it('allows nothing else: no reads, no other writes', async () => {
+    const refused: Array<[string, string, string, string, string | undefined, string | undefined]> = [
+      ['GET', '/api/v1/pods', 'list', 'pods', undefined, undefined],
+      [
+        'DELETE',
+        `/api/v1/namespaces/${vm.namespace}/pods`,
+        'deletecollection',
+        'pods',
+        vm.namespace,
+        undefined,
+      ],
+      ['PATCH', `/api/v1/namespaces/${vm.namespace}/pods/x`, 'patch', 'pods', vm.namespace, 'x'],
+      [
+        'PUT',
+        `/apis/kubevirt.io/v1/namespaces/${vm.namespace}/virtualmachines/${vm.name}`,
+        'update',
+        'virtualmachines',
+        vm.namespace,
+        vm.name,
+      ],
+      [
+        'DELETE',
+        `/apis/kubevirt.io/v1/namespaces/${vm.namespace}/virtualmachines/${vm.name}`,
+        'delete',
+        'virtualmachines',
+        vm.namespace,
+        vm.name,
+      ],
+      ['DELETE', '/api/v1/nodes/node-1', 'delete', 'nodes', undefined, 'node-1'],
+    ];
+    for (const [method, path, verb, resource, ns, name] of refused) {
+      const group = path.startsWith('/apis/kubevirt.io') ? 'kubevirt.io' : '';
+      const answer = await call(
+        tokens.actor,
+        method,
+        path,
+        method === 'GET' || method === 'DELETE' ? undefined : {},
+      );
+      assert.equal(answer.status, 403, `${method} ${path}`);
+      assert.equal(answer.body.message, forbiddenMessage('act-only', verb, group, resource, ns, name));
+    }
+  });
+});
+
+describe("deploy/ RBAC: the service's own state", () => {
+  const leases = `/apis/coordination.k8s.io/v1/namespaces/${NAMESPACE}/leases`;
+  const incidents = `/apis/stuckfailed.io/v1alpha1/namespaces/${NAMESPACE}/incidents`;
+
+  it('takes and renews its Lease in its namespace, and nowhere else', async () => {
+    const lease = {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: 'stuckfailed' },
+      spec: { holderIdentity: 'a', leaseDurationSeconds: 15 },
+    };
+    const created = await call(tokens.service, 'POST', leases, lease);
+    assert.equal(created.status, 201, created.body.message);
+    const read = await call(tokens.service, 'GET', `${leases}/stuckfailed`);
+    assert.equal(read.status, 200);
+    const renewed = await call(tokens.service, 'PUT', `${leases}/stuckfailed`, read.body);
+    assert.equal(renewed.status, 200, renewed.body.message);
+    const elsewhere = await call(
+      tokens.service,
+      'POST',
+      '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases',
+      lease,
+    );
+    assert.equal(elsewhere.status, 403);
+    assert.equal(
+      elsewhere.body.message,
+      forbiddenMessage('stuckfailed', 'create', 'coordination.k8s.io', 'leases', 'kube-system'),
+    );
+    assert.equal((await call(tokens.reader, 'GET', `${leases}/stuckfailed`)).status, 403);
+  });
+
+  it('writes incidents and their status in its namespace, and may not delete them', async () => {
+    const incident = {
+      apiVersion: 'stuckfailed.io/v1alpha1',
+      kind: 'Incident',
+      metadata: { name: 'inc-1' },
+      spec: {
+        alert: { name: 'VirtLauncherPodsStuckFailed', groupKey: 'g', state: 'firing' },
+        openedAt: '2026-11-29T10:00:00Z',
+      },
+    };
+    assert.equal((await call(tokens.service, 'POST', incidents, incident)).status, 201);
+    const status = await call(
+      tokens.service,
+      'PATCH',
+      `${incidents}/inc-1/status`,
+      { status: { phase: 'open' } },
+      'application/merge-patch+json',
+    );
+    assert.equal(status.status, 200, status.body.message);
+    const removed = await call(tokens.service, 'DELETE', `${incidents}/inc-1`);
+    assert.equal(removed.status, 403);
+    assert.equal(
+      removed.body.message,
+      forbiddenMessage('stuckfailed', 'delete', 'stuckfailed.io', 'incidents', NAMESPACE, 'inc-1'),
+    );
+    const statusByReader = await call(
+      tokens.reader,
+      'PATCH',
+      `${incidents}/inc-1/status`,
+      {},
+      'application/merge-patch+json',
+    );
+    assert.equal(
+      statusByReader.body.message,
+      forbiddenMessage('read-only', 'patch', 'stuckfailed.io', 'incidents/status', NAMESPACE, 'inc-1'),
+    );
+  });
+});
+
+describe('sim --tokens-out', () => {
+  it('writes each token where a pod would have it mounted', async () => {
+    const out = path.join(dir, 'tokens');
+    await sim.writeServiceAccountTokens(out);
+    assert.equal(await readFile(path.join(out, NAMESPACE, 'stuckfailed', 'token'), 'utf8'), tokens.service);
+    assert.equal(await readFile(path.join(out, NAMESPACE, 'stuckfailed', 'namespace'), 'utf8'), NAMESPACE);
+    assert.match(
+      await readFile(path.join(out, NAMESPACE, 'stuckfailed', 'ca.crt'), 'utf8'),
+      /BEGIN CERTIFICATE/,
+    );
+  });
+});
