@@ -191,15 +191,10 @@ const ATTEMPTS = 3;
  * the delete is answered 409 and read again, never deleted: a finished migration is never touched.
  */
 export const cancelMigrations: StepExecutor = (step, context) =>
-  settleTargets(step, context, async (target, signal): Promise<TargetResult> => {
+  settleTargets(step, context, async (target): Promise<TargetResult> => {
     const api = context.api;
     for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
-      const vmim = await api.get<VirtualMachineInstanceMigration>(
-        RESOURCE,
-        target.name,
-        target.namespace,
-        signal,
-      );
+      const vmim = await api.get<VirtualMachineInstanceMigration>(RESOURCE, target.name, target.namespace);
       if (vmim === undefined) return { outcome: 'gone', detail: 'already gone' };
       if (vmim.metadata.uid !== target.uid) {
         return { outcome: 'conflict', detail: 'replaced by a new vmim of the same name since the plan' };
@@ -222,7 +217,6 @@ export const cancelMigrations: StepExecutor = (step, context) =>
               : { resourceVersion: vmim.metadata.resourceVersion }),
           },
           dryRun: context.dryRun === 'server',
-          ...(signal === undefined ? {} : { signal }),
         });
         return { outcome: 'done', detail: `cancelled in phase ${vmim.status?.phase || 'Pending'}` };
       } catch (error) {

@@ -207,10 +207,10 @@ const ATTEMPTS = 3;
  */
 export function makePauseExecutor(options: PauseExecutorOptions): StepExecutor {
   return (step, context) =>
-    settleTargets(step, context, async (target, signal): Promise<TargetResult> => {
+    settleTargets(step, context, async (target): Promise<TargetResult> => {
       const archived = new Set<string>();
       for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
-        const vm = await context.api.get<VirtualMachine>(RESOURCE, target.name, target.namespace, signal);
+        const vm = await context.api.get<VirtualMachine>(RESOURCE, target.name, target.namespace);
         if (vm === undefined) return { outcome: 'gone', detail: 'already gone' };
         if (vm.metadata.uid !== target.uid) {
           return { outcome: 'conflict', detail: 'replaced by a new VM of the same name since the plan' };
@@ -224,7 +224,7 @@ export function makePauseExecutor(options: PauseExecutorOptions): StepExecutor {
         }
         // Archiving writes local files; a server-side dry run writes nothing anywhere.
         if (options.archive !== undefined && context.dryRun === 'none') {
-          for (const pod of await failedLaunchersOf(context.api, target, signal)) {
+          for (const pod of await failedLaunchersOf(context.api, target)) {
             if (archived.has(pod.metadata.uid ?? pod.metadata.name)) continue;
             await options.archive(pod);
             archived.add(pod.metadata.uid ?? pod.metadata.name);
@@ -242,7 +242,7 @@ export function makePauseExecutor(options: PauseExecutorOptions): StepExecutor {
               },
               spec: haltSpec(from),
             },
-            { dryRun: context.dryRun === 'server', ...(signal === undefined ? {} : { signal }) },
+            { dryRun: context.dryRun === 'server' },
           );
           const kept = archived.size > 0 ? `; ${archived.size} Failed launcher(s) archived` : '';
           return { outcome: 'done', detail: `halted (was ${describeRunField(from)})${kept}` };
@@ -255,17 +255,12 @@ export function makePauseExecutor(options: PauseExecutorOptions): StepExecutor {
     });
 }
 
-async function failedLaunchersOf(
-  api: KubeApi,
-  vm: PlanTarget,
-  signal: AbortSignal | undefined,
-): Promise<Pod[]> {
+async function failedLaunchersOf(api: KubeApi, vm: PlanTarget): Promise<Pod[]> {
   const pods: Pod[] = [];
   const list = api.list<Pod>('pods', {
     namespace: vm.namespace,
     labelSelector: `${FAILED_LAUNCHER_LABEL_SELECTOR},${VM_NAME_LABEL}=${vm.name}`,
     fieldSelector: FAILED_LAUNCHER_FIELD_SELECTOR,
-    ...(signal === undefined ? {} : { signal }),
   });
   for await (const pod of list) if (isFailedLauncher(pod)) pods.push(pod);
   return pods;
@@ -351,9 +346,9 @@ function unpauseRefusal(vm: VirtualMachine): string | undefined {
  * changed by someone) is left alone.
  */
 export const unpauseVms: StepExecutor = (step, context) =>
-  settleTargets(step, context, async (target, signal): Promise<TargetResult> => {
+  settleTargets(step, context, async (target): Promise<TargetResult> => {
     for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
-      const vm = await context.api.get<VirtualMachine>(RESOURCE, target.name, target.namespace, signal);
+      const vm = await context.api.get<VirtualMachine>(RESOURCE, target.name, target.namespace);
       if (vm === undefined) return { outcome: 'gone', detail: 'already gone' };
       if (vm.metadata.uid !== target.uid) {
         return { outcome: 'conflict', detail: 'replaced by a new VM of the same name since the plan' };
@@ -376,7 +371,7 @@ export const unpauseVms: StepExecutor = (step, context) =>
             },
             spec: restoreSpec(to),
           },
-          { dryRun: context.dryRun === 'server', ...(signal === undefined ? {} : { signal }) },
+          { dryRun: context.dryRun === 'server' },
         );
         return { outcome: 'done', detail: `restored ${describeRunField(to)}` };
       } catch (error) {

@@ -19,7 +19,8 @@ export interface TargetResult {
   detail?: string;
 }
 
-export type SettleTarget = (target: PlanTarget, signal: AbortSignal | undefined) => Promise<TargetResult>;
+/** Settles one target; not given the abort signal, since an abort lets the target in hand finish its writes. */
+export type SettleTarget = (target: PlanTarget) => Promise<TargetResult>;
 
 const DEFAULT_CONCURRENCY = 8;
 
@@ -57,9 +58,8 @@ export async function settleTargets(
       }
       let result: TargetResult;
       try {
-        result = await settle(target, context.signal);
+        result = await settle(target);
       } catch (error) {
-        if (context.signal?.aborted) return;
         if (!isApiError(error) || error.statusCode === 401 || error.statusCode === 403) {
           fatal ??= error;
           return;
