@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { KubeApi } from '../../src/cluster/kube-api.js';
 import { LiveClusterReader } from '../../src/cluster/live-cluster-reader.js';
+import type { ResourceName } from '../../src/kube/resources.js';
 import type {
   KubeObject,
   MigrationPhase,
@@ -33,7 +34,6 @@ import {
   type StepExecutor,
   targetKey,
 } from '../../src/mitigation/plan.js';
-import type { ResourceName } from '../../src/kube/resources.js';
 import { startTestSimulator } from '../helpers/simulator.js';
 import { launcherOf, memoryContext, testApi, vm, vmim, vmiOf } from '../helpers/vm-fixtures.js';
 
