@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerClean } from './clean.js';
 import { registerDemoCommand } from './demo.js';
 import { registerDiagnose } from './diagnose.js';
 import type { CommandContext } from './io.js';
@@ -11,6 +12,7 @@ export type RegisterCommand = (program: Command, context: CommandContext) => voi
 /** In the order --help lists them: the daily commands first. */
 export const COMMANDS: RegisterCommand[] = [
   registerDiagnose,
+  registerClean,
   registerRulesCommand,
   registerSimCommand,
   registerDemoCommand,
