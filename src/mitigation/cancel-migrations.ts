@@ -2,8 +2,8 @@ import { isConflict, isNotFound } from '../cluster/api-error.js';
 import type { ClusterReader } from '../cluster/reader.js';
 import type { KubeVirt, VirtualMachineInstanceMigration } from '../kube/types.js';
 import { isFinalMigration, type MigrationWave, migrationWave } from '../launcher/migration-phase.js';
+import { forEachTarget, type TargetResult } from './for-each-target.js';
 import type { PlanStep, PlanTarget, StepExecutor } from './plan.js';
-import { settleTargets, type TargetResult } from './settle-targets.js';
 
 // The runbook's Mitigation 1, first half: cancel the migrations that keep making Failed launchers. Cancelling a
 // migration is deleting its vmim while it is in flight (what `virtctl migrate-cancel` does); deleting a finished
@@ -191,7 +191,7 @@ const ATTEMPTS = 3;
  * the delete is answered 409 and read again, never deleted: a finished migration is never touched.
  */
 export const cancelMigrations: StepExecutor = (step, context) =>
-  settleTargets(step, context, async (target): Promise<TargetResult> => {
+  forEachTarget(step, context, async (target): Promise<TargetResult> => {
     const api = context.api;
     for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
       const vmim = await api.get<VirtualMachineInstanceMigration>(RESOURCE, target.name, target.namespace);

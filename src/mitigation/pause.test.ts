@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { parseAllDocuments } from 'yaml';
+import { podEvent } from '../../test/helpers/cluster-fixtures.js';
 import { startTestSimulator } from '../../test/helpers/simulator.js';
 import { launcherOf, memoryContext, objects, testApi, vm, vmiOf } from '../../test/helpers/vm-fixtures.js';
 import type { KubeApi } from '../cluster/kube-api.js';
@@ -7,6 +12,7 @@ import { LiveClusterReader } from '../cluster/live-cluster-reader.js';
 import type { KubeObject, Pod, VirtualMachine } from '../kube/types.js';
 import { SnapshotReader } from '../snapshot/snapshot-reader.js';
 import {
+  archiveLaunchersTo,
   makePauseExecutor,
   PAUSED_FROM_ANNOTATION,
   pausedFrom,
@@ -166,6 +172,30 @@ describe('pause and pause --undo against the simulator', () => {
       assert.deepEqual(now.metadata.annotations, original.metadata.annotations);
     }
     assert.equal(getVm('a', 'vm-4')?.spec.runStrategy, 'Always');
+  });
+
+  it("archives to clean's layout, <dir>/<namespace>/<pod>.yaml with the pod and its events", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'stuckfailed-pause-'));
+    try {
+      const vmi = vmiOf(vm({ namespace: 'b', name: 'vm-1' }));
+      const pod = launcherOf(vmi, 'f0xyz');
+      handle.sim.store.put('events', podEvent(pod, 'BackOff', 'Back-off restarting failed container'));
+      const plan = await planPause(new LiveClusterReader(api), { namespace: 'b' });
+      const outcome = await makePauseExecutor({ archive: archiveLaunchersTo(dir) })(
+        plan.step,
+        memoryContext(api),
+      );
+      assert.equal(outcome.counts.done, 1);
+      const files = (await readdir(join(dir, 'b'))).sort();
+      assert.deepEqual(files, ['virt-launcher-vm-1-f0xyz.yaml', 'virt-launcher-vm-1-f1xyz.yaml']);
+      const documents = parseAllDocuments(await readFile(join(dir, 'b', files[0] as string), 'utf8'));
+      assert.deepEqual(
+        documents.map((document) => (document.toJS() as KubeObject).kind),
+        ['Pod', 'Event'],
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('undo refuses VMs it did not pause and VMs changed since, and touches neither', async () => {

@@ -1,14 +1,15 @@
 import { isConflict, isNotFound } from '../cluster/api-error.js';
 import type { KubeApi } from '../cluster/kube-api.js';
 import type { ClusterReader } from '../cluster/reader.js';
-import type { Pod, VirtualMachine } from '../kube/types.js';
+import type { Event, Pod, VirtualMachine } from '../kube/types.js';
 import {
   FAILED_LAUNCHER_FIELD_SELECTOR,
   FAILED_LAUNCHER_LABEL_SELECTOR,
   isFailedLauncher,
 } from '../launcher/launcher-pod.js';
+import { archivePod } from './clean.js';
+import { forEachTarget, type TargetResult } from './for-each-target.js';
 import type { PlanStep, PlanTarget, StepExecutor } from './plan.js';
-import { settleTargets, type TargetResult } from './settle-targets.js';
 
 // The runbook's Mitigation 1, second half: "pause offending workloads". A VM stops being restarted (and stops
 // leaving a Failed launcher behind each time) when its run strategy is Halted. The VM's previous run field goes
@@ -188,8 +189,29 @@ export async function countFailedLaunchersByVm(
   return counts;
 }
 
-/** Keeps a Failed launcher (manifest and events) before it is deleted: clean's archive writer. */
-export type ArchiveLauncher = (pod: Pod) => Promise<void>;
+/** Keeps a Failed launcher (its manifest and events) before the halt deletes it. */
+export type ArchiveLauncher = (pod: Pod, api: KubeApi) => Promise<void>;
+
+/**
+ * clean's archive for the launchers a halt deletes: `<dir>/<namespace>/<pod>.yaml` with the pod and its events,
+ * fsynced before the VM is patched. A VM holds a few Failed launchers, so each pod's events are one small list.
+ */
+export function archiveLaunchersTo(dir: string): ArchiveLauncher {
+  const folders = new Map<string, Promise<unknown>>();
+  return async (pod, api) => {
+    const events: Event[] = [];
+    const list = api.list<Event>('events', {
+      namespace: pod.metadata.namespace ?? '',
+      fieldSelector: `involvedObject.kind=Pod,involvedObject.name=${pod.metadata.name}`,
+    });
+    for await (const event of list) {
+      // Events of an earlier pod of the same name are not this pod's.
+      if (event.involvedObject.uid && event.involvedObject.uid !== pod.metadata.uid) continue;
+      events.push(event);
+    }
+    await archivePod(dir, pod, events, folders);
+  };
+}
 
 export interface PauseExecutorOptions {
   /** Undefined only when the operator opted out (--no-archive): the halted VMs' Failed launchers are then lost. */
@@ -207,7 +229,7 @@ const ATTEMPTS = 3;
  */
 export function makePauseExecutor(options: PauseExecutorOptions): StepExecutor {
   return (step, context) =>
-    settleTargets(step, context, async (target): Promise<TargetResult> => {
+    forEachTarget(step, context, async (target): Promise<TargetResult> => {
       const archived = new Set<string>();
       for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
         const vm = await context.api.get<VirtualMachine>(RESOURCE, target.name, target.namespace);
@@ -226,7 +248,7 @@ export function makePauseExecutor(options: PauseExecutorOptions): StepExecutor {
         if (options.archive !== undefined && context.dryRun === 'none') {
           for (const pod of await failedLaunchersOf(context.api, target)) {
             if (archived.has(pod.metadata.uid ?? pod.metadata.name)) continue;
-            await options.archive(pod);
+            await options.archive(pod, context.api);
             archived.add(pod.metadata.uid ?? pod.metadata.name);
           }
         }
@@ -346,7 +368,7 @@ function unpauseRefusal(vm: VirtualMachine): string | undefined {
  * changed by someone) is left alone.
  */
 export const unpauseVms: StepExecutor = (step, context) =>
-  settleTargets(step, context, async (target): Promise<TargetResult> => {
+  forEachTarget(step, context, async (target): Promise<TargetResult> => {
     for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
       const vm = await context.api.get<VirtualMachine>(RESOURCE, target.name, target.namespace);
       if (vm === undefined) return { outcome: 'gone', detail: 'already gone' };
