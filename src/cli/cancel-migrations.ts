@@ -67,6 +67,11 @@ export async function runCancelMigrations(
       labelSelector: request.labelSelector,
       vmis,
     });
+    if (vmis !== undefined && vmis.length > 0 && cancel.step.count === 0) {
+      notes.push(
+        'none of them has a migration in flight right now; the next one fails the same way until the cause is fixed (stuckfailed diagnose names it)',
+      );
+    }
     const { finished } = cancel;
     const left = finished.succeeded + finished.failed;
     notes.push(
