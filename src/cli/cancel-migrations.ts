@@ -73,6 +73,9 @@ export async function runCancelMigrations(
       );
     }
     const { finished } = cancel;
+    if (flags.vmi !== undefined && cancel.step.count + finished.succeeded + finished.failed === 0) {
+      notes.push(`no migration of a VMI named ${flags.vmi} in scope`);
+    }
     const left = finished.succeeded + finished.failed;
     notes.push(
       left === 0

@@ -159,6 +159,11 @@ export async function runPause(
         (vm) =>
           `halts ${vm.namespace}/${vm.name} (now ${describeRunField(vm.from)}, ${vm.failedLaunchers} Failed launcher(s))`,
       );
+    if (flags.vm !== undefined && pause.step.count + pause.alreadyHalted + pause.alreadyPaused === 0) {
+      notes.push(
+        `no VM named ${flags.vm} in scope${flags.minFailed === undefined ? '' : ' with that many Failed launchers'}`,
+      );
+    }
     if (pause.alreadyHalted > 0) notes.push(`left ${pause.alreadyHalted} VM(s) already halted`);
     if (pause.alreadyPaused > 0) {
       notes.push(

@@ -163,6 +163,41 @@ describe('cancel-migrations and pause commands', () => {
     assert.equal(vmOf('a', 'vm-1').metadata.annotations?.[PAUSED_FROM_ANNOTATION], undefined);
   });
 
+  it('Ctrl-C mid-run stops after the writes in flight (exit 1); the same command with its journal finishes', async () => {
+    for (let index = 0; index < 8; index += 1) {
+      handle.sim.store.put('virtualmachines', vm({ namespace: 'c', name: `vm-${index}` }));
+    }
+    const journal = join(dir, 'interrupted.jsonl');
+    const args = ['pause', '-n', 'c', '--yes', '--no-archive', '--journal', journal, '--max-in-flight', '1'];
+    const { io, stdout, stderr } = memoryIo();
+    let interrupt = () => {};
+    io.waitForInterrupt = () => new Promise<void>((resolve) => (interrupt = resolve));
+    // The first VM halted is the moment Ctrl-C comes.
+    const unsubscribe = handle.sim.store.subscribe('virtualmachines', () => interrupt());
+    const code = await main([...args, '--kubeconfig', handle.kubeconfig], io);
+    unsubscribe();
+    assert.equal(code, 1, stderr());
+    assert.match(stderr(), /interrupted: stopping after the writes in flight/);
+    assert.match(stderr(), /run the same command again to finish/);
+    const halted = () =>
+      Array.from({ length: 8 }, (_, index) => vmOf('c', `vm-${index}`)).filter(
+        (object) => object.spec.runStrategy === 'Halted',
+      ).length;
+    const first = halted();
+    assert.ok(first >= 1 && first < 8, `${first} of 8 halted before the stop (${stdout()})`);
+
+    const resumed = await run(...args);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stderr, /resuming from the journal/);
+    assert.equal(halted(), 8);
+    for (let index = 0; index < 8; index += 1) {
+      assert.equal(
+        vmOf('c', `vm-${index}`).metadata.annotations?.[PAUSED_FROM_ANNOTATION],
+        '{"runStrategy":"Always"}',
+      );
+    }
+  });
+
   it('exits 3 when the API server cannot be reached', async () => {
     const closed = await startTestSimulator({ objects: objects([]) });
     const kubeconfig = join(dir, 'closed-kubeconfig');
