@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
+import { registerCancelMigrations } from './cancel-migrations.js';
 import { registerClean } from './clean.js';
 import { registerDemoCommand } from './demo.js';
 import { registerDiagnose } from './diagnose.js';
 import type { CommandContext } from './io.js';
+import { registerPause } from './pause.js';
 import { registerRulesCommand } from './rules.js';
 import { registerSimCommand } from './sim.js';
 
@@ -13,6 +15,8 @@ export type RegisterCommand = (program: Command, context: CommandContext) => voi
 export const COMMANDS: RegisterCommand[] = [
   registerDiagnose,
   registerClean,
+  registerCancelMigrations,
+  registerPause,
   registerRulesCommand,
   registerSimCommand,
   registerDemoCommand,

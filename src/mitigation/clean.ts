@@ -268,8 +268,11 @@ async function readNamespace(
   return { pods, events };
 }
 
-/** Writes `<dir>/<namespace>/<pod>.yaml` (the pod, then each of its events, one YAML document each) and fsyncs it. */
-async function archivePod(
+/**
+ * Writes `<dir>/<namespace>/<pod>.yaml` (the pod, then each of its events, as YAML documents) and fsyncs it.
+ * pause archives the Failed launchers of the VMs it halts with it too.
+ */
+export async function archivePod(
   dir: string,
   pod: Pod,
   events: readonly Event[],
