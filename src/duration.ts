@@ -20,14 +20,20 @@ export function parseDuration(text: string): number | undefined {
   return consumed === input.length && Number.isFinite(total) ? Math.round(total) : undefined;
 }
 
-/** `10m`, `1h30m`, `1m30s`, `250ms`: the shortest spelling that parseDuration reads back as the same value. */
+/** `10m`, `1h30m`, `1m30s`, `250ms`: for humans, whole seconds (rounded down) from one second up. */
 export function formatDuration(ms: number): string {
-  if (ms < 1_000) return `${Math.max(0, Math.round(ms))}ms`;
-  let seconds = Math.round(ms / 1_000);
+  if (ms <= 0) return '0s';
+  if (ms < 1_000) return `${Math.round(ms)}ms`;
+  // Down, not to the nearest: "held for 3s" must not claim a second that has not passed.
+  let seconds = Math.floor(ms / 1_000);
   const hours = Math.floor(seconds / 3_600);
   seconds -= hours * 3_600;
   const minutes = Math.floor(seconds / 60);
   seconds -= minutes * 60;
-  const parts = [hours > 0 ? `${hours}h` : '', minutes > 0 ? `${minutes}m` : '', seconds > 0 ? `${seconds}s` : ''];
+  const parts = [
+    hours > 0 ? `${hours}h` : '',
+    minutes > 0 ? `${minutes}m` : '',
+    seconds > 0 ? `${seconds}s` : '',
+  ];
   return parts.join('') || '0s';
 }

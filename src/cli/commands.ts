@@ -4,6 +4,8 @@ import { registerDiagnose } from './diagnose.js';
 import type { CommandContext } from './io.js';
 import { registerRulesCommand } from './rules.js';
 import { registerSimCommand } from './sim.js';
+import { registerValidateCommand } from './validate.js';
+import { registerWatchCommand } from './watch.js';
 
 /** Each command lives in its own file and adds itself to the program here. */
 export type RegisterCommand = (program: Command, context: CommandContext) => void;
@@ -11,6 +13,8 @@ export type RegisterCommand = (program: Command, context: CommandContext) => voi
 /** In the order --help lists them: the daily commands first. */
 export const COMMANDS: RegisterCommand[] = [
   registerDiagnose,
+  registerValidateCommand,
+  registerWatchCommand,
   registerRulesCommand,
   registerSimCommand,
   registerDemoCommand,

@@ -102,7 +102,8 @@ export class CountHistory {
     if (last !== undefined && at - last.at < this.#resolutionMs) last.count = count;
     else this.#points.push({ at, count });
     // Keep one point at or before the window's start, so the rate spans the whole window once it can.
-    while (this.#points.length > 2 && (this.#points[1]?.at ?? at) <= at - this.#windowMs) this.#points.shift();
+    while (this.#points.length > 2 && (this.#points[1]?.at ?? at) <= at - this.#windowMs)
+      this.#points.shift();
   }
 
   get size(): number {

@@ -138,8 +138,7 @@ export class LauncherTracker {
     // the start (the relist cannot say whether it appeared in the gap or was there all along).
     const isNew =
       before.fresh.has(key) ||
-      (this.#synced &&
-        (listed ? !known && createdSince(pod, this.#options.startedAt) : added));
+      (this.#synced && (listed ? !known && createdSince(pod, this.#options.startedAt) : added));
     if (isNew) into.fresh.set(key, { phase, vmi: vmiKey(pod) });
   }
 

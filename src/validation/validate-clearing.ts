@@ -5,11 +5,7 @@ import { StuckfailedError } from '../errors.js';
 import type { Pod, VirtualMachineInstance } from '../kube/types.js';
 import { FAILED_LAUNCHER_LABEL_SELECTOR } from '../launcher/launcher-pod.js';
 import type { PrometheusClient } from '../prometheus/client.js';
-import {
-  queryByNamespace,
-  queryFailedLauncherCount,
-  type QuerySource,
-} from '../prometheus/queries.js';
+import { type QuerySource, queryByNamespace, queryFailedLauncherCount } from '../prometheus/queries.js';
 import { ClearingCondition, type ClearingStatus, type VmiCheck } from './clearing-condition.js';
 import { wallClock } from './clock.js';
 import { LauncherTracker, type NewLauncherSummary } from './launcher-tracker.js';
@@ -128,7 +124,12 @@ export async function validateClearing(options: ValidateClearingOptions): Promis
   const watchPods = async () => {
     for await (const event of options.api.watch<Pod>('pods', { ...scope, labelSelector, signal })) {
       tracker.apply(event);
-      if (prometheus === undefined && tracker.synced && event.type !== 'BOOKMARK' && event.type !== 'RELIST') {
+      if (
+        prometheus === undefined &&
+        tracker.synced &&
+        event.type !== 'BOOKMARK' &&
+        event.type !== 'RELIST'
+      ) {
         condition.observeCount(tracker.failedCount, clock.now());
       }
     }
@@ -138,7 +139,8 @@ export async function validateClearing(options: ValidateClearingOptions): Promis
     for await (const event of events as AsyncIterable<WatchEvent<VirtualMachineInstance>>) vmis.apply(event);
   };
   const pollPrometheus = async (client: PrometheusClient) => {
-    if (options.labelSelector) warn('the Prometheus count covers every launcher in scope: -l narrows only the API side');
+    if (options.labelSelector)
+      warn('the Prometheus count covers every launcher in scope: -l narrows only the API side');
     while (!signal.aborted) {
       try {
         const result =
@@ -153,7 +155,9 @@ export async function validateClearing(options: ValidateClearingOptions): Promis
         if (!prometheusCounted || signal.aborted) throw error;
         warn(`Prometheus did not answer (${(error as Error).message}); keeping the last count`);
       }
-      await clock.sleep(options.prometheusIntervalMs ?? DEFAULT_PROMETHEUS_INTERVAL_MS, signal).catch(() => undefined);
+      await clock
+        .sleep(options.prometheusIntervalMs ?? DEFAULT_PROMETHEUS_INTERVAL_MS, signal)
+        .catch(() => undefined);
     }
   };
 
@@ -164,16 +168,18 @@ export async function validateClearing(options: ValidateClearingOptions): Promis
     failure ??= { error };
     wake();
   };
-  const tasks = [watchPods(), watchVmis(), ...(prometheus === undefined ? [] : [pollPrometheus(prometheus)])].map(
-    (task) => task.catch(fail),
-  );
+  const tasks = [
+    watchPods(),
+    watchVmis(),
+    ...(prometheus === undefined ? [] : [pollPrometheus(prometheus)]),
+  ].map((task) => task.catch(fail));
 
   const status = (): ValidationProgress => {
     const now = clock.now();
     const launchers = tracker.newLaunchers();
     const synced = tracker.synced && vmis.synced;
     const evaluated = condition.evaluate(now, launchers, checkVmis(launchers, vmis));
-    if (!synced) evaluated.waitingFor.unshift('the first list of launchers and VMIs');
+    if (!synced) evaluated.waitingFor = ['the first list of launchers and VMIs'];
     return {
       ...evaluated,
       cleared: evaluated.cleared && synced,
@@ -185,7 +191,7 @@ export async function validateClearing(options: ValidateClearingOptions): Promis
   let last = status();
   let outcome: ValidationVerdict['outcome'] = 'timeout';
   try {
-    for (;; last = status()) {
+    for (; ; last = status()) {
       options.onProgress?.(last);
       if (failure !== undefined) throw failure.error;
       if (last.cleared) {
@@ -203,8 +209,10 @@ export async function validateClearing(options: ValidateClearingOptions): Promis
         const sleeping = new AbortController();
         const stop = () => sleeping.abort();
         signal.addEventListener('abort', stop, { once: true });
+        // Wake at the window's end too, so that a clear window is reported when it ends, not up to a tick later.
+        const windowLeft = last.clearForMs > 0 ? windowMs - last.clearForMs : tickMs;
         clock
-          .sleep(Math.min(tickMs, deadline - now), sleeping.signal)
+          .sleep(Math.max(0, Math.min(tickMs, deadline - now, windowLeft)), sleeping.signal)
           .catch(() => undefined)
           .finally(() => {
             signal.removeEventListener('abort', stop);
@@ -247,7 +255,10 @@ async function namespaceCount(
 ): Promise<{ count: number; source: QuerySource }> {
   // The by-namespace rule yields no series for a namespace without Failed launchers: that is a count of 0.
   const breakdown = await queryByNamespace(client);
-  return { count: breakdown.items.find((item) => item.key === namespace)?.count ?? 0, source: breakdown.source };
+  return {
+    count: breakdown.items.find((item) => item.key === namespace)?.count ?? 0,
+    source: breakdown.source,
+  };
 }
 
 function checkVmis(launchers: NewLauncherSummary, vmis: VmiPhases): VmiCheck {

@@ -6,11 +6,7 @@ import {
   FAILED_LAUNCHER_LABEL_SELECTOR,
   isFailedLauncher,
 } from '../launcher/launcher-pod.js';
-import {
-  type AlertConditionEvaluation,
-  CountHistory,
-  evaluateAlertCondition,
-} from './alert-condition.js';
+import { type AlertConditionEvaluation, CountHistory, evaluateAlertCondition } from './alert-condition.js';
 import { wallClock } from './clock.js';
 import { LauncherTracker, terminatedAt } from './launcher-tracker.js';
 
@@ -49,7 +45,9 @@ function selectors(scope: AlertConditionScope) {
 }
 
 /** One evaluation from a paged list: what `watch --once` prints. */
-export async function evaluateAlertConditionOnce(options: EvaluateOnceOptions): Promise<AlertConditionEvaluation> {
+export async function evaluateAlertConditionOnce(
+  options: EvaluateOnceOptions,
+): Promise<AlertConditionEvaluation> {
   const clock = options.clock ?? wallClock();
   const times: number[] = [];
   const pods = options.api.list<Pod>('pods', {
