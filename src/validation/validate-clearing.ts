@@ -210,7 +210,8 @@ export async function validateClearing(options: ValidateClearingOptions): Promis
         const stop = () => sleeping.abort();
         signal.addEventListener('abort', stop, { once: true });
         // Wake at the window's end too, so that a clear window is reported when it ends, not up to a tick later.
-        const windowLeft = last.clearForMs > 0 ? windowMs - last.clearForMs : tickMs;
+        const windowLeft =
+          last.clearForMs > 0 && last.clearForMs < windowMs ? windowMs - last.clearForMs : tickMs;
         clock
           .sleep(Math.max(0, Math.min(tickMs, deadline - now, windowLeft)), sleeping.signal)
           .catch(() => undefined)
