@@ -114,3 +114,13 @@ describe('CountHistory', () => {
     assert.ok(trend !== undefined && trend.overMs <= 301_000 && trend.overMs >= 300_000);
   });
 });
+
+describe('CountHistory within one second', () => {
+  it('keeps the first count of the second as the baseline, so a fast fall shows', () => {
+    const history = new CountHistory();
+    history.record(T0, 230);
+    history.record(T0 + 300, 0);
+    const trend = history.trend(T0 + 300);
+    assert.ok(trend !== undefined && trend.perMinute < 0);
+  });
+});

@@ -84,13 +84,14 @@ export function evaluateAlertCondition(input: AlertConditionInput): AlertConditi
 }
 
 /**
- * The count over the last minutes, for the trend: one point per second at most (the last value of that second),
- * points older than the window dropped, so it holds at most a few hundred numbers however fast pods change.
+ * The count over the last minutes, for the trend: one point per second at most (the first of that second) plus the
+ * latest, points older than the window dropped, so it holds a few hundred numbers however fast pods change.
  */
 export class CountHistory {
   readonly #windowMs: number;
   readonly #resolutionMs: number;
   #points: Array<{ at: number; count: number }> = [];
+  #latest: { at: number; count: number } | undefined;
 
   constructor(windowMs: number = TREND_WINDOW_MS, resolutionMs = 1_000) {
     this.#windowMs = windowMs;
@@ -98,9 +99,9 @@ export class CountHistory {
   }
 
   record(at: number, count: number): void {
+    this.#latest = { at, count };
     const last = this.#points.at(-1);
-    if (last !== undefined && at - last.at < this.#resolutionMs) last.count = count;
-    else this.#points.push({ at, count });
+    if (last === undefined || at - last.at >= this.#resolutionMs) this.#points.push({ at, count });
     // Keep one point at or before the window's start, so the rate spans the whole window once it can.
     while (this.#points.length > 2 && (this.#points[1]?.at ?? at) <= at - this.#windowMs)
       this.#points.shift();
@@ -110,13 +111,13 @@ export class CountHistory {
     return this.#points.length;
   }
 
-  /** Change per minute from the oldest point kept to the newest; undefined until there is a span to measure. */
+  /** Change per minute from the oldest point kept to the latest; undefined until there is a span to measure. */
   trend(now: number): Trend | undefined {
     const first = this.#points[0];
-    const last = this.#points.at(-1);
-    if (first === undefined || last === undefined) return undefined;
+    const latest = this.#latest;
+    if (first === undefined || latest === undefined) return undefined;
     const overMs = now - first.at;
     if (overMs <= 0) return undefined;
-    return { perMinute: ((last.count - first.count) / overMs) * 60_000, overMs };
+    return { perMinute: ((latest.count - first.count) / overMs) * 60_000, overMs };
   }
 }

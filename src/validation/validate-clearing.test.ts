@@ -202,7 +202,10 @@ describe('validateClearing', () => {
       vmis: [],
       podChanges: [
         { at: 1_000, event: { type: 'ADDED', object: starting } },
-        { at: 90_000, event: { type: 'MODIFIED', object: { ...starting, status: { phase: 'Running' } } } },
+        {
+          at: 90_000,
+          event: { type: 'MODIFIED', object: { ...starting, status: { phase: 'Running' } } as Pod },
+        },
       ],
       vmiChanges: [
         { at: 1_000, event: { type: 'ADDED', object: vmi('vm1', 'Scheduling') } },
@@ -259,6 +262,7 @@ describe('validateClearing', () => {
       status: {
         kind: 'Status',
         apiVersion: 'v1',
+        metadata: {},
         status: 'Failure',
         code: 403,
         reason: 'Forbidden',
