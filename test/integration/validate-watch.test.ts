@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { main } from '../../src/cli/main.js';
+import { memoryIo } from '../../src/cli/memory-io.js';
 import { openKubeApi } from '../../src/cluster/open-reader.js';
 import type { Namespace, Pod } from '../../src/kube/types.js';
 import {
@@ -7,6 +9,7 @@ import {
   FAILED_LAUNCHER_LABEL_SELECTOR,
   isFailedLauncher,
 } from '../../src/launcher/launcher-pod.js';
+import { namespaceName } from '../../src/sim/scenarios/cluster-builder.js';
 import type { AlertConditionEvaluation } from '../../src/validation/alert-condition.js';
 import { type ValidationVerdict, validateClearing } from '../../src/validation/validate-clearing.js';
 import { watchAlertCondition } from '../../src/validation/watch-alert-condition.js';
@@ -66,6 +69,34 @@ describe('watch --once against the simulator', () => {
       assert.equal(evaluation.holds, true);
       assert.ok(evaluation.since !== undefined && Date.parse(evaluation.since) <= Date.parse(evaluation.at));
       assert.notEqual(evaluation.state, 'inactive');
+
+      // -n narrows the count to one namespace, as diagnose -n does.
+      const namespace = namespaceName(0);
+      const api = apiFor(handle);
+      let inNamespace = 0;
+      try {
+        for await (const pod of api.list<Pod>('pods', {
+          namespace,
+          fieldSelector: FAILED_LAUNCHER_FIELD_SELECTOR,
+        })) {
+          if (isFailedLauncher(pod)) inNamespace += 1;
+        }
+      } finally {
+        api.close();
+      }
+      assert.ok(inNamespace > 0 && inNamespace < expected, `${inNamespace} in ${namespace}`);
+      const scoped = await cli(handle, [
+        'watch',
+        '--once',
+        '-n',
+        namespace,
+        '--threshold',
+        '1',
+        '-o',
+        'json',
+      ]);
+      assert.equal(scoped.code, 1, scoped.stderr);
+      assert.equal((JSON.parse(scoped.stdout) as AlertConditionEvaluation).count, inNamespace);
 
       await cleanUp(handle);
       const clear = await cli(handle, ['watch', '--once']);
@@ -156,6 +187,33 @@ describe('validate against the simulator', () => {
       assert.ok((verdict.count ?? 0) < 200);
       assert.ok(verdict.launcherFailures > 0);
       assert.match(verdict.notMet.join('; '), /window restarted .* when a launcher went Failed/);
+    });
+  });
+});
+
+describe('validate on a terminal', () => {
+  it('shows what it waits for and the time left on one redrawn line, then the verdict', async () => {
+    await withSimulator({ scenario: 'image-pull', failed: FAILED, seed: 10 }, async (handle) => {
+      const { io, stdout, stderr } = memoryIo({
+        tty: true,
+        env: { KUBECONFIG: handle.kubeconfig, NO_COLOR: '1' },
+      });
+      const code = await main(['validate', '--window', '1s', '--timeout', '2s'], io);
+      assert.equal(code, 1);
+      // The progress line is redrawn in place: carriage return and erase-line (ECMA-48 EL) before each state.
+      const lines = stderr().split('\r\u001b[2K');
+      assert.ok(
+        lines.some((line) =>
+          /^the Failed launcher count to drop below 200 \(now \d+\) \[\d+(ms|s) left\]; clear for \(s\)… 0\/1 \(0%\)$/.test(
+            line,
+          ),
+        ),
+        JSON.stringify(lines.slice(0, 4)),
+      );
+      assert.match(
+        stdout(),
+        /^not cleared after 2s: still waiting for the Failed launcher count to drop below 200/,
+      );
     });
   });
 });
