@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { launcher } from '../../test/helpers/validation-fixtures.js';
 import type { WatchEvent } from '../cluster/kube-api.js';
 import type { Pod } from '../kube/types.js';
 import { LauncherTracker, terminatedAt } from './launcher-tracker.js';
-import { launcher } from './test-pods.js';
 
 const START = Date.parse('2026-11-29T10:00:00Z');
 

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { launcher, vmi } from '../../test/helpers/validation-fixtures.js';
 import { ApiError } from '../cluster/api-error.js';
 import type { Clock } from '../cluster/clock.js';
 import type { WatchEvent, WatchOptions } from '../cluster/kube-api.js';
 import type { ResourceName } from '../kube/resources.js';
 import type { KubeObject, Pod } from '../kube/types.js';
 import type { PrometheusClient } from '../prometheus/client.js';
-import { launcher, vmi } from './test-pods.js';
 import { type ValidateClearingOptions, type ValidationApi, validateClearing } from './validate-clearing.js';
 
 // validateClearing end to end over a scripted watch, in virtual time: the clock only moves to the next timer once

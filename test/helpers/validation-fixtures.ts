@@ -1,6 +1,6 @@
-import type { Pod, PodPhase, VirtualMachineInstance } from '../kube/types.js';
+import type { Pod, PodPhase, VirtualMachineInstance } from '../../src/kube/types.js';
 
-// Small, real-shaped launcher pods and VMIs for the validation tests (shared/examples/ has the full objects).
+// Small, real-shaped launcher pods (with their VMI owner) and VMIs for the validation tests (shared/examples/ has the full objects).
 
 export interface LauncherSpec {
   namespace?: string;
