@@ -60,7 +60,8 @@ describe('validate with a real Prometheus', () => {
         prometheus: client,
         prometheusIntervalMs: 500,
         windowMs: 2_000,
-        timeoutMs: 3_000,
+        // Long enough for the first list on a loaded machine: the reason must be the count, not the list.
+        timeoutMs: 10_000,
       });
       assert.equal(stuck.outcome, 'timeout');
       assert.equal(stuck.countSource, 'prometheus-recording-rule');

@@ -127,7 +127,7 @@ describe('watch --once against the simulator', () => {
 describe('validate against the simulator', () => {
   it('exits 1 at the timeout while the Failed launchers are there, with the reason', async () => {
     await withSimulator({ scenario: 'image-pull', failed: FAILED, seed: 4 }, async (handle) => {
-      const result = await cli(handle, ['validate', '--window', '2s', '--timeout', '3s', '-o', 'json']);
+      const result = await cli(handle, ['validate', '--window', '2s', '--timeout', '8s', '-o', 'json']);
       assert.equal(result.code, 1, result.stderr);
       const verdict = JSON.parse(result.stdout) as ValidationVerdict;
       assert.equal(verdict.outcome, 'timeout');
@@ -181,7 +181,7 @@ describe('validate against the simulator', () => {
     await withSimulator({ scenario: 'image-pull', failed: FAILED, seed: 7, churn: 3 }, async (handle) => {
       await cleanUp(handle);
       // Not healed: the cause is still at work and every new launcher fails.
-      const result = await cli(handle, ['validate', '--window', '2s', '--timeout', '5s', '-o', 'json']);
+      const result = await cli(handle, ['validate', '--window', '2s', '--timeout', '8s', '-o', 'json']);
       assert.equal(result.code, 1, result.stderr);
       const verdict = JSON.parse(result.stdout) as ValidationVerdict;
       assert.ok((verdict.count ?? 0) < 200);
@@ -198,7 +198,7 @@ describe('validate on a terminal', () => {
         tty: true,
         env: { KUBECONFIG: handle.kubeconfig, NO_COLOR: '1' },
       });
-      const code = await main(['validate', '--window', '1s', '--timeout', '2s'], io);
+      const code = await main(['validate', '--window', '1s', '--timeout', '6s'], io);
       assert.equal(code, 1);
       // The progress line is redrawn in place: carriage return and erase-line (ECMA-48 EL) before each state.
       const lines = stderr().split('\r\u001b[2K');
@@ -212,7 +212,7 @@ describe('validate on a terminal', () => {
       );
       assert.match(
         stdout(),
-        /^not cleared after 2s: still waiting for the Failed launcher count to drop below 200/,
+        /^not cleared after 6s: still waiting for the Failed launcher count to drop below 200/,
       );
     });
   });
