@@ -187,6 +187,9 @@ describe('stuckfailed clean (CLI)', () => {
       '1',
       '--yes',
       '--no-archive',
+      // With no archive the journal defaults to the working directory: keep it in the test's folder.
+      '--journal',
+      join(dir, 'keep.journal.jsonl'),
     ]);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stderr, /WARNING: --no-archive/);
