@@ -7,6 +7,8 @@ import type { CommandContext } from './io.js';
 import { registerPause } from './pause.js';
 import { registerRulesCommand } from './rules.js';
 import { registerSimCommand } from './sim.js';
+import { registerValidateCommand } from './validate.js';
+import { registerWatchCommand } from './watch.js';
 
 /** Each command lives in its own file and adds itself to the program here. */
 export type RegisterCommand = (program: Command, context: CommandContext) => void;
@@ -17,6 +19,8 @@ export const COMMANDS: RegisterCommand[] = [
   registerClean,
   registerCancelMigrations,
   registerPause,
+  registerValidateCommand,
+  registerWatchCommand,
   registerRulesCommand,
   registerSimCommand,
   registerDemoCommand,
