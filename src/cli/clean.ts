@@ -13,6 +13,7 @@ import {
   fileTimestamp,
   type PlanRequest,
   runWritingCommand,
+  type WritingCommandSpec,
   type WritingFlags,
 } from './writing-command.js';
 
@@ -53,11 +54,12 @@ export function registerClean(program: Command, context: CommandContext): void {
   command.action((flags: CleanFlags) => runClean(flags, context));
 }
 
-export async function runClean(
-  flags: CleanFlags,
-  context: CommandContext,
-  signal?: AbortSignal,
-): Promise<void> {
+export async function runClean(flags: CleanFlags, context: CommandContext): Promise<void> {
+  await runWritingCommand(cleanCommand(flags, context));
+}
+
+/** What `clean` plans and executes, as runWritingCommand takes it (the demo and tests run it with their own signal). */
+export function cleanCommand(flags: CleanFlags, context: CommandContext): WritingCommandSpec {
   const now = new Date();
   const archiveDir =
     flags.archive === false
@@ -75,7 +77,6 @@ export async function runClean(
       ...(request.namespace === undefined ? {} : { namespace: request.namespace }),
       labelSelector,
       fieldSelector: FAILED_LAUNCHER_FIELD_SELECTOR,
-      signal: request.signal,
     });
     const selection = await planCleanStep(pods, {
       keepPerVmi: flags.keepPerVmi,
@@ -121,7 +122,7 @@ export async function runClean(
     ...(flags.olderThan === undefined ? [] : [`--older-than ${flags.olderThan}s`]),
     archiveDir === undefined ? '--no-archive' : `--archive ${archiveDir}`,
   ];
-  await runWritingCommand({
+  return {
     name: 'clean',
     flags,
     context,
@@ -130,7 +131,5 @@ export async function runClean(
     executors: { clean: createCleanExecutor({ archiveDir }) },
     ...(archiveDir === undefined ? {} : { journalBeside: archiveDir }),
     resumeFlags,
-    ...(signal === undefined ? {} : { signal }),
-    now: () => new Date(),
-  });
+  };
 }

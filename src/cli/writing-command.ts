@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { type Command, InvalidArgumentError, Option } from 'commander';
@@ -106,7 +107,6 @@ export interface PlanRequest {
   namespace: string | undefined;
   /** -l, as given. */
   labelSelector: string | undefined;
-  signal: AbortSignal;
   now: Date;
   /** A line for stderr: what the user should know that is not an error. */
   warn(message: string): void;
@@ -131,7 +131,7 @@ export interface WritingCommandSpec {
   executors: Partial<Record<PlanAction, StepExecutor>>;
   /** A folder the run writes into (the archive): the journal defaults to `<folder>.journal.jsonl` beside it. */
   journalBeside?: string;
-  /** Flags a re-run needs to resume besides --journal (e.g. `--archive DIR`), for the message after Ctrl-C. */
+  /** The flags a re-run needs besides --journal and --yes (scope, filters, `--archive DIR`), for the message after Ctrl-C. */
   resumeFlags?: string[];
   /** Aborts like Ctrl-C (for the demo and tests); the process's SIGINT/SIGTERM always does. */
   signal?: AbortSignal;
@@ -182,14 +182,14 @@ export async function runWritingCommand(spec: WritingCommandSpec): Promise<PlanO
       `\n${reason}: stopping after the writes in flight (press Ctrl-C again to quit at once; the journal knows what was done)\n`,
     );
   };
-  spec.signal?.addEventListener('abort', () => abortWith('asked to stop'), { once: true });
+  if (spec.signal?.aborted) abortWith('asked to stop');
+  else spec.signal?.addEventListener('abort', () => abortWith('asked to stop'), { once: true });
   try {
     const built = await spec.plan({
       api,
       scope,
       namespace,
       labelSelector: flags.selector || undefined,
-      signal: controller.signal,
       now: now(),
       warn,
     });
@@ -203,19 +203,30 @@ export async function runWritingCommand(spec: WritingCommandSpec): Promise<PlanO
       return undefined;
     }
     if (flags.output === 'text') io.stdout.write(renderPlanText(plan, built.notes, dryRun));
-    const total = plan.steps.reduce((sum, step) => sum + step.count, 0);
-    if (total === 0 && plan.steps.every((step) => step.action !== 'validate')) {
-      if (flags.output === 'json') {
-        io.stdout.write(`${JSON.stringify({ plan, outcome: { steps: [], interrupted: false } }, null, 2)}\n`);
-      }
-      return { steps: [], interrupted: false };
-    }
-    void io.waitForInterrupt().then(() => abortWith('interrupted'));
     const journalPath =
       flags.journal ??
       (spec.journalBeside === undefined
         ? join(process.cwd(), `stuckfailed-${spec.name}-${fileTimestamp(now())}.journal.jsonl`)
         : `${spec.journalBeside}.journal.jsonl`);
+    const resuming = (previousEntries: number, settled: number) =>
+      io.stderr.write(
+        `resuming from the journal ${journalPath}: an earlier run recorded ${previousEntries} action(s), ${settled} of them settled\n`,
+      );
+    const total = plan.steps.reduce((sum, step) => sum + step.count, 0);
+    if (total === 0 && plan.steps.every((step) => step.action !== 'validate')) {
+      // Nothing left: when an earlier run did it all, say so rather than leave the user wondering.
+      if (dryRun === 'none' && existsSync(journalPath)) {
+        const earlier = await openJournalFile(journalPath);
+        await earlier.close();
+        if (earlier.previousEntries > 0) resuming(earlier.previousEntries, earlier.settled.size);
+      }
+      if (flags.output === 'json') {
+        io.stdout.write(`${JSON.stringify({ plan, outcome: { steps: [], interrupted: false } }, null, 2)}\n`);
+      }
+      return { steps: [], interrupted: false };
+    }
+    // Ctrl-C is ours from here on; before this point nothing was written and the default (exit at once) is right.
+    void io.waitForInterrupt().then(() => abortWith('interrupted'));
     // A server-side dry run writes nothing, so it must not journal anything a real run would take as done.
     const journal =
       dryRun === 'server'
@@ -226,11 +237,7 @@ export async function runWritingCommand(spec: WritingCommandSpec): Promise<PlanO
             close: async () => undefined,
           }
         : await openJournalFile(journalPath);
-    if (journal.previousEntries > 0) {
-      io.stderr.write(
-        `resuming from the journal ${journalPath}: an earlier run recorded ${journal.previousEntries} action(s), ${journal.settled.size} of them settled\n`,
-      );
-    }
+    if (journal.previousEntries > 0) resuming(journal.previousEntries, journal.settled.size);
     const progress = createApplyProgress(io);
     let outcome: PlanOutcome;
     try {
@@ -268,7 +275,7 @@ export async function runWritingCommand(spec: WritingCommandSpec): Promise<PlanO
         '--yes',
       ];
       io.stderr.write(
-        `stopped before the end: run the same command again to finish, it skips what is done:\n  ${resume.join(' ')} (with the same scope flags)\n`,
+        `stopped before the end: run the same command again to finish, it skips what is done:\n  ${resume.join(' ')}\n`,
       );
     }
     if (notDone.length > 0 || outcome.interrupted) context.setExitCode(1);
@@ -288,9 +295,11 @@ export function renderPlanText(plan: Plan, notes: readonly string[] | undefined,
   );
   if (plan.steps.length === 0) lines.push('  nothing to do');
   for (const [index, step] of plan.steps.entries()) {
-    lines.push(
-      `${index + 1}. ${step.action}: ${step.count} ${plural(step.count, step.targets[0]?.kind ?? 'object')}`,
-    );
+    const what =
+      step.count === 0
+        ? 'nothing to do'
+        : `${step.count} ${plural(step.count, step.targets[0]?.kind ?? 'object')}`;
+    lines.push(`${index + 1}. ${step.action}: ${what}`);
     lines.push(
       `   why: ${step.reason.summary}${step.reason.cause === 'operator' ? '' : ` (cause: ${step.reason.cause})`}`,
     );

@@ -161,6 +161,7 @@ export function createCleanExecutor(options: CleanExecutorOptions): StepExecutor
     }
     const states = new Map<string, Promise<NamespaceState>>();
     const finished = new Set<string>();
+    const reads = new AbortController();
     const folders = new Map<string, Promise<unknown>>();
     const stateOf = (namespace: string): Promise<NamespaceState> => {
       let state = states.get(namespace);
@@ -170,6 +171,7 @@ export function createCleanExecutor(options: CleanExecutorOptions): StepExecutor
           namespace,
           wanted.get(namespace) ?? new Set(),
           archiveDir !== undefined,
+          reads.signal,
         );
         // Failures are seen by each target that awaits it; this copy only keeps them from being unhandled.
         state.catch(() => undefined);
@@ -219,7 +221,12 @@ export function createCleanExecutor(options: CleanExecutorOptions): StepExecutor
         release(target.namespace);
       }
     };
-    return forEachTarget(step, context, write);
+    try {
+      return await forEachTarget(step, context, write);
+    } finally {
+      // A namespace read ahead that no target will use (after an abort) must not outlive the step.
+      reads.abort();
+    }
   };
 }
 
@@ -228,11 +235,12 @@ async function readNamespace(
   namespace: string,
   names: ReadonlySet<string>,
   withEvents: boolean,
+  signal: AbortSignal,
 ): Promise<NamespaceState> {
   const pods = new Map<string, Pod>();
   // Every pod of the namespace, not only the labelled ones: a planned pod whose labels changed is still there and
   // must be told apart from one that is gone. Only the planned names are kept.
-  for await (const pod of api.list<Pod>('pods', { namespace })) {
+  for await (const pod of api.list<Pod>('pods', { namespace, signal })) {
     if (names.has(pod.metadata.name)) pods.set(pod.metadata.name, pod);
   }
   const events = new Map<string, Event[]>();
@@ -240,6 +248,7 @@ async function readNamespace(
     for await (const event of api.list<Event>('events', {
       namespace,
       fieldSelector: 'involvedObject.kind=Pod',
+      signal,
     })) {
       const name = event.involvedObject.name;
       if (name === undefined) continue;
