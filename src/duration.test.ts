@@ -12,10 +12,26 @@ describe('parseDuration', () => {
     assert.equal(parseDuration('250ms'), 250);
     assert.equal(parseDuration('1.5h'), 5_400_000);
     assert.equal(parseDuration('0'), 0);
+    assert.equal(parseDuration('45s'), 45_000);
+    assert.equal(parseDuration('1500ms'), 1_500);
   });
 
   it('refuses what is not a duration', () => {
-    for (const text of ['abc', '', '10', '10d', '-5m', 'm', '10m abc', '1h-30m', '5 m']) {
+    for (const text of [
+      'abc',
+      '',
+      '10',
+      '10d',
+      '-5m',
+      'm',
+      '10m abc',
+      '1h-30m',
+      '5 m',
+      '10x',
+      '1h 30m',
+      '1h30',
+      '1d',
+    ]) {
       assert.equal(parseDuration(text), undefined, text);
     }
   });

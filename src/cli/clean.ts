@@ -4,7 +4,7 @@ import type { Pod } from '../kube/types.js';
 import { FAILED_LAUNCHER_FIELD_SELECTOR, FAILED_LAUNCHER_LABEL_SELECTOR } from '../launcher/launcher-pod.js';
 import { createCleanExecutor, planCleanStep } from '../mitigation/clean.js';
 import { makePlan } from '../mitigation/plan.js';
-import { parseDurationSeconds } from './duration.js';
+import { parseDurationFlag } from './duration-flag.js';
 import { addKubeFlags, parsePositiveInt } from './flags.js';
 import type { CommandContext } from './io.js';
 import {
@@ -19,6 +19,7 @@ import {
 
 export interface CleanFlags extends WritingFlags {
   keepPerVmi: number;
+  /** Seconds, as the plan's olderThanSeconds cap records it. */
   olderThan?: number;
   /** --archive DIR, or false for --no-archive. */
   archive?: string | false;
@@ -39,8 +40,8 @@ export function registerClean(program: Command, context: CommandContext): void {
     .addOption(
       new Option(
         '--older-than <duration>',
-        'only pods that ended at least this long ago (e.g. 30m, 2h)',
-      ).argParser(parseDurationSeconds),
+        'only pods that ended at least this long ago (e.g. 30m, 2h, 48h)',
+      ).argParser((value: string) => parseDurationFlag(value) / 1000),
     )
     .addOption(
       new Option(

@@ -4,6 +4,7 @@ import { registerClean } from './clean.js';
 import { registerDemoCommand } from './demo.js';
 import { registerDiagnose } from './diagnose.js';
 import type { CommandContext } from './io.js';
+import { registerMitigate } from './mitigate.js';
 import { registerPause } from './pause.js';
 import { registerRulesCommand } from './rules.js';
 import { registerSimCommand } from './sim.js';
@@ -16,6 +17,7 @@ export type RegisterCommand = (program: Command, context: CommandContext) => voi
 /** In the order --help lists them: the daily commands first. */
 export const COMMANDS: RegisterCommand[] = [
   registerDiagnose,
+  registerMitigate,
   registerClean,
   registerCancelMigrations,
   registerPause,

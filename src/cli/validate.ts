@@ -162,7 +162,7 @@ export async function runValidate(flags: ValidateFlags, io: CliIo): Promise<Vali
 }
 
 /** On a terminal, one line rewritten in place; otherwise a plain line when the wait changes, and now and then. */
-function progressPrinter(
+export function progressPrinter(
   io: CliIo,
   windowMs: number,
 ): { show(status: ValidationProgress): void; stop(): void } {
@@ -205,7 +205,7 @@ function progressPrinter(
   };
 }
 
-function renderVerdict(verdict: ValidationVerdict, io: CliIo): string {
+export function renderVerdict(verdict: ValidationVerdict, io: CliIo): string {
   const colors = colorsFor(io);
   const headline = verdict.cleared ? colors.green(verdict.reason) : colors.red(verdict.reason);
   const source =

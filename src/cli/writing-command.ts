@@ -297,9 +297,11 @@ export function renderPlanText(plan: Plan, notes: readonly string[] | undefined,
   if (plan.steps.length === 0) lines.push('  nothing to do');
   for (const [index, step] of plan.steps.entries()) {
     const what =
-      step.count === 0
-        ? 'nothing to do'
-        : `${step.count} ${plural(step.count, step.targets[0]?.kind ?? 'object')}`;
+      step.action === 'validate'
+        ? 'wait for the alert to clear (watches the launchers and VMIs; writes nothing)'
+        : step.count === 0
+          ? 'nothing to do'
+          : `${step.count} ${plural(step.count, step.targets[0]?.kind ?? 'object')}`;
     lines.push(`${index + 1}. ${step.action}: ${what}`);
     lines.push(
       `   why: ${step.reason.summary}${step.reason.cause === 'operator' ? '' : ` (cause: ${step.reason.cause})`}`,
@@ -351,6 +353,10 @@ export function renderOutcomeText(outcome: PlanOutcome, dryRun: DryRunMode): str
 
 function describeStep(step: StepOutcome, dryRun: DryRunMode): string {
   const { counts } = step;
+  if (step.action === 'validate') {
+    const verdict = counts.done > 0 ? 'cleared' : counts.failed > 0 ? 'not cleared' : 'not run';
+    return `validate: ${verdict}`;
+  }
   const parts = [`${counts.done} ${dryRun === 'server' ? 'accepted (dry run)' : 'done'}`];
   if (counts.gone > 0) parts.push(`${counts.gone} already gone`);
   if (counts.skipped > 0) parts.push(`${counts.skipped} skipped`);

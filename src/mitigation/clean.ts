@@ -269,7 +269,7 @@ async function readNamespace(
 }
 
 /**
- * Writes `<dir>/<namespace>/<pod>.yaml` (the pod, then each of its events, as YAML documents) and fsyncs it.
+ * Writes `<dir>/<namespace>/<pod>.yaml` (the pod, then each of its events, one YAML document each) and fsyncs it.
  * pause archives the Failed launchers of the VMs it halts with it too.
  */
 export async function archivePod(
