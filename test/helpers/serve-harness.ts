@@ -69,12 +69,18 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     mitigator,
     policy: options.policy ?? defaultPolicy(),
     // Every reading of the clock is a millisecond later: times are ordered and repeatable.
-    now: () => new Date((tick += 1)),
+    now: () => {
+      tick += 1;
+      return new Date(tick);
+    },
     logger: silentLogger(),
     registry,
     webhookToken: WEBHOOK_TOKEN,
     apiTokens: options.apiTokens ?? [ALICE],
-    newId: () => `inc-${process.pid}-${Date.now().toString(36)}-${(ids += 1)}`,
+    newId: () => {
+      ids += 1;
+      return `inc-${process.pid}-${Date.now().toString(36)}-${ids}`;
+    },
     ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
   });
   const harness: Harness = {
