@@ -26,14 +26,18 @@ function kindOf(value: unknown): string {
   return typeof value;
 }
 
-function setAt(body: Json, path: Array<string | number>, change: (parent: Json, key: string) => void): Json {
+function setAt(
+  body: Json,
+  path: ReadonlyArray<string | number>,
+  change: (parent: Json, key: string) => void,
+): Json {
   let parent = body as Json;
   for (const key of path.slice(0, -1)) parent = parent[key as string] as Json;
   change(parent, String(path.at(-1)));
   return body;
 }
 
-function valueAt(body: Json, path: Array<string | number>): unknown {
+function valueAt(body: Json, path: ReadonlyArray<string | number>): unknown {
   let value: unknown = body;
   for (const key of path) value = (value as Json)[key as string];
   return value;
