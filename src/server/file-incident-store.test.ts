@@ -61,20 +61,23 @@ describe('FileIncidentStore', () => {
     });
     assert.equal(await store.upsertByGroupKey('g3', () => undefined), undefined);
 
+    await store.close();
     const reopened = await FileIncidentStore.open(dir);
     const a = await reopened.get('a');
     assert.equal(a?.version, 3);
     assert.equal(a?.incident.status, 'closed');
     assert.equal(a?.incident.notifications.length, 2);
     assert.equal((await reopened.list()).length, 2);
+    await reopened.close();
   });
 
   it('drops temp files of writes that never finished, and names an unreadable file', async () => {
     const dir = await tempDir();
     const store = await FileIncidentStore.open(dir);
     await store.upsertByGroupKey('g1', () => ({ create: incident('a', 'g1', '2026-11-29T10:00:00Z') }));
+    await store.close();
     await writeFile(join(store.dir, 'b.json.tmp-1-1'), '{"half');
-    await FileIncidentStore.open(dir);
+    await (await FileIncidentStore.open(dir)).close();
     assert.deepEqual(await readdir(store.dir), ['a.json']);
     await writeFile(join(store.dir, 'c.json'), '{"half');
     await assert.rejects(FileIncidentStore.open(dir), (error: unknown) => {
@@ -90,5 +93,6 @@ describe('FileIncidentStore', () => {
       store.upsertByGroupKey('g', () => ({ create: incident('../x', 'g', '2026-11-29T10:00:00Z') })),
       /unsafe incident id/,
     );
+    await store.close();
   });
 });

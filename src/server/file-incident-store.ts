@@ -1,7 +1,7 @@
 // Incidents in a data directory (`serve --data-dir`): one JSON file per incident, written atomically (a temp file,
 // fsync, rename over the old one, fsync the directory), so a kill -9 at any moment leaves either the old file or
 // the new one, never half of one; a write resolves only once it is on disk, so what was acknowledged survives.
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { StuckfailedError } from '../errors.js';
 import type { Incident } from './incident.js';
@@ -58,9 +58,14 @@ export class FileIncidentStore implements IncidentStore {
   readonly #groupLock = new KeyedLock();
   readonly #idLock = new KeyedLock();
   #tempCounter = 0;
+  /** Kept open: the directory is fsynced after every rename. */
+  readonly #dirHandle: FileHandle;
+  #dirSyncRunning: Promise<void> = Promise.resolve();
+  #dirSyncNext: Promise<void> | undefined;
 
-  private constructor(dir: string) {
+  private constructor(dir: string, dirHandle: FileHandle) {
     this.dir = dir;
+    this.#dirHandle = dirHandle;
   }
 
   /** Opens (creating it if needed) the data directory and reads every incident in it. */
@@ -77,8 +82,13 @@ export class FileIncidentStore implements IncidentStore {
         },
       );
     }
-    const store = new FileIncidentStore(dir);
-    await store.#load();
+    const store = new FileIncidentStore(dir, await open(dir, 'r'));
+    try {
+      await store.#load();
+    } catch (error) {
+      await store.#dirHandle.close();
+      throw error;
+    }
     return store;
   }
 
@@ -176,23 +186,35 @@ export class FileIncidentStore implements IncidentStore {
     const handle = await open(temp, 'w', 0o600);
     try {
       await handle.writeFile(JSON.stringify(record));
-      await handle.sync();
+      await handle.datasync();
     } finally {
       await handle.close();
     }
     await rename(temp, file);
-    const dirHandle = await open(this.dir, 'r');
-    try {
-      await dirHandle.sync();
-    } finally {
-      await dirHandle.close();
-    }
+    await this.#syncDir();
     const stored = { incident, version };
     this.#remember(stored);
     return stored;
   }
 
+  /**
+   * fsync of the directory, shared by the renames waiting for it (group commit): a sync that starts after a rename
+   * makes it durable, so every caller joins the next sync to start, never one already running.
+   */
+  #syncDir(): Promise<void> {
+    if (this.#dirSyncNext !== undefined) return this.#dirSyncNext;
+    const next = this.#dirSyncRunning.then(() => {
+      this.#dirSyncNext = undefined;
+      return this.#dirHandle.sync();
+    });
+    this.#dirSyncNext = next;
+    this.#dirSyncRunning = next.catch(() => undefined);
+    return next;
+  }
+
   async close(): Promise<void> {
-    // Every write is awaited by its caller and durable when it resolves: nothing is buffered here.
+    // Every write is awaited by its caller and durable when it resolves: nothing is buffered, only the handle.
+    await this.#dirSyncRunning;
+    await this.#dirHandle.close();
   }
 }

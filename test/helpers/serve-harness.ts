@@ -91,10 +91,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     registry,
     async restart(next) {
       await server.app.close();
+      await store.close();
       return startHarness({ ...options, dir, ...(next === undefined ? {} : { mitigator: next }) });
     },
     async close() {
       await server.app.close();
+      await store.close();
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -86,6 +86,7 @@ describe('FileIncidentStore under kill -9', () => {
       // One incident per group, whatever the moment of the kill.
       const groups = (await store.list()).map((stored) => stored.incident.alert.groupKey);
       assert.equal(new Set(groups).size, groups.length);
+      await store.close();
     }
     assert.ok(acknowledged.length > ROUNDS, `only ${acknowledged.length} writes acknowledged`);
   });
