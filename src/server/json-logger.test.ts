@@ -19,7 +19,7 @@ describe('createJsonLogger', () => {
     assert.deepEqual(parsed[0]?.req, { method: 'POST', url: '/webhook/alertmanager' });
     assert.equal(parsed[1]?.reqId, 'r1');
     assert.deepEqual(parsed[1]?.res, { statusCode: 500 });
-    assert.equal((parsed[1]?.err as { message: string }).message, 'boom');
+    assert.equal((parsed[1]?.err as { message?: string } | undefined)?.message, 'boom');
     assert.equal(parsed[2]?.msg, 'circular');
   });
 });
