@@ -467,4 +467,30 @@ describe('page, metrics, health', () => {
     h.mitigator.isReady = false;
     assert.equal((await h.app.inject({ method: 'GET', url: '/readyz' })).statusCode, 503);
   });
+
+  it('mounts the page renderers it is given, with their headers and their not-found page', async () => {
+    const headers = { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' };
+    const h = await start({
+      pages: {
+        renderIndexPage: (items) => `<p>index of ${items.length}</p>`,
+        renderIncidentPage: (incident) => `<p>incident ${incident.id}</p>`,
+        renderNotFoundPage: (id) => `<p>no ${id}</p>`,
+        headers,
+      },
+    });
+    await post(h, webhookBody(GROUP, 'firing'));
+    await h.service.idle();
+    const incident = await only(h);
+    const index = await h.app.inject({ method: 'GET', url: '/' });
+    assert.equal(index.body, '<p>index of 1</p>');
+    assert.equal(index.headers['cache-control'], 'no-store');
+    assert.equal(
+      (await h.app.inject({ method: 'GET', url: `/incidents/${incident.id}` })).body,
+      `<p>incident ${incident.id}</p>`,
+    );
+    const missing = await h.app.inject({ method: 'GET', url: '/incidents/gone' });
+    assert.equal(missing.statusCode, 404);
+    assert.equal(missing.body, '<p>no gone</p>');
+    assert.equal(missing.headers['cache-control'], 'no-store');
+  });
 });

@@ -207,17 +207,21 @@ export async function createServer(deps: ServerDeps): Promise<Server> {
     },
   );
 
+  const pageHeaders = pages.headers ?? { 'content-type': 'text/html; charset=utf-8' };
   app.get('/', async (_request, reply) => {
     const incidents = (await deps.store.list()).map((stored) => stored.incident);
-    return reply.type('text/html; charset=utf-8').send(pages.renderIndexPage(incidents));
+    return reply.headers(pageHeaders).send(pages.renderIndexPage(incidents));
   });
 
   app.get<{ Params: { id: string } }>('/incidents/:id', async (request, reply) => {
     const stored = SAFE_ID.test(request.params.id) ? await deps.store.get(request.params.id) : undefined;
     if (stored === undefined) {
-      return reply.code(404).type('text/plain; charset=utf-8').send(`no incident ${request.params.id}\n`);
+      if (pages.renderNotFoundPage === undefined) {
+        return reply.code(404).type('text/plain; charset=utf-8').send(`no incident ${request.params.id}\n`);
+      }
+      return reply.code(404).headers(pageHeaders).send(pages.renderNotFoundPage(request.params.id));
     }
-    return reply.type('text/html; charset=utf-8').send(pages.renderIncidentPage(stored.incident));
+    return reply.headers(pageHeaders).send(pages.renderIncidentPage(stored.incident));
   });
 
   app.get('/metrics', async (_request, reply) =>

@@ -1,11 +1,16 @@
-// PLACEHOLDER web page, until the serve-page branch (src/server/page/: renderIndexPage, renderIncidentPage) is
-// merged: the lead swaps PLACEHOLDER_PAGES for those renderers in src/cli/serve.ts. It lists the incidents and
-// links to their JSON, no more.
+// PLACEHOLDER web page, until the serve-page branch (src/server/page/render-page.ts) is merged: the lead swaps
+// PLACEHOLDER_PAGES in src/cli/serve.ts for
+//   { renderIndexPage, renderIncidentPage, renderNotFoundPage, headers: PAGE_HEADERS }
+// from that module. It lists the incidents and links to their JSON, no more.
 import type { Incident } from './incident.js';
 
 export interface PageRenderers {
   renderIndexPage(incidents: Incident[]): string;
   renderIncidentPage(incident: Incident): string;
+  /** The page for an unknown incident id (sent with 404); plain text when absent. */
+  renderNotFoundPage?(id: string): string;
+  /** Headers of every page response (e.g. Content-Security-Policy, Cache-Control); text/html when absent. */
+  headers?: Readonly<Record<string, string>>;
 }
 
 function escapeHtml(text: string): string {

@@ -6,6 +6,7 @@ import { Registry } from 'prom-client';
 import { createServer, type Server } from '../../src/server/create-server.js';
 import { FileIncidentStore } from '../../src/server/file-incident-store.js';
 import { silentLogger } from '../../src/server/json-logger.js';
+import type { PageRenderers } from '../../src/server/placeholder-page.js';
 import { defaultPolicy, type Policy } from '../../src/server/policy.js';
 import type { NamedToken } from '../../src/server/tokens.js';
 import { FakeMitigator } from './fake-mitigator.js';
@@ -55,6 +56,7 @@ export interface HarnessOptions {
   mitigator?: FakeMitigator;
   dir?: string;
   bodyLimit?: number;
+  pages?: PageRenderers;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -82,6 +84,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       return `inc-${process.pid}-${Date.now().toString(36)}-${ids}`;
     },
     ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
+    ...(options.pages === undefined ? {} : { pages: options.pages }),
   });
   const harness: Harness = {
     ...server,
