@@ -319,6 +319,29 @@ describe('POST /api/v1/incidents/{id}/approve', () => {
     assert.equal((await only(h)).actions.length, 50);
   });
 
+  it('validates and closes once the run ends when the resolved notification comes during it', async () => {
+    const mitigator = new FakeMitigator();
+    const gate = deferred();
+    mitigator.applyGate = () => gate.promise;
+    const h = await start({ mitigator });
+    const incident = await diagnosed(h);
+    assert.equal((await approve(h, incident.id, incident.plan?.digest)).statusCode, 202);
+    assert.equal((await post(h, webhookBody(GROUP, 'resolved'))).statusCode, 200);
+    assert.equal((await only(h)).status, 'acting', 'the run goes on');
+    gate.resolve();
+    await h.service.idle();
+    const closed = await only(h);
+    assert.equal(closed.status, 'closed');
+    assert.equal(closed.actions.length, 3);
+    assert.equal(closed.validation?.verdict, 'cleared');
+    assert.deepEqual(closed.audit.map((event) => event.what).slice(-4), [
+      'run started',
+      'run finished',
+      'validation started',
+      'closed',
+    ]);
+  });
+
   it('refuses a second approval while the first one runs', async () => {
     const mitigator = new FakeMitigator();
     const gate = deferred();

@@ -364,8 +364,24 @@ export class IncidentService {
       this.#background(`acting on ${id}`, () => this.#act(id, toRun, undefined, 'started'));
       return { outcome: 'started', incident: acting, replanned };
     } finally {
-      if (!started) this.#busy.delete(id);
+      if (!started) this.#release(id);
     }
+  }
+
+  /** Ends a run or an approval attempt; a resolved notification that came meanwhile is validated now. */
+  #release(id: string): void {
+    this.#busy.delete(id);
+    const stored = this.#store.get(id);
+    this.#background(`validating ${id}`, async () => {
+      const incident = (await stored)?.incident;
+      if (
+        incident?.alert.state !== 'resolved' ||
+        incident.status === 'closed' ||
+        incident.status === 'acting'
+      )
+        return;
+      await this.#validate(id);
+    });
   }
 
   /** Marks the incident acting (open only), with its approval; undefined when it is not open any more. */
@@ -455,14 +471,13 @@ export class IncidentService {
           return `${step.step}: ${counts.join(', ') || 'nothing'}`;
         })
         .join('; ');
-      const stored = await mutateIncident(this.#store, id, (incident) => {
+      await mutateIncident(this.#store, id, (incident) => {
         incident.status = 'validating';
         this.#audit(incident, 'run finished', `in ${seconds} s; ${summary || 'no step'}`);
         return incident;
       });
-      if (stored.incident.alert.state === 'resolved') await this.#validate(id);
     } finally {
-      this.#busy.delete(id);
+      this.#release(id);
     }
   }
 

@@ -16,8 +16,8 @@ export const INTERIM_MITIGATION: MitigationFunctions = {
     });
   },
   executors: {},
-  async validate({ reader, now }) {
-    const { diagnosis } = await diagnose(reader, { now });
+  async validate({ reader, threshold, now }) {
+    const { diagnosis } = await diagnose(reader, { threshold, now });
     return diagnosis.conditionMet
       ? {
           verdict: 'not-cleared',

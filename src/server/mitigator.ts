@@ -4,7 +4,7 @@
 import { ApiError } from '../cluster/api-error.js';
 import type { KubeApi } from '../cluster/kube-api.js';
 import type { ClusterReader } from '../cluster/reader.js';
-import { type DiagnoseOptions, diagnose } from '../diagnosis/diagnose.js';
+import { DEFAULT_THRESHOLD, type DiagnoseOptions, diagnose } from '../diagnosis/diagnose.js';
 import type { Diagnosis } from '../diagnosis/types.js';
 import type {
   JournalOutcome,
@@ -62,6 +62,8 @@ export interface MitigationFunctions {
   validate(input: {
     api: KubeApi;
     reader: ClusterReader;
+    /** serve --threshold: the count the alert's condition is measured against. */
+    threshold: number;
     now: () => Date;
     signal?: AbortSignal;
   }): Promise<ValidateResult>;
@@ -142,7 +144,13 @@ export function createClusterMitigator(options: ClusterMitigatorOptions): Mitiga
     apply: (plan, applyOptions) =>
       applyWithExecutors(plan, functions.executors, { ...applyOptions, api, now }),
     validate: (signal) =>
-      functions.validate({ api, reader, now, ...(signal === undefined ? {} : { signal }) }),
+      functions.validate({
+        api,
+        reader,
+        threshold: options.diagnoseOptions?.threshold ?? DEFAULT_THRESHOLD,
+        now,
+        ...(signal === undefined ? {} : { signal }),
+      }),
     async recheck(plan, policy) {
       if (functions.recheck !== undefined) return functions.recheck({ plan, policy, api, now });
       return mitigator.plan(await mitigator.diagnose(), policy);
