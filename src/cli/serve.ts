@@ -41,10 +41,11 @@ export const registerServeCommand: RegisterCommand = (program: Command, context)
     .command('serve')
     .summary('Answer the alert as a service: Alertmanager webhook, incidents API, approvals, /metrics.')
     .description(
-      'Receive Alertmanager notifications for VirtLauncherPodsStuckFailed: each alert group opens one incident,\n' +
-        'diagnosed at once; its plan runs when the policy allows it or once approved through the API, and the\n' +
-        'resolved notification validates and closes it. Incidents persist in --data-dir. See docs/SERVE.md.\n' +
-        'Example:\n' +
+      'Receive Alertmanager notifications for VirtLauncherPodsStuckFailed. Each\n' +
+        'alert group opens one incident, diagnosed at once; its plan runs when the\n' +
+        'policy allows it or once approved through the API, and the resolved\n' +
+        'notification validates and closes it. Incidents persist in --data-dir.\n' +
+        'See docs/SERVE.md. Example:\n' +
         '  stuckfailed serve --webhook-token-file /etc/stuckfailed/webhook-token \\\n' +
         '    --api-token-file /etc/stuckfailed/api-tokens --policy policy.yaml',
     )
