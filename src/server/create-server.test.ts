@@ -10,6 +10,7 @@ import {
 } from '../../test/helpers/serve-harness.js';
 import { targetKey } from '../mitigation/plan.js';
 import type { Incident } from './incident.js';
+import { mutateIncident } from './incident-store.js';
 import { parsePolicy } from './policy.js';
 
 const GROUP = '{}/{alertname="VirtLauncherPodsStuckFailed"}:{alertname="VirtLauncherPodsStuckFailed"}';
@@ -448,6 +449,25 @@ describe('restarts', () => {
     const [first] = pods('vms-a', 1);
     assert.ok(first && next.settledSeen[0]?.has(targetKey('clean', first)));
     assert.ok(resumed.audit.some((event) => event.what === 'run resumed'));
+  });
+
+  it('validates after a restart an incident whose resolved notification was recorded but not validated', async () => {
+    let h = await start();
+    await post(h, webhookBody(GROUP, 'firing'));
+    await h.service.idle();
+    const incident = await only(h);
+    // As if the process died right after writing the resolved notification.
+    await mutateIncident(h.store, incident.id, (current) => {
+      current.alert.state = 'resolved';
+      return current;
+    });
+    h = await h.restart(new FakeMitigator());
+    harness = h;
+    await h.app.ready();
+    await h.service.idle();
+    const closed = await only(h);
+    assert.equal(closed.status, 'closed');
+    assert.equal(closed.validation?.verdict, 'cleared');
   });
 
   it('diagnoses after a restart an incident whose diagnosis never finished', async () => {

@@ -158,13 +158,13 @@ export class IncidentService {
         const plan = incident.plan;
         this.#busy.add(incident.id);
         this.#background(`resuming ${incident.id}`, () => this.#act(incident.id, plan, undefined, 'resumed'));
-      } else if (incident.status === 'open' && incident.diagnosis === undefined) {
-        this.#queueDiagnosis(incident.id);
       } else if (
-        incident.status === 'validating' &&
-        (incident.validation?.verdict === 'running' || incident.alert.state === 'resolved')
+        (incident.status === 'open' || incident.status === 'validating') &&
+        (incident.alert.state === 'resolved' || incident.validation?.verdict === 'running')
       ) {
         this.#background(`validating ${incident.id}`, () => this.#validate(incident.id));
+      } else if (incident.status === 'open' && incident.diagnosis === undefined) {
+        this.#queueDiagnosis(incident.id);
       }
     }
   }
