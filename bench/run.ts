@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { serveLoadSection } from './serve-load.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const cli = join(root, 'dist/bin/stuckfailed.js');
@@ -202,6 +203,7 @@ const report = [
   '|---:|---:|---:|---:|---:|---:|',
   ...simRows,
   '',
+  ...(await serveLoadSection({ rate: 200, seconds: quick ? 5 : 30 })),
 ];
 writeFileSync(join(root, 'docs/BENCHMARKS.md'), report.join('\n'));
 process.stdout.write(report.join('\n'));

@@ -226,6 +226,31 @@ export async function runServeLoad(options: ServeLoadOptions): Promise<ServeLoad
   }
 }
 
+/** The section of docs/BENCHMARKS.md that bench/run.ts writes. */
+export async function serveLoadSection(options: ServeLoadOptions): Promise<string[]> {
+  const result = await runServeLoad(options);
+  const ms = (value: number) => value.toFixed(1);
+  return [
+    '## serve under webhook load',
+    '',
+    `${options.rate} webhook requests a second for ${options.seconds} s on loopback (bench/serve-load.ts): new alert groups,`,
+    "repeats and resolves, each group's notifications in order as Alertmanager sends them; serve in its own process,",
+    'every notification fsynced before its answer, diagnosis and mitigation faked.',
+    '',
+    '| requests | new groups | repeats | resolves | achieved /s | 5xx | problems | p50 ms | p90 ms | p99 ms | max ms |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    `| ${result.requests} | ${result.byKind.new} | ${result.byKind.repeat} | ${result.byKind.resolve} | ` +
+      `${result.achievedRate.toFixed(1)} | ${Object.entries(result.statuses)
+        .filter(([status]) => status === 'error' || status.startsWith('5'))
+        .reduce(
+          (sum, [, count]) => sum + count,
+          0,
+        )} | ${result.problems.length} | ${ms(result.latencyMs.p50)} | ` +
+      `${ms(result.latencyMs.p90)} | ${ms(result.latencyMs.p99)} | ${ms(result.latencyMs.max)} |`,
+    '',
+  ];
+}
+
 function flag(name: string, fallback: number): number {
   const index = process.argv.indexOf(name);
   const value = index >= 0 ? Number(process.argv[index + 1]) : fallback;
