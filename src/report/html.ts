@@ -168,7 +168,10 @@ ${renderReportSections(diagnosis, { view })}
 }
 
 /** The lines under the verdict's heading: the headline, what Prometheus says, where the data came from. */
-export function renderVerdictLines(diagnosis: Diagnosis, view: ReportView = buildReportView(diagnosis)): string {
+export function renderVerdictLines(
+  diagnosis: Diagnosis,
+  view: ReportView = buildReportView(diagnosis),
+): string {
   const e = escapeHtml;
   return `<div>${e(view.headline)}</div>
 ${prometheusBlock(view)}<div class="muted">source ${e(diagnosis.source)}, generated ${e(diagnosis.generatedAt)}; runbook: ${e(RUNBOOK_URL)}</div>`;
