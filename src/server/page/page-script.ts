@@ -71,7 +71,7 @@ export const PAGE_SCRIPT = `
     var recent = actions.slice(Math.max(0, actions.length - recentLimit)).reverse();
     var rows = recent.map(function (a) {
       var row = document.createElement('tr');
-      cell(row, a.time);
+      cell(row, a.time, 'nowrap');
       cell(row, a.step);
       cell(row, a.kind + ' ' + (a.namespace ? a.namespace + '/' : '') + a.name);
       cell(row, a.outcome, 'outcome outcome-' + a.outcome);
@@ -96,6 +96,9 @@ export const PAGE_SCRIPT = `
       setText(row.querySelector('[data-field="outcomes"]'), outcomes(incident, id));
     });
     renderActions(incident.actions || []);
+    if (LIVE.indexOf(incident.status) >= 0) {
+      setText(field('progress-state'), 'Running (' + incident.status + '): followed live, last update ' + new Date().toLocaleTimeString() + '.');
+    }
     if (incident.validation) setText(field('validation'), incident.validation.verdict + ': ' + incident.validation.reason);
   }
 
@@ -151,6 +154,7 @@ export const PAGE_SCRIPT = `
         .then(function (result) {
           if (result.ok) {
             form.setAttribute('data-state', 'approved');
+            input.disabled = true;
             setText(message, 'Approved. Following progress…');
             approvedAt = Date.now();
             poll();

@@ -8,6 +8,7 @@ import type { Incident } from '../incident.js';
 import {
   type DiagnosisExtras,
   PAGE_CONTENT_SECURITY_POLICY,
+  RECENT_ACTIONS,
   renderIncidentPage,
   renderIndexPage,
   renderNotFoundPage,
@@ -62,7 +63,11 @@ describe('renderIndexPage', () => {
 
   it('lists the incidents newest first, each linking to its page, with status, alert, times, count and top cause', () => {
     const html = renderIndexPage([older, diagnosing, closed]);
-    const rows = [...html.matchAll(/<tr><td><a href="([^"]+)"><code>([^<]+)<\/code><\/a><\/td>(.*?)<\/tr>/g)];
+    const rows = [
+      ...html.matchAll(
+        /<tr><td><a class="nowrap" href="([^"]+)"><code>([^<]+)<\/code><\/a><\/td>(.*?)<\/tr>/g,
+      ),
+    ];
     assert.deepEqual(
       rows.map((row) => [row[1], row[2]]),
       [
@@ -273,14 +278,16 @@ describe('renderIncidentPage', () => {
     assert.match(section(renderIncidentPage(incident), 'progress'), /data-field="settled">5 \/ 412</);
   });
 
-  it('lists only the newest 50 actions', () => {
+  it(`lists only the newest ${RECENT_ACTIONS} actions`, () => {
     const incident = incidentFixture({ status: 'acting', actions: cleaned(120, '2026-11-23T22:00:00.000Z') });
     const body =
       section(renderIncidentPage(incident), 'actions').match(
         /<tbody data-field="recent-actions">([\s\S]*?)<\/tbody>/,
       )?.[1] ?? '';
-    assert.equal([...body.matchAll(/<tr>/g)].length, 50);
-    assert.ok(body.includes('virt-launcher-vm-119-abcde') && !body.includes('virt-launcher-vm-69-abcde'));
+    assert.equal([...body.matchAll(/<tr>/g)].length, RECENT_ACTIONS);
+    assert.ok(body.includes('virt-launcher-vm-119-abcde'));
+    assert.ok(body.includes(`virt-launcher-vm-${120 - RECENT_ACTIONS}-abcde`));
+    assert.ok(!body.includes(`virt-launcher-vm-${119 - RECENT_ACTIONS}-abcde`));
   });
 
   it('says what is missing while the diagnosis runs', () => {

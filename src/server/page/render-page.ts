@@ -52,7 +52,7 @@ export interface DiagnosisExtras {
 }
 
 /** Journal entries listed on the incident page (newest first); the counts per step cover all of them. */
-export const RECENT_ACTIONS = 50;
+export const RECENT_ACTIONS = 20;
 /** Namespaces named per plan step; the rest are summed. */
 const NAMESPACES_PER_STEP = 5;
 
@@ -66,11 +66,14 @@ export const PAGE_CONTENT_SECURITY_POLICY =
 const META_CSP = PAGE_CONTENT_SECURITY_POLICY.replace("; frame-ancestors 'none'", '');
 
 const PAGE_STYLE = `
+[hidden] { display: none !important; }
 header.page { display: flex; justify-content: space-between; align-items: baseline; gap: 16px; flex-wrap: wrap;
   border-bottom: 1px solid var(--line); padding-bottom: 8px; margin-bottom: 12px; }
 header.page h1 { margin: 0; }
 a { color: #1f4e9a; }
-nav.toc a { margin-right: 14px; }
+nav.toc { margin: 0 0 16px; } nav.toc a { margin-right: 14px; }
+.verdict h2 { margin-top: 0; } section.verdict { margin-top: 28px; }
+.nowrap { white-space: nowrap; }
 .status { display: inline-block; font-weight: 700; font-size: 12px; letter-spacing: .03em; text-transform: uppercase;
   padding: 2px 8px; border-radius: 4px; color: #fff; margin-right: 8px; vertical-align: middle; }
 .status-open { background: #b25c00; } .status-acting { background: #1f5fbf; }
@@ -129,6 +132,11 @@ function urls(options: PageOptions, id?: string) {
 
 const e = escapeHtml;
 
+/** A timestamp that does not wrap mid-date. */
+function time(iso: string): string {
+  return `<span class="nowrap">${e(iso)}</span>`;
+}
+
 function statusBadge(incident: Incident, live = false): string {
   const field = live ? ' data-field="status"' : '';
   return `<span class="status status-${e(incident.status)}"${field}>${e(incident.status)}</span>`;
@@ -150,11 +158,11 @@ export function renderIndexPage(incidents: readonly Incident[], options: PageOpt
     const link = urls(options, incident.id).page;
     const failed = failedLaunchersNow(incident);
     return [
-      `<a href="${e(link)}"><code>${e(incident.id)}</code></a>`,
+      `<a class="nowrap" href="${e(link)}"><code>${e(incident.id)}</code></a>`,
       statusBadge(incident),
       `${e(incident.alert.name)} <span class="muted">(${e(incident.alert.state)})</span>`,
-      e(incident.openedAt),
-      e(incident.closedAt ?? ''),
+      time(incident.openedAt),
+      time(incident.closedAt ?? ''),
       failed === undefined ? '<span class="muted">…</span>' : failed.now,
       causeLine(incident.diagnosis),
     ];
@@ -330,7 +338,7 @@ function progressSection(incident: Incident): string {
       ? 'Waiting for approval.'
       : 'Not running.';
   return `<section id="progress"><h2>Progress</h2>
-<p class="muted">${state} <span data-field="live-note"></span></p>
+<p class="muted"><span data-field="progress-state">${state}</span> <span data-field="live-note"></span></p>
 <table><thead><tr><th>step</th><th>progress</th><th class="num">settled / total</th><th>outcomes</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>
 </section>`;
 }
@@ -342,7 +350,7 @@ function actionsSection(incident: Incident): string {
   const rows = recentActions(incident.actions, RECENT_ACTIONS)
     .map(
       (entry) =>
-        `<tr><td>${e(entry.time)}</td><td>${e(entry.step)}</td><td>${e(entry.kind)} ${e(entry.namespace === '' ? entry.name : `${entry.namespace}/${entry.name}`)}</td>` +
+        `<tr><td class="nowrap">${e(entry.time)}</td><td>${e(entry.step)}</td><td>${e(entry.kind)} ${e(entry.namespace === '' ? entry.name : `${entry.namespace}/${entry.name}`)}</td>` +
         `<td class="outcome outcome-${e(entry.outcome)}">${e(entry.outcome)}</td><td>${e(entry.detail ?? '')}</td></tr>`,
     )
     .join('\n');
@@ -355,7 +363,7 @@ function actionsSection(incident: Incident): string {
           notDone
             .slice(0, RECENT_ACTIONS)
             .map((entry) => [
-              e(entry.time),
+              time(entry.time),
               e(entry.step),
               `${e(entry.kind)} ${e(`${entry.namespace}/${entry.name}`)}`,
               e(entry.outcome),
@@ -386,7 +394,7 @@ ${htmlTable(
   ['time', 'by', 'mode', 'plan digest'],
   [false, false, false, false],
   incident.approvals.map((entry) => [
-    e(entry.at),
+    time(entry.at),
     e(entry.by),
     e(entry.mode),
     `<code>${e(entry.digest)}</code>${incident.plan !== undefined && entry.digest !== incident.plan.digest ? ' <span class="muted">(an earlier plan)</span>' : ''}`,
@@ -400,7 +408,7 @@ function auditSection(incident: Incident): string {
 ${htmlTable(
   ['time', 'what', 'detail'],
   [false, false, false],
-  incident.audit.map((event) => [e(event.time), e(event.what), e(event.detail ?? '')]),
+  incident.audit.map((event) => [time(event.time), e(event.what), e(event.detail ?? '')]),
 )}
 </section>`;
 }
