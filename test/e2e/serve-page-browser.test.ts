@@ -8,8 +8,13 @@ import { type Browser, chromium, type Locator, type Page } from 'playwright-core
 import type { Diagnosis } from '../../src/diagnosis/types.js';
 import type { JournalEntry } from '../../src/mitigation/plan.js';
 import type { Incident } from '../../src/server/incident.js';
-import { registerPageRoutes } from '../../src/server/page/page-routes.js';
-import type { DiagnosisExtras } from '../../src/server/page/render-page.js';
+import {
+  type DiagnosisExtras,
+  PAGE_HEADERS,
+  renderIncidentPage,
+  renderIndexPage,
+  renderNotFoundPage,
+} from '../../src/server/page/render-page.js';
 import { diagnosisFixture, incidentFixture } from '../helpers/incident-fixture.js';
 
 // The web page in a real browser (Debian's chromium driven by playwright-core): load the incidents, open one,
@@ -45,7 +50,7 @@ const CLEAN_PER_TICK = 100;
 
 /**
  * The app under test. Today a stand-in for the service, because `createServer(deps)` lives on another branch: the
- * real page routes (registerPageRoutes) over an in-memory incidents API with the service's routes and shapes.
+ * service's page and incidents routes, with its shapes and status codes, over one in-memory incident.
  * Approving sets the incident acting; then each read of it advances the run one tick (migrations cancelled, then
  * 100 launchers cleaned a tick, then validating, then closed and cleared), so the page sees every intermediate
  * state however slow the machine. To test the real service, build `createServer` here over the simulator and return
@@ -143,16 +148,18 @@ async function startApp(): Promise<RunningApp> {
   };
 
   const app = Fastify();
-  registerPageRoutes(app, {
-    incidents: {
-      list: async () => incidents,
-      get: async (id) => incidents.find((candidate) => candidate.id === id),
-    },
+  const find = (id: string) => incidents.find((candidate) => candidate.id === id);
+  app.get('/', async (_request, reply) => reply.headers(PAGE_HEADERS).send(renderIndexPage(incidents)));
+  app.get<{ Params: { id: string } }>('/incidents/:id', async (request, reply) => {
+    const found = find(request.params.id);
+    if (found === undefined)
+      return reply.code(404).headers(PAGE_HEADERS).send(renderNotFoundPage(request.params.id));
+    return reply.headers(PAGE_HEADERS).send(renderIncidentPage(found));
   });
   app.get('/api/v1/incidents', async () => ({ items: incidents }));
   app.get<{ Params: { id: string } }>('/api/v1/incidents/:id', async (request, reply) => {
-    const found = incidents.find((candidate) => candidate.id === request.params.id);
-    if (found === undefined) return reply.code(404).send({ message: 'no such incident' });
+    const found = find(request.params.id);
+    if (found === undefined) return reply.code(404).send({ error: 'not-found', message: 'no such incident' });
     if (found === incident) advance();
     return found;
   });
@@ -160,17 +167,21 @@ async function startApp(): Promise<RunningApp> {
     '/api/v1/incidents/:id/approve',
     async (request, reply) => {
       if (request.headers.authorization !== `Bearer ${TOKEN}`) {
-        return reply.code(401).send({ message: 'missing or wrong bearer token' });
+        return reply
+          .code(401)
+          .send({ error: 'unauthorized', message: 'a valid API bearer token is required' });
       }
-      if (request.params.id !== incident.id) return reply.code(404).send({ message: 'no such incident' });
+      if (request.params.id !== incident.id) {
+        return reply.code(404).send({ error: 'not-found', message: 'no such incident' });
+      }
       if (request.body?.digest !== plan.digest) {
-        return reply.code(409).send({ message: `the plan is now ${plan.digest}` });
+        return reply.code(409).send({ error: 'conflict', message: 'the plan changed', digest: plan.digest });
       }
       const now = new Date().toISOString();
       incident.approvals.push({ digest: plan.digest, by: 'e2e-approver', at: now, mode: 'manual' });
       incident.audit.push({ time: now, what: 'approved', detail: `by e2e-approver, plan ${plan.digest}` });
       incident.status = 'acting';
-      return reply.code(202).send(incident);
+      return reply.code(202).send({ incident, replanned: false });
     },
   );
   await app.listen({ host: '127.0.0.1', port: 0 });

@@ -162,7 +162,8 @@ export const PAGE_SCRIPT = `
           }
           button.disabled = false;
           var why = (result.body && result.body.message) || '';
-          if (result.status === 401 || result.status === 403) setText(message, 'Token rejected (' + result.status + '): check it and try again.');
+          if (result.status === 401) setText(message, 'Token rejected (401): check it and try again.');
+          else if (result.status === 403) setText(message, 'Approval refused (403). ' + why);
           else if (result.status === 409) setText(message, 'The plan changed since this page was loaded: reload and review the new plan before approving. ' + why);
           else setText(message, 'Approval failed (HTTP ' + result.status + '). ' + why);
         })

@@ -8,6 +8,7 @@ import type { Incident } from '../incident.js';
 import {
   type DiagnosisExtras,
   PAGE_CONTENT_SECURITY_POLICY,
+  PAGE_HEADERS,
   RECENT_ACTIONS,
   renderIncidentPage,
   renderIndexPage,
@@ -118,6 +119,11 @@ describe('renderIncidentPage', () => {
     const csp = html.match(/<meta http-equiv="Content-Security-Policy" content="([^"]+)">/)?.[1] ?? '';
     assert.ok(csp.includes(`script-src 'sha256-${hash}';`), csp);
     assert.ok(PAGE_CONTENT_SECURITY_POLICY.includes(`'sha256-${hash}'`));
+    // The header says as much and more (frame-ancestors only works as a header), and forbids caching.
+    assert.equal(PAGE_HEADERS['content-security-policy'], PAGE_CONTENT_SECURITY_POLICY);
+    assert.ok(PAGE_CONTENT_SECURITY_POLICY.startsWith(csp));
+    assert.match(PAGE_CONTENT_SECURITY_POLICY, /frame-ancestors 'none'$/);
+    assert.equal(PAGE_HEADERS['cache-control'], 'no-store');
     assert.match(csp, /default-src 'none'.*connect-src 'self'/);
     assert.doesNotMatch(html, /<link|<img|<iframe|@import|url\(|\ssrc=/i);
   });

@@ -65,6 +65,18 @@ export const PAGE_CONTENT_SECURITY_POLICY =
   "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 const META_CSP = PAGE_CONTENT_SECURITY_POLICY.replace("; frame-ancestors 'none'", '');
 
+/**
+ * The headers of every page response, for the route handlers (`reply.headers(PAGE_HEADERS)`): the CSP as a header
+ * too, and no-store because the page shows live state (a cached copy would offer to approve a plan since re-made).
+ */
+export const PAGE_HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  'content-security-policy': PAGE_CONTENT_SECURITY_POLICY,
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+} as const;
+
 const PAGE_STYLE = `
 [hidden] { display: none !important; }
 header.page { display: flex; justify-content: space-between; align-items: baseline; gap: 16px; flex-wrap: wrap;
