@@ -23,6 +23,8 @@ export const PAGE_SCRIPT = `
   var sawLive = LIVE.indexOf(initialStatus) >= 0;
   var approvedAt = 0;
   var timer = null;
+  var lastState = '';
+  var quietPolls = 0;
 
   function field(name) { return document.querySelector('[data-field="' + name + '"]'); }
   function setText(node, text) { if (node) node.textContent = text; }
@@ -102,7 +104,18 @@ export const PAGE_SCRIPT = `
     if (incident.validation) setText(field('validation'), incident.validation.verdict + ': ' + incident.validation.reason);
   }
 
-  function schedule() { clearTimeout(timer); timer = setTimeout(poll, pollMs); }
+  // Once a second while things move; slower (up to 5 s) while nothing does, as when a finished run waits in
+  // validating for Alertmanager's resolved notification: each poll carries the whole incident.
+  function schedule() {
+    clearTimeout(timer);
+    timer = setTimeout(poll, pollMs * Math.min(5, 1 + Math.floor(quietPolls / 10)));
+  }
+
+  function noteChange(incident) {
+    var state = incident.status + ' ' + (incident.actions || []).length + ' ' + JSON.stringify(incident.progress || {});
+    quietPolls = state === lastState ? quietPolls + 1 : 0;
+    lastState = state;
+  }
 
   function poll() {
     fetch(api, { headers: { accept: 'application/json' }, cache: 'no-store' })
@@ -112,6 +125,7 @@ export const PAGE_SCRIPT = `
       })
       .then(function (incident) {
         setText(field('live-note'), '');
+        noteChange(incident);
         render(incident);
         if (LIVE.indexOf(incident.status) >= 0) { sawLive = true; schedule(); return; }
         // Out of acting/validating: reload once for the server-rendered page (audit, validation, approvals).

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { Script } from 'node:vm';
 import { diagnosisFixture, incidentFixture } from '../../../test/helpers/incident-fixture.js';
 import type { Diagnosis } from '../../diagnosis/types.js';
 import type { JournalEntry } from '../../mitigation/plan.js';
@@ -113,6 +114,8 @@ describe('renderIncidentPage', () => {
     assert.match(html, /<\/html>\n$/);
     const scripts = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)];
     assert.equal(scripts.length, 1);
+    // It is valid JavaScript (the browser test runs it).
+    assert.doesNotThrow(() => new Script(scripts[0]?.[1] ?? ''));
     const hash = createHash('sha256')
       .update(scripts[0]?.[1] ?? '')
       .digest('base64');
