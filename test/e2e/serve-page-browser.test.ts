@@ -204,9 +204,11 @@ async function startApp(): Promise<RunningApp> {
 interface BrowserGlobals {
   document: {
     cookie: string;
-    querySelector(
-      selector: string,
-    ): { textContent: string | null; getAttribute(name: string): string | null } | null;
+    querySelector(selector: string): {
+      textContent: string | null;
+      getAttribute(name: string): string | null;
+      setAttribute(name: string, value: string): void;
+    } | null;
   };
   localStorage: object;
   sessionStorage: object;
@@ -287,6 +289,26 @@ describe('the web page in chromium', () => {
     await page.locator('[data-field="approve-message"]', { hasText: 'Token rejected (401)' }).waitFor();
     assert.equal(await token.inputValue(), '');
     assert.equal(await visibleText(page.locator('[data-field="status"]')), 'OPEN');
+
+    // A page loaded before the plan was re-made approves a digest that is no longer the plan's: refused (409),
+    // with the service's reason, and the button is offered again.
+    const digest = await page.locator('form.approve').getAttribute('data-digest');
+    const setDigest = (value: string) =>
+      page.evaluate(
+        ([selector, next]) => {
+          (globalThis as unknown as BrowserGlobals).document
+            .querySelector(selector)
+            ?.setAttribute('data-digest', next);
+        },
+        ['form.approve', value] as const,
+      );
+    await setDigest(`sha256:${'0'.repeat(64)}`);
+    await token.fill(app.token);
+    await page.getByRole('button', { name: /Approve plan/ }).click();
+    await page.locator('[data-field="approve-message"]', { hasText: 'Not approved (409)' }).waitFor();
+    assert.equal(await page.getByRole('button', { name: /Approve plan/ }).isEnabled(), true);
+    assert.equal(await visibleText(page.locator('[data-field="status"]')), 'OPEN');
+    await setDigest(digest ?? '');
 
     await token.fill(app.token);
     await page.getByRole('button', { name: /Approve plan/ }).click();
@@ -370,9 +392,10 @@ describe('the web page in chromium', () => {
     assert.equal(await visibleText(page.locator('[data-field="actions-total"]')), '415');
     assert.equal(await page.locator('form.approve').count(), 0);
     await page.screenshot({ path: new URL('serve-page-closed.png', ARTIFACTS).pathname, fullPage: true });
-    // No script error; the one failed request is the wrong token's 401.
+    // No script error; the failed requests are the wrong token's 401 and the stale digest's 409.
     assert.deepEqual(errors, [
       'Failed to load resource: the server responded with a status of 401 (Unauthorized)',
+      'Failed to load resource: the server responded with a status of 409 (Conflict)',
     ]);
     await context.close();
   });

@@ -134,7 +134,7 @@ describe('targetsByNamespace', () => {
 });
 
 describe('approval state', () => {
-  it('a plan is approved only by an approval of its own digest; closed incidents take none', () => {
+  it('a plan is approved only by an approval of its own digest; only open incidents take one', () => {
     const incident = incidentFixture();
     assert.equal(isPlanApproved(incident), false);
     assert.equal(canApprove(incident), true);
@@ -153,7 +153,9 @@ describe('approval state', () => {
     });
     assert.equal(isPlanApproved(incident), true);
     assert.equal(canApprove(incident), false);
-    assert.equal(canApprove(incidentFixture({ status: 'closed' })), false);
+    for (const status of ['acting', 'validating', 'closed'] as const) {
+      assert.equal(canApprove(incidentFixture({ status })), false, status);
+    }
   });
 });
 

@@ -112,12 +112,15 @@ export function isPlanApproved(incident: Incident): boolean {
   return plan !== undefined && incident.approvals.some((approval) => approval.digest === plan.digest);
 }
 
-/** The plan can be approved from the page: there is one, it is not approved yet and the incident is not closed. */
+/**
+ * The plan can be approved from the page: there is one with steps, it is not approved yet, and the incident is open
+ * (the service takes approvals only then; while it acts or validates it would answer 409).
+ */
 export function canApprove(incident: Incident): boolean {
   return (
     incident.plan !== undefined &&
     incident.plan.steps.length > 0 &&
-    incident.status !== 'closed' &&
+    incident.status === 'open' &&
     !isPlanApproved(incident)
   );
 }

@@ -178,7 +178,7 @@ export const PAGE_SCRIPT = `
           var why = (result.body && result.body.message) || '';
           if (result.status === 401) setText(message, 'Token rejected (401): check it and try again.');
           else if (result.status === 403) setText(message, 'Approval refused (403). ' + why);
-          else if (result.status === 409) setText(message, 'The plan changed since this page was loaded: reload and review the new plan before approving. ' + why);
+          else if (result.status === 409) setText(message, 'Not approved (409): ' + why.replace(/\\.?\\s*$/, '.') + ' Reload to see the incident and its plan as they are now.');
           else setText(message, 'Approval failed (HTTP ' + result.status + '). ' + why);
         })
         .catch(function (error) {
