@@ -11,7 +11,12 @@ import { FileIncidentStore } from '../server/file-incident-store.js';
 import { INTERIM_MITIGATION } from '../server/interim-mitigation.js';
 import { createJsonLogger } from '../server/json-logger.js';
 import { createClusterMitigator } from '../server/mitigator.js';
-import { PLACEHOLDER_PAGES } from '../server/placeholder-page.js';
+import {
+  PAGE_HEADERS,
+  renderIncidentPage,
+  renderIndexPage,
+  renderNotFoundPage,
+} from '../server/page/render-page.js';
 import { loadPolicy } from '../server/policy.js';
 import { loadApiTokens, loadWebhookToken } from '../server/tokens.js';
 import type { RegisterCommand } from './commands.js';
@@ -145,8 +150,7 @@ export const registerServeCommand: RegisterCommand = (program: Command, context)
       registry: new Registry(),
       webhookToken,
       apiTokens,
-      // PLACEHOLDER until the serve-page branch is merged: its renderIndexPage / renderIncidentPage go here.
-      pages: PLACEHOLDER_PAGES,
+      pages: { renderIndexPage, renderIncidentPage, renderNotFoundPage, headers: PAGE_HEADERS },
     });
     try {
       let url: string;

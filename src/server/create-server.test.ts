@@ -11,6 +11,7 @@ import {
 import { targetKey } from '../mitigation/plan.js';
 import type { Incident } from './incident.js';
 import { mutateIncident } from './incident-store.js';
+import { PAGE_HEADERS } from './page/render-page.js';
 import { parsePolicy } from './policy.js';
 
 const GROUP = '{}/{alertname="VirtLauncherPodsStuckFailed"}:{alertname="VirtLauncherPodsStuckFailed"}';
@@ -486,7 +487,7 @@ describe('restarts', () => {
 });
 
 describe('page, metrics, health', () => {
-  it('serves the page, /metrics on its own registry, /healthz and /readyz', async () => {
+  it("serves serve's page with its headers, /metrics on its own registry, /healthz and /readyz", async () => {
     const h = await start();
     await post(h, webhookBody(GROUP, 'firing'));
     await h.service.idle();
@@ -494,9 +495,17 @@ describe('page, metrics, health', () => {
     const page = await h.app.inject({ method: 'GET', url: '/' });
     assert.equal(page.statusCode, 200);
     assert.match(page.headers['content-type'] as string, /text\/html/);
+    assert.equal(page.headers['content-security-policy'], PAGE_HEADERS['content-security-policy']);
+    assert.equal(page.headers['cache-control'], 'no-store');
     assert.ok(page.body.includes(incident.id));
-    assert.equal((await h.app.inject({ method: 'GET', url: `/incidents/${incident.id}` })).statusCode, 200);
-    assert.equal((await h.app.inject({ method: 'GET', url: '/incidents/nope' })).statusCode, 404);
+    const one = await h.app.inject({ method: 'GET', url: `/incidents/${incident.id}` });
+    assert.equal(one.statusCode, 200);
+    assert.equal(one.headers['content-security-policy'], PAGE_HEADERS['content-security-policy']);
+    assert.ok(one.body.includes(`data-digest="${incident.plan?.digest}"`));
+    const missing = await h.app.inject({ method: 'GET', url: '/incidents/nope' });
+    assert.equal(missing.statusCode, 404);
+    assert.equal(missing.headers['content-security-policy'], PAGE_HEADERS['content-security-policy']);
+    assert.match(missing.body, /^<!doctype html>/i);
 
     assert.equal(await metric(h, 'stuckfailed_incidents{state="open"}'), 1);
     assert.equal(await metric(h, 'stuckfailed_incidents{state="closed"}'), 0);

@@ -6,16 +6,26 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequ
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { describeWebhookError, webhookSchema } from './alertmanager-webhook.js';
+import type { Incident } from './incident.js';
 import { IncidentService } from './incident-service.js';
 import type { IncidentStore } from './incident-store.js';
 import type { Mitigator } from './mitigator.js';
-import { type PageRenderers, PLACEHOLDER_PAGES } from './placeholder-page.js';
 import type { Policy } from './policy.js';
 import { createServiceMetrics, type WebhookOutcome } from './service-metrics.js';
 import { apiTokenName, checkWebhookToken, type NamedToken } from './tokens.js';
 
 /** Alertmanager truncates to max_alerts; 1 MiB holds a thousand alerts with room to spare. */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+/** The web page: renderers from incidents to HTML documents (src/server/page/render-page.ts in serve). */
+export interface PageRenderers {
+  renderIndexPage(incidents: Incident[]): string;
+  renderIncidentPage(incident: Incident): string;
+  /** The page for an unknown incident id (sent with 404). */
+  renderNotFoundPage(id: string): string;
+  /** Headers of every page response (Content-Type, Content-Security-Policy, Cache-Control). */
+  headers: Readonly<Record<string, string>>;
+}
 
 export interface ServerDeps {
   store: IncidentStore;
@@ -29,8 +39,8 @@ export interface ServerDeps {
   webhookToken: string;
   /** Named tokens that may approve (--api-token-file); empty: approvals are refused. */
   apiTokens: readonly NamedToken[];
-  /** The web page's renderers; the placeholder until the page is merged. */
-  pages?: PageRenderers;
+  /** The web page's renderers. */
+  pages: PageRenderers;
   bodyLimit?: number;
   newId?: () => string;
 }
@@ -58,7 +68,7 @@ const OUTCOME_BY_STATUS: Record<number, WebhookOutcome> = {
 
 export async function createServer(deps: ServerDeps): Promise<Server> {
   const bodyLimit = deps.bodyLimit ?? DEFAULT_BODY_LIMIT;
-  const pages = deps.pages ?? PLACEHOLDER_PAGES;
+  const { pages } = deps;
   const metrics = createServiceMetrics(deps.registry, deps.store);
   const service = new IncidentService({
     store: deps.store,
@@ -207,21 +217,17 @@ export async function createServer(deps: ServerDeps): Promise<Server> {
     },
   );
 
-  const pageHeaders = pages.headers ?? { 'content-type': 'text/html; charset=utf-8' };
   app.get('/', async (_request, reply) => {
     const incidents = (await deps.store.list()).map((stored) => stored.incident);
-    return reply.headers(pageHeaders).send(pages.renderIndexPage(incidents));
+    return reply.headers(pages.headers).send(pages.renderIndexPage(incidents));
   });
 
   app.get<{ Params: { id: string } }>('/incidents/:id', async (request, reply) => {
     const stored = SAFE_ID.test(request.params.id) ? await deps.store.get(request.params.id) : undefined;
     if (stored === undefined) {
-      if (pages.renderNotFoundPage === undefined) {
-        return reply.code(404).type('text/plain; charset=utf-8').send(`no incident ${request.params.id}\n`);
-      }
-      return reply.code(404).headers(pageHeaders).send(pages.renderNotFoundPage(request.params.id));
+      return reply.code(404).headers(pages.headers).send(pages.renderNotFoundPage(request.params.id));
     }
-    return reply.headers(pageHeaders).send(pages.renderIncidentPage(stored.incident));
+    return reply.headers(pages.headers).send(pages.renderIncidentPage(stored.incident));
   });
 
   app.get('/metrics', async (_request, reply) =>

@@ -3,19 +3,12 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import Fastify from 'fastify';
 import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 import type { Diagnosis } from '../../src/diagnosis/types.js';
-import type { JournalEntry } from '../../src/mitigation/plan.js';
-import type { Incident } from '../../src/server/incident.js';
-import {
-  type DiagnosisExtras,
-  PAGE_HEADERS,
-  renderIncidentPage,
-  renderIndexPage,
-  renderNotFoundPage,
-} from '../../src/server/page/render-page.js';
+import type { DiagnosisExtras } from '../../src/server/page/render-page.js';
+import { FakeMitigator } from '../helpers/fake-mitigator.js';
 import { diagnosisFixture, incidentFixture } from '../helpers/incident-fixture.js';
+import { ALICE, startHarness, WEBHOOK_TOKEN, webhookBody } from '../helpers/serve-harness.js';
 
 // The web page in a real browser (Debian's chromium driven by playwright-core): load the incidents, open one,
 // approve its plan with a typed token, watch the actions appear and the Failed launcher count fall until the
@@ -45,21 +38,18 @@ interface RunningApp {
   close(): Promise<void>;
 }
 
-const TOKEN = 'page-e2e-approver-token';
-const APPROVER = 'e2e-approver';
-/** Clean targets settled per step of the stand-in, so the page sees several counts on the way down. */
-const CLEAN_PER_TICK = 100;
+/** Targets the run may settle per poll of the incident, so the page sees several counts on the way down. */
+const CLEAN_PER_POLL = 100;
 
 /**
- * The app under test. Today a stand-in for the service, because `createServer(deps)` lives on another branch: the
- * service's page and incidents routes, with its shapes and status codes, over one in-memory incident.
- * Approving sets the incident acting; then each read of it advances the run one tick (migrations cancelled, then
- * 100 launchers cleaned a tick, then validating, then closed and cleared), so the page sees every intermediate
- * state however slow the machine. To test the real service, build `createServer` here over the simulator and return
- * the same four fields: the scenario below depends on nothing else.
+ * The app under test: serve's own `createServer` (through the serve test harness, with serve's page renderers),
+ * listening on 127.0.0.1, over a FakeMitigator in place of the cluster. Its diagnosis is the mixed fixture (412
+ * Failed launchers) and its plan cancels 3 migrations then cleans the 412. The run is paced by the page itself: each
+ * read of the incident's JSON lets the run settle the next targets (the 3 cancels, then 100 launchers a read), so
+ * the page sees every intermediate state however slow the machine. Once the run is done (validating), the next read
+ * delivers Alertmanager's resolved notification, and the service validates (cleared) and closes the incident.
  */
 async function startApp(): Promise<RunningApp> {
-  const incident = incidentFixture();
   // The fields DESIGN §4 adds to the diagnosis (alert, attribution, timeline), so the page draws them too.
   const diagnosis: Diagnosis & DiagnosisExtras = {
     ...diagnosisFixture(),
@@ -73,127 +63,69 @@ async function startApp(): Promise<RunningApp> {
       { start: '2026-11-23T21:40:00.000Z', count: 60 },
     ],
   };
-  incident.diagnosis = diagnosis;
-  const closed = incidentFixture({
-    id: 'inc-20261120-0912-c3d4',
-    status: 'closed',
-    openedAt: '2026-11-20T09:12:00.000Z',
-    closedAt: '2026-11-20T10:02:00.000Z',
-    validation: {
-      verdict: 'cleared',
-      reason: 'below 200 for 10m',
-      startedAt: '2026-11-20T09:50:00.000Z',
-      finishedAt: '2026-11-20T10:00:00.000Z',
-    },
-  });
-  const incidents: Incident[] = [incident, closed];
-  const plan = incident.plan;
+  const plan = incidentFixture().plan;
   assert.ok(plan);
-  const [cancelStep, cleanStep] = plan.steps;
-  assert.ok(cancelStep && cleanStep);
-
-  const journal = (step: typeof cleanStep, from: number, to: number): JournalEntry[] =>
-    step.targets.slice(from, to).map((target) => ({
-      time: new Date().toISOString(),
-      step: step.id,
-      action: step.action,
-      ...target,
-      outcome: 'done',
-      ...(step.action === 'clean'
-        ? { detail: `archived to archive/${target.namespace}/${target.name}.yaml` }
-        : {}),
-    }));
-  const advance = () => {
-    const now = new Date().toISOString();
-    const settled = (id: string) => incident.progress?.[id]?.settled ?? 0;
-    if (incident.status === 'acting' && settled(cancelStep.id) < cancelStep.count) {
-      incident.actions.push(...journal(cancelStep, 0, cancelStep.count));
-      incident.progress = {
-        [cancelStep.id]: {
-          step: cancelStep.id,
-          action: cancelStep.action,
-          settled: cancelStep.count,
-          total: cancelStep.count,
-        },
-        [cleanStep.id]: { step: cleanStep.id, action: cleanStep.action, settled: 0, total: cleanStep.count },
-      };
-    } else if (incident.status === 'acting') {
-      const from = settled(cleanStep.id);
-      const to = Math.min(cleanStep.count, from + CLEAN_PER_TICK);
-      incident.actions.push(...journal(cleanStep, from, to));
-      incident.progress = {
-        ...incident.progress,
-        [cleanStep.id]: { step: cleanStep.id, action: cleanStep.action, settled: to, total: cleanStep.count },
-      };
-      if (to === cleanStep.count) {
-        incident.status = 'validating';
-        incident.validation = {
-          verdict: 'running',
-          reason: 'waiting for the count to stay below 200',
-          startedAt: now,
-        };
-        incident.audit.push({ time: now, what: 'plan done', detail: `${to} launchers cleaned` });
-      }
-    } else if (incident.status === 'validating') {
-      incident.status = 'closed';
-      incident.closedAt = now;
-      incident.alert.state = 'resolved';
-      incident.notifications.push({ receivedAt: now, status: 'resolved', bodyDigest: 'sha256:cc' });
-      incident.validation = {
-        verdict: 'cleared',
-        reason: 'the count fell to 0 and stayed below 200',
-        startedAt: incident.validation?.startedAt ?? now,
-        finishedAt: now,
-      };
-      incident.audit.push({ time: now, what: 'closed', detail: 'validation cleared' });
-    }
+  const mitigator = new FakeMitigator();
+  mitigator.diagnosis = diagnosis;
+  mitigator.nextPlan = plan;
+  mitigator.verdict = { verdict: 'cleared', reason: 'the count fell to 0 and stayed below 200' };
+  const cancels = plan.steps[0]?.count ?? 0;
+  let released = 0;
+  let waiting: Array<() => void> = [];
+  mitigator.applyGate = (index) =>
+    index < released ? Promise.resolve() : new Promise<void>((resolve) => waiting.push(resolve));
+  const release = () => {
+    released += released < cancels ? cancels : CLEAN_PER_POLL;
+    const woken = waiting;
+    waiting = [];
+    for (const resolve of woken) resolve();
   };
 
-  const app = Fastify();
-  const find = (id: string) => incidents.find((candidate) => candidate.id === id);
-  app.get('/', async (_request, reply) => reply.headers(PAGE_HEADERS).send(renderIndexPage(incidents)));
-  app.get<{ Params: { id: string } }>('/incidents/:id', async (request, reply) => {
-    const found = find(request.params.id);
-    if (found === undefined)
-      return reply.code(404).headers(PAGE_HEADERS).send(renderNotFoundPage(request.params.id));
-    return reply.headers(PAGE_HEADERS).send(renderIncidentPage(found));
+  const h = await startHarness({ mitigator });
+  const deliver = async (groupKey: string, status: 'firing' | 'resolved') => {
+    const response = await h.app.inject({
+      method: 'POST',
+      url: '/webhook/alertmanager',
+      headers: { authorization: `Bearer ${WEBHOOK_TOKEN}` },
+      payload: webhookBody(groupKey, status),
+    });
+    assert.equal(response.statusCode, 200, response.body);
+    return response.json() as { incident: string };
+  };
+  // Added before the first inject(), which readies the app.
+  const groupKey = '{}:{alertname="VirtLauncherPodsStuckFailed"}';
+  let incidentId = '';
+  let resolvedSent = false;
+  h.app.addHook('onRequest', async (request) => {
+    if (request.method !== 'GET' || request.url !== `/api/v1/incidents/${incidentId}`) return;
+    const status = (await h.store.get(incidentId))?.incident.status;
+    if (status === 'acting') release();
+    if (status === 'validating' && !resolvedSent) {
+      resolvedSent = true;
+      await deliver(groupKey, 'resolved');
+    }
   });
-  app.get('/api/v1/incidents', async () => ({ items: incidents }));
-  app.get<{ Params: { id: string } }>('/api/v1/incidents/:id', async (request, reply) => {
-    const found = find(request.params.id);
-    if (found === undefined) return reply.code(404).send({ error: 'not-found', message: 'no such incident' });
-    if (found === incident) advance();
-    return found;
-  });
-  app.post<{ Params: { id: string }; Body: { digest?: unknown } }>(
-    '/api/v1/incidents/:id/approve',
-    async (request, reply) => {
-      if (request.headers.authorization !== `Bearer ${TOKEN}`) {
-        return reply
-          .code(401)
-          .send({ error: 'unauthorized', message: 'a valid API bearer token is required' });
-      }
-      if (request.params.id !== incident.id) {
-        return reply.code(404).send({ error: 'not-found', message: 'no such incident' });
-      }
-      if (request.body?.digest !== plan.digest) {
-        return reply.code(409).send({ error: 'conflict', message: 'the plan changed', digest: plan.digest });
-      }
-      const now = new Date().toISOString();
-      incident.approvals.push({ digest: plan.digest, by: APPROVER, at: now, mode: 'manual' });
-      incident.audit.push({ time: now, what: 'approved', detail: `${plan.digest} by ${APPROVER} (manual)` });
-      incident.status = 'acting';
-      return reply.code(202).send({ incident, replanned: false });
-    },
-  );
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const { port } = app.server.address() as AddressInfo;
+  // An earlier incident, closed (cleared), then the one the scenario approves: open, diagnosed and planned.
+  await deliver('{}:{alertname="VirtLauncherPodsStuckFailed",run="earlier"}', 'firing');
+  await h.service.idle();
+  await deliver('{}:{alertname="VirtLauncherPodsStuckFailed",run="earlier"}', 'resolved');
+  await h.service.idle();
+  incidentId = (await deliver(groupKey, 'firing')).incident;
+  await h.service.idle();
+
+  await h.app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = h.app.server.address() as AddressInfo;
   return {
     baseUrl: `http://127.0.0.1:${port}`,
-    incidentId: incident.id,
-    token: TOKEN,
-    approver: APPROVER,
-    close: () => app.close(),
+    incidentId,
+    token: ALICE.token,
+    approver: ALICE.name,
+    close: async () => {
+      // A run still waiting for its gate (a failed scenario) is let go, so that the service can stop.
+      released = Number.POSITIVE_INFINITY;
+      for (const resolve of waiting) resolve();
+      await h.close();
+    },
   };
 }
 

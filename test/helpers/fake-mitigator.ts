@@ -94,11 +94,15 @@ export class FakeMitigator implements Mitigator {
     for (const step of plan.steps) {
       if (step.action === 'validate') continue;
       const counts = emptyCounts();
+      let settled = 0;
       for (const target of step.targets) {
         await this.applyGate?.(index);
         if (options.signal?.aborted) return { steps, interrupted: true };
         index += 1;
+        settled += 1;
         if (options.settled.has(targetKey(step.id, target))) continue;
+        // Progress first: the journal writes it with the entry, so the two never disagree in a stored incident.
+        options.onProgress?.({ step: step.id, action: step.action, settled, total: step.count });
         await options.journal.append({
           time: '2026-11-29T10:00:01.000Z',
           step: step.id,
@@ -107,7 +111,6 @@ export class FakeMitigator implements Mitigator {
           outcome: 'done',
         });
         counts.done += 1;
-        options.onProgress?.({ step: step.id, action: step.action, settled: index, total: step.count });
       }
       steps.push({ step: step.id, action: step.action, counts, failures: [] });
     }

@@ -3,10 +3,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
-import { createServer, type Server } from '../../src/server/create-server.js';
+import { createServer, type PageRenderers, type Server } from '../../src/server/create-server.js';
 import { FileIncidentStore } from '../../src/server/file-incident-store.js';
 import { silentLogger } from '../../src/server/json-logger.js';
-import type { PageRenderers } from '../../src/server/placeholder-page.js';
+import {
+  PAGE_HEADERS,
+  renderIncidentPage,
+  renderIndexPage,
+  renderNotFoundPage,
+} from '../../src/server/page/render-page.js';
 import { defaultPolicy, type Policy } from '../../src/server/policy.js';
 import type { NamedToken } from '../../src/server/tokens.js';
 import { FakeMitigator } from './fake-mitigator.js';
@@ -56,8 +61,16 @@ export interface HarnessOptions {
   mitigator?: FakeMitigator;
   dir?: string;
   bodyLimit?: number;
+  /** The web page (default: serve's own). */
   pages?: PageRenderers;
 }
+
+export const SERVE_PAGES: PageRenderers = {
+  renderIndexPage,
+  renderIncidentPage,
+  renderNotFoundPage,
+  headers: PAGE_HEADERS,
+};
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'stuckfailed-serve-')));
@@ -84,7 +97,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       return `inc-${process.pid}-${Date.now().toString(36)}-${ids}`;
     },
     ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
-    ...(options.pages === undefined ? {} : { pages: options.pages }),
+    pages: options.pages ?? SERVE_PAGES,
   });
   const harness: Harness = {
     ...server,
