@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { VERSION } from '../version.js';
 import { renderCliReference } from './cli-reference.js';
@@ -18,6 +19,18 @@ describe('main', () => {
     assert.equal(await main(['no-such-command'], io), 2);
     assert.match(stderr(), /unknown command 'no-such-command'/);
     assert.match(stderr(), /--help/);
+  });
+
+  it('drops the rest of its output when the reader closes the pipe, instead of crashing', async () => {
+    const { io } = memoryIo();
+    const closed = new Writable({
+      write: (_chunk, _encoding, done) =>
+        done(Object.assign(new Error('write EPIPE'), { code: 'EPIPE', errno: -32, syscall: 'write' })),
+    });
+    assert.equal(await main(['clean', '--help'], { ...io, stdout: closed }), 0);
+    // The error event of the last write comes after main returns: it must find the listener still there.
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(closed.listenerCount('error') > 0, true);
   });
 
   it('keeps the version in step with package.json', () => {

@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import { Command, CommanderError } from 'commander';
 import { EXIT, StuckfailedError } from '../errors.js';
 import { VERSION } from '../version.js';
@@ -33,6 +34,7 @@ export function buildProgram(context: CommandContext): Command {
 
 /** Runs the CLI and returns the exit code; never calls process.exit, so output flushes. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
+  ignoreBrokenPipe(io.stdout);
   let exitCode: number = EXIT.ok;
   const program = buildProgram({ io, setExitCode: (code) => (exitCode = code) });
   try {
@@ -41,6 +43,17 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   } catch (error) {
     return exitCodeFor(error, io);
   }
+}
+
+/**
+ * A reader that stops early (`stuckfailed diagnose --help | head`) closes the pipe: what is left to print is
+ * dropped, as CLIs do, instead of crashing on EPIPE. The listener stays on, since the error of the last write
+ * arrives after it returns. Any other write error is thrown as before.
+ */
+function ignoreBrokenPipe(stdout: Writable): void {
+  stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
 }
 
 function exitCodeFor(error: unknown, io: CliIo): number {

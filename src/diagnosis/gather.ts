@@ -14,6 +14,8 @@ import {
   launcherVmi,
   migrationRole,
 } from '../launcher/launcher-pod.js';
+import { isFinalMigration, migrationWave } from '../launcher/migration-phase.js';
+import { isLoopingVmi } from './analyzers/analyze-migration.js';
 import type {
   ControlPlaneFacts,
   DiagnosisFacts,
@@ -595,12 +597,6 @@ interface MigrationAggregate {
   kept: VirtualMachineInstanceMigration[];
 }
 
-/** Succeeded and Failed are final (IsFinal in kubevirt types.go); every other phase, unset included, is in flight. */
-function isFinal(vmim: VirtualMachineInstanceMigration): boolean {
-  const phase = vmim.status?.phase;
-  return phase === 'Succeeded' || phase === 'Failed';
-}
-
 async function readMigrations(
   reader: ClusterReader,
   namespace: string | undefined,
@@ -624,18 +620,9 @@ async function readMigrations(
   for await (const vmim of list) {
     aggregate.total += 1;
     const phase = vmim.status?.phase;
-    const name = vmim.metadata.name;
-    const annotations = vmim.metadata.annotations ?? {};
-    // Names from GenerateName in the evacuation and workload-updater controllers, plus their annotations.
-    if (name.startsWith('kubevirt-evacuation-') || 'kubevirt.io/evacuationMigration' in annotations) {
-      aggregate.evacuation += 1;
-    }
-    if (
-      name.startsWith('kubevirt-workload-update-') ||
-      'kubevirt.io/workloadUpdateMigration' in annotations
-    ) {
-      aggregate.workloadUpdate += 1;
-    }
+    const wave = migrationWave(vmim);
+    if (wave === 'evacuation') aggregate.evacuation += 1;
+    if (wave === 'workload-update') aggregate.workloadUpdate += 1;
     const key = `${vmim.metadata.namespace ?? ''}/${vmim.spec.vmiName}`;
     const perVmi = aggregate.byVmi.get(key) ?? { migrations: 0, failed: 0, inFlight: 0 };
     perVmi.migrations += 1;
@@ -645,7 +632,7 @@ async function readMigrations(
       perVmi.failed += 1;
       if (aggregate.failedExamples.length < 5) aggregate.failedExamples.push(failedMigrationEvidence(vmim));
     }
-    if (!isFinal(vmim)) {
+    if (!isFinalMigration(vmim)) {
       aggregate.inFlight += 1;
       perVmi.inFlight += 1;
     }
@@ -707,7 +694,8 @@ function migrationFacts(
     succeeded: vmims?.succeeded ?? 0,
     evacuation: vmims?.evacuation ?? 0,
     workloadUpdate: vmims?.workloadUpdate ?? 0,
-    vmis: vmis.slice(0, 20),
+    // The top 20 for the report, and every looping VMI besides: cancel-migrations --looping acts on all of them.
+    vmis: vmis.filter((vmi, index) => index < 20 || isLoopingVmi(vmi)),
     failedExamples: vmims?.failedExamples ?? [],
   };
 }

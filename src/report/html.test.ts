@@ -163,11 +163,12 @@ describe('renderHtml', () => {
     );
     assert.ok(html.includes('<li>Re-run the affected workloads once a test pull succeeds from a node</li>'));
     assert.ok(html.includes('<strong>forbidden</strong>: nodes is forbidden'));
-    assert.ok(html.includes('<pre class="language-sh"># print the cancel command'));
-    assert.ok(html.includes('\nkubectl delete pods -n vm-prod -l kubevirt.io=virt-launcher'));
+    assert.ok(html.includes('<pre class="language-sh"># first: save the evidence'));
+    assert.ok(html.includes('\nstuckfailed cancel-migrations --looping -A\n'));
+    assert.ok(html.includes('\nstuckfailed clean -A --yes\n'));
     assert.ok(html.includes('<pre class="language-promql">'));
-    // Quotes in the awk programs are escaped like any text.
-    assert.ok(html.includes('awk &#39;$3 !~ /^(Succeeded|Failed)$/ {print &#34;kubectl delete vmim'));
+    // Quotes in the commands' explanations are escaped like any text.
+    assert.ok(html.includes('# the alert&#39;s count as Prometheus sees it'));
     assert.ok(html.includes('@media print'));
   });
 });

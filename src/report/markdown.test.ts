@@ -69,7 +69,7 @@ describe('renderMarkdown', () => {
     // In the commands the hostile name is single-quoted: pasted, its backticks run nothing.
     assert.match(
       output,
-      /^````sh\n# print the cancel command[\s\S]*^kubectl delete pods -n 'ns```x' -l kubevirt\.io=virt-launcher [\s\S]*^````$/m,
+      /^````sh\n# first: save the evidence[\s\S]*^stuckfailed clean -n 'ns```x' --yes\n[\s\S]*^````$/m,
     );
   });
 
@@ -92,14 +92,21 @@ describe('renderMarkdown', () => {
     assert.match(output, /^KubeVirt in `openshift-cnv`, version `v1\.5\.2`, upgrading to `v1\.6\.0`\.$/m);
     assert.match(output, /^- \*\*prometheus\*\*: GET https:/m);
     const next = output.slice(output.indexOf('## Next steps'));
-    assert.match(next, /^```sh\n# print the cancel command of each of the 9 in-flight migrations/m);
-    assert.match(next, /^kubectl get vmim -A --no-headers -o custom-columns=/m);
     assert.match(
       next,
-      /^```promql\n# after fixing the cause: the alert's count must fall below 200 and stay there\ncluster:kubevirt_virt_launcher_failed:count\n```$/m,
+      /^```sh\n# first: save the evidence[^\n]*\nstuckfailed diagnose -A --bundle incident\.tar\.gz\n/m,
     );
-    assert.match(next, /^```sh\n[\s\S]*^stuckfailed diagnose\n```\n$/m);
-    assert.doesNotMatch(next, /stuckfailed (cancel-migrations|clean|validate)/);
+    assert.match(
+      next,
+      /^# stop the loop: cancel the in-flight migrations[^\n]*\nstuckfailed cancel-migrations --looping -A\n/m,
+    );
+    assert.match(next, /^stuckfailed clean -A --yes\nstuckfailed validate|^stuckfailed clean -A --yes\n#/m);
+    assert.match(
+      next,
+      /^```promql\n# the alert's count as Prometheus sees it, which must fall below 200 and stay there\ncluster:kubevirt_virt_launcher_failed:count\n```$/m,
+    );
+    assert.match(next, /^```sh\n[\s\S]*^stuckfailed diagnose -A\n```\n$/m);
+    assert.doesNotMatch(next, /kubectl/);
   });
 
   it("states Prometheus's view under the verdict, with a warning when its count disagrees", () => {

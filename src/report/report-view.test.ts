@@ -6,7 +6,6 @@ import { buildProgram } from '../cli/main.js';
 import { memoryIo } from '../cli/memory-io.js';
 import type { Diagnosis } from '../diagnosis/types.js';
 import {
-  CANCEL_PER_VMI,
   languageRuns,
   MITIGATION_COMMANDS,
   type NextStep,
@@ -22,72 +21,53 @@ const fixture = (): Diagnosis =>
     JSON.parse(readFileSync(new URL('../../test/fixtures/diagnosis-mixed.json', import.meta.url), 'utf8')),
   );
 
-const AWK_IN_FLIGHT = `awk '$3 !~ /^(Succeeded|Failed)$/ {print "kubectl delete vmim --wait=false -n", $1, $2}'`;
-const deleteLaunchers = (namespace: string) =>
-  `kubectl delete pods -n ${namespace} -l kubevirt.io=virt-launcher --field-selector=status.phase=Failed --wait=false`;
-
 describe('nextStepsFor', () => {
-  it('stops the migration storm, keeps the evidence, cleans per namespace, then validates, all with kubectl', () => {
+  it("keeps the evidence, then stuckfailed's own commands in the runbook's order, with the scope filled in", () => {
     const commands = nextStepsFor(fixture()).map((step) => `${step.language}: ${step.command}`);
     assert.deepEqual(commands, [
-      'sh: kubectl get vmim -A --no-headers -o custom-columns=NAMESPACE:.metadata.namespace,NAME:.metadata.name,' +
-        `PHASE:.status.phase | ${AWK_IN_FLIGHT}`,
-      ...[
-        ['vm-prod', 'db-01'],
-        ['vm-prod', 'db-02'],
-        ['vm-staging', 'web-3'],
-      ].map(
-        ([namespace, vmi]) =>
-          `sh: kubectl get vmim -n ${namespace} -l kubevirt.io/vmi-name=${vmi} --no-headers ` +
-          "-o custom-columns=NAME:.metadata.name,PHASE:.status.phase | awk '$2 !~ /^(Succeeded|Failed)$/ {print $1}' " +
-          `| xargs -r kubectl delete vmim --wait=false -n ${namespace}`,
-      ),
-      'sh: stuckfailed diagnose --bundle incident.tar.gz',
-      ...['vm-prod', 'vm-staging', 'ci-runners', 'tenant-a', 'tenant-b'].map(
-        (namespace) => `sh: ${deleteLaunchers(namespace)}`,
-      ),
+      'sh: stuckfailed diagnose -A --bundle incident.tar.gz',
+      'sh: stuckfailed mitigate -A',
+      'sh: stuckfailed cancel-migrations --looping -A',
+      'sh: stuckfailed clean -A --yes',
+      'sh: stuckfailed validate',
       'promql: cluster:kubevirt_virt_launcher_failed:count',
-      'sh: kubectl get pods -A -l kubevirt.io=virt-launcher --field-selector=status.phase=Failed --no-headers | wc -l',
-      'sh: stuckfailed diagnose',
+      'sh: stuckfailed diagnose -A',
     ]);
   });
 
-  it('never deletes every vmim, nor pods through `-o name | xargs` (it drops the namespace)', () => {
-    for (const step of nextStepsFor(fixture())) {
-      assert.doesNotMatch(step.command, /delete vmim[^|]*(--all|-A)\b/, step.command);
-      assert.doesNotMatch(step.command, /-o name/, step.command);
-    }
+  it('scopes the commands to the one namespace when every failure is there', () => {
+    const diagnosis = fixture();
+    diagnosis.byNamespace = [{ key: 'vm-prod', count: diagnosis.failedLaunchers }];
+    const commands = nextStepsFor(diagnosis).map((step) => step.command);
+    assert.ok(commands.includes('stuckfailed mitigate -n vm-prod'));
+    assert.ok(commands.includes('stuckfailed clean -n vm-prod --yes'));
+    assert.ok(commands.includes('stuckfailed cancel-migrations --looping -n vm-prod'));
+    diagnosis.byNamespace = [{ key: "it's", count: diagnosis.failedLaunchers }];
+    assert.ok(
+      nextStepsFor(diagnosis).some((step) => step.command === "stuckfailed clean -n 'it'\\''s' --yes"),
+    );
   });
 
-  it('says how many launchers each delete removes, and lists the namespaces beyond the top five', () => {
-    const diagnosis = fixture();
-    diagnosis.byNamespace.push({ key: 'tenant-c', count: 1 }, { key: 'tenant-d', count: 1 });
-    const steps = nextStepsFor(diagnosis);
-    assert.deepEqual(
-      steps.find((step) => step.command === deleteLaunchers('vm-prod')),
-      {
-        command: deleteLaunchers('vm-prod'),
-        why: 'delete the 268 Failed launchers in vm-prod',
-        language: 'sh',
-      },
+  it('never deletes every vmim, nor anything with kubectl, and says how many launchers clean removes', () => {
+    const steps = nextStepsFor(fixture());
+    for (const step of steps) {
+      assert.doesNotMatch(step.command, /kubectl|delete vmim|-o name/, step.command);
+    }
+    assert.equal(
+      steps.find((step) => step.command.startsWith('stuckfailed clean'))?.why,
+      'delete the 412 Failed launchers, each archived with its events first (./stuckfailed-archive-<time>)',
     );
-    assert.equal(steps.filter((step) => step.command.startsWith('kubectl delete pods')).length, 5);
-    assert.deepEqual(
-      steps.find((step) => step.why.startsWith('+2 more')),
-      {
-        command:
-          'kubectl get pods -A -l kubevirt.io=virt-launcher --field-selector=status.phase=Failed --no-headers ' +
-          '-o custom-columns=NAMESPACE:.metadata.namespace | sort | uniq -c | sort -rn',
-        why: '+2 more namespaces (2 pods): list them, then run the same delete in each',
-        language: 'sh',
-      },
+    assert.match(
+      steps.find((step) => step.command.startsWith('stuckfailed cancel-migrations'))?.why ?? '',
+      /in-flight migrations \(of 9\) of the VMIs in a migration loop \(vm-prod\/db-01, vm-prod\/db-02, vm-staging\/web-3\)/,
     );
   });
 
   it('cancels migrations only when some are in flight and they matter (a storm or a migration cause)', () => {
     const cancels = (diagnosis: Diagnosis) =>
-      nextStepsFor(diagnosis).filter((step) => step.command.startsWith('kubectl get vmim')).length;
-    assert.equal(cancels(fixture()), 1 + CANCEL_PER_VMI);
+      nextStepsFor(diagnosis).filter((step) => step.command.startsWith('stuckfailed cancel-migrations'))
+        .length;
+    assert.equal(cancels(fixture()), 1);
     const nothingInFlight = fixture();
     nothingInFlight.migrations.inFlight = 0;
     assert.equal(cancels(nothingInFlight), 0);
@@ -112,7 +92,7 @@ describe('nextStepsFor', () => {
     const diagnosis = fixture();
     const commands = [
       ...nextStepsFor(diagnosis),
-      ...Object.values(MITIGATION_COMMANDS).map((build) => ({ command: build('ns', 'vmi'), language: 'sh' })),
+      ...Object.values(MITIGATION_COMMANDS).map((build) => ({ command: build('-n ns'), language: 'sh' })),
     ]
       .filter((step) => step.language === 'sh')
       // Every command of a pipeline, as a shell would run it.

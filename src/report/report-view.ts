@@ -150,74 +150,67 @@ function scopeOf(diagnosis: Diagnosis): string {
   return only !== undefined && more.length === 0 ? `-n ${shellWord(only.key)}` : '-A';
 }
 
-/** VMIs whose in-flight migration gets its own cancel command; the listing step covers the rest. */
-export const CANCEL_PER_VMI = 3;
-
 /**
- * The runbook's mitigation order: stop the churn (migrations), keep the evidence, clean the Failed pods, then check
- * the alert clears. Every command works today with kubectl alone (the commands come from MITIGATION_COMMANDS, the
- * one place to switch to stuckfailed's own once they exist), deletes only what it names, and prints or lists
- * before anything is deleted where it cannot name the objects.
+ * The runbook's mitigation order, as stuckfailed's own commands with the scope filled in: keep the evidence, then
+ * either the whole plan at once (mitigate) or its steps one by one: stop the churn (cancel the looping VMIs'
+ * in-flight migrations), clean the Failed pods (archived first), then check the alert clears. Every writing
+ * command prints its plan and writes nothing without --yes, except the clean step, whose archive keeps each pod.
  */
 export function nextStepsFor(diagnosis: Diagnosis): NextStep[] {
   const scope = scopeOf(diagnosis);
   const { migrations } = diagnosis;
   const steps: NextStep[] = [];
   const migrationCause = diagnosis.causes.some((cause) => cause.category === 'migration');
-  if (migrations.inFlight > 0 && (migrations.storm || migrationCause)) {
-    steps.push({
-      command: MITIGATION_COMMANDS.listInFlightMigrations(scope),
-      why:
-        `print the cancel command of each of the ${migrations.inFlight} in-flight migrations (phase neither ` +
-        'Succeeded nor Failed); run them one by one, never `delete vmim --all`: finished vmims are the history',
-      language: 'sh',
-    });
-    for (const vmi of migrations.topVMIs.slice(0, CANCEL_PER_VMI)) {
-      steps.push({
-        command: MITIGATION_COMMANDS.cancelVmiMigration(vmi.namespace, vmi.vmi),
-        why:
-          `cancel the in-flight migration, if any, of ${vmi.namespace}/${vmi.vmi} (${plural(vmi.migrations, 'migration')}, ` +
-          `${plural(vmi.failedLaunchers, 'Failed launcher')})`,
-        language: 'sh',
-      });
-    }
-  }
-  if (diagnosis.failedLaunchers > 0) {
-    steps.push({
-      command: MITIGATION_COMMANDS.writeBundle(),
-      why: 'before deleting anything: save the evidence, deleting the pods destroys their status, events and logs',
-      language: 'sh',
-    });
-    const namespaces = breakdownOf('namespaces', diagnosis.byNamespace);
-    for (const namespace of namespaces.top) {
-      steps.push({
-        command: MITIGATION_COMMANDS.deleteFailedLaunchers(namespace.key),
-        why: `delete the ${plural(namespace.count, 'Failed launcher')} in ${namespace.key}`,
-        language: 'sh',
-      });
-    }
-    if (namespaces.otherKeys > 0) {
-      steps.push({
-        command: MITIGATION_COMMANDS.countFailedLaunchersByNamespace(),
-        why:
-          `+${namespaces.otherKeys} more ${namespaces.otherKeys === 1 ? 'namespace' : 'namespaces'} ` +
-          `(${plural(namespaces.others, 'pod')}): list them, then run the same delete in each`,
-        language: 'sh',
-      });
-    }
+  const cancel = migrations.inFlight > 0 && (migrations.storm || migrationCause);
+  const failed = diagnosis.failedLaunchers;
+  if (failed > 0) {
     steps.push(
       {
+        command: MITIGATION_COMMANDS.writeBundle(scope),
+        why: 'first: save the evidence; deleting the pods destroys their status, events and logs',
+        language: 'sh',
+      },
+      {
+        command: MITIGATION_COMMANDS.mitigate(scope),
+        why:
+          'the steps below as one plan, each step with the cause it answers; prints the plan and writes nothing, ' +
+          'add --yes to run it',
+        language: 'sh',
+      },
+    );
+  }
+  if (cancel) {
+    const looping = migrations.topVMIs.map((vmi) => `${vmi.namespace}/${vmi.vmi}`);
+    steps.push({
+      command: MITIGATION_COMMANDS.cancelLoopingMigrations(scope),
+      why:
+        `stop the loop: cancel the in-flight migrations (of ${migrations.inFlight}) of the VMIs in a migration loop` +
+        `${looping.length > 0 ? ` (${looping.slice(0, CANCEL_NAMED).join(', ')}${looping.length > CANCEL_NAMED ? ', ...' : ''})` : ''}, ` +
+        'never the finished ones, they are the history; add --yes to cancel them',
+      language: 'sh',
+    });
+  }
+  if (failed > 0) {
+    steps.push(
+      {
+        command: MITIGATION_COMMANDS.clean(scope),
+        why: `delete the ${plural(failed, 'Failed launcher')}, each archived with its events first (./stuckfailed-archive-<time>)`,
+        language: 'sh',
+      },
+      {
+        command: MITIGATION_COMMANDS.validate(),
+        why:
+          `after fixing the cause: waits until the count stays below ${diagnosis.threshold} for 10m and new launchers ` +
+          'run; exit 0 once the alert has cleared',
+        language: 'sh',
+      },
+      {
         command: MITIGATION_COMMANDS.failedLauncherCountQuery(),
-        why: `after fixing the cause: the alert's count must fall below ${diagnosis.threshold} and stay there`,
+        why: `the alert's count as Prometheus sees it, which must fall below ${diagnosis.threshold} and stay there`,
         language: 'promql',
       },
       {
-        command: MITIGATION_COMMANDS.countFailedLaunchers(),
-        why: 'the same count from the API server: new Failed launchers mean the cause is still there',
-        language: 'sh',
-      },
-      {
-        command: MITIGATION_COMMANDS.rediagnose(),
+        command: MITIGATION_COMMANDS.rediagnose(scope),
         why: 'diagnose again: the causes should be gone',
         language: 'sh',
       },
@@ -226,43 +219,25 @@ export function nextStepsFor(diagnosis: Diagnosis): NextStep[] {
   return steps;
 }
 
-const LAUNCHER_SELECTOR = '-l kubevirt.io=virt-launcher';
-const FAILED_FIELD_SELECTOR = '--field-selector=status.phase=Failed';
-/** Keeps the rows whose phase (the last custom column, `<none>` before the controller sets one) is not final. */
-const NOT_FINAL = (column: number) => `$${column} !~ /^(Succeeded|Failed)$/`;
+/** Looping VMIs named in the cancel step's why; the command itself finds them all. */
+export const CANCEL_NAMED = 3;
 
 /**
- * The commands behind the next steps, in one place. All of them are kubectl (or PromQL) because stuckfailed's own
- * cancel/clean/validate commands do not exist yet; a later stage swaps them here.
- * - Migrations are cancelled by deleting the in-flight vmim (KubeVirt user guide, "Cancel a live migration"). Only
- *   one migration per VMI can be in flight (migration-create-admitter.go rejects a second), so a VMI's cancel
- *   deletes at most one object. The mutating webhook labels every vmim kubevirt.io/vmi-name=<vmi>
- *   (migration-create-mutator.go). Custom resources support no field selector on status.phase, hence awk.
- *   `--wait=false`: a vmim carries the kubevirt.io/migrationJobFinalize finalizer until the migration controller
- *   has aborted the migration, and kubectl would otherwise block until then.
- * - Pods are deleted per namespace with selectors, not with the runbook's `-o name | xargs -n50 oc delete`: `-o name`
- *   drops the namespace, so every DELETE goes to the context namespace and 404s, and xargs batches run into
- *   kubectl's 5 QPS limiter (shared/apiserver.md §0, §6). `--wait=false` saves the one GET per pod the wait costs.
+ * The commands behind the next steps, in one place. `scope` is `-n NAMESPACE` or `-A`.
+ * - cancel-migrations --looping deletes only in-flight vmims of the VMIs diagnose finds in a loop, never the
+ *   runbook's `delete vmim -A`, which erases every finished migration and cancels nothing more.
+ * - clean deletes exactly the Failed virt-launcher pods in scope, archived first, with uid preconditions, not with
+ *   the runbook's `-o name | xargs -n50 oc delete`: `-o name` drops the namespace, so every DELETE goes to the
+ *   context namespace and 404s, and xargs batches run into kubectl's 5 QPS limiter (shared/apiserver.md §0, §6).
  */
 export const MITIGATION_COMMANDS = {
-  listInFlightMigrations: (scope: string) =>
-    `kubectl get vmim ${scope} --no-headers ` +
-    '-o custom-columns=NAMESPACE:.metadata.namespace,NAME:.metadata.name,PHASE:.status.phase' +
-    ` | awk '${NOT_FINAL(3)} {print "kubectl delete vmim --wait=false -n", $1, $2}'`,
-  cancelVmiMigration: (namespace: string, vmi: string) =>
-    `kubectl get vmim -n ${shellWord(namespace)} -l ${shellWord(`kubevirt.io/vmi-name=${vmi}`)} --no-headers ` +
-    '-o custom-columns=NAME:.metadata.name,PHASE:.status.phase' +
-    ` | awk '${NOT_FINAL(2)} {print $1}' | xargs -r kubectl delete vmim --wait=false -n ${shellWord(namespace)}`,
-  writeBundle: () => 'stuckfailed diagnose --bundle incident.tar.gz',
-  deleteFailedLaunchers: (namespace: string) =>
-    `kubectl delete pods -n ${shellWord(namespace)} ${LAUNCHER_SELECTOR} ${FAILED_FIELD_SELECTOR} --wait=false`,
-  countFailedLaunchersByNamespace: () =>
-    `kubectl get pods -A ${LAUNCHER_SELECTOR} ${FAILED_FIELD_SELECTOR} --no-headers ` +
-    '-o custom-columns=NAMESPACE:.metadata.namespace | sort | uniq -c | sort -rn',
+  writeBundle: (scope: string) => `stuckfailed diagnose ${scope} --bundle incident.tar.gz`,
+  mitigate: (scope: string) => `stuckfailed mitigate ${scope}`,
+  cancelLoopingMigrations: (scope: string) => `stuckfailed cancel-migrations --looping ${scope}`,
+  clean: (scope: string) => `stuckfailed clean ${scope} --yes`,
+  validate: () => 'stuckfailed validate',
   failedLauncherCountQuery: () => FAILED_LAUNCHER_COUNT.record,
-  countFailedLaunchers: () =>
-    `kubectl get pods -A ${LAUNCHER_SELECTOR} ${FAILED_FIELD_SELECTOR} --no-headers | wc -l`,
-  rediagnose: () => 'stuckfailed diagnose',
+  rediagnose: (scope: string) => `stuckfailed diagnose ${scope}`,
 };
 
 /**

@@ -109,30 +109,31 @@ describe('renderText', () => {
     assert.match(output, /^Warnings: partial data \(2\)$/m);
     assert.match(output, /^ {2}! forbidden: nodes is forbidden/m);
     const next = output.slice(output.indexOf('\nNext\n'));
-    // The runbook's order: stop the migrations, keep the evidence, clean, then validate.
+    // The runbook's order: keep the evidence, stop the migrations, clean, then validate.
     const order = [
-      '$ kubectl get vmim -A --no-headers',
-      '$ kubectl get vmim -n vm-prod -l kubevirt.io/vmi-name=db-01 --no-headers',
-      '$ stuckfailed diagnose --bundle incident.tar.gz',
-      '$ kubectl delete pods -n vm-prod -l kubevirt.io=virt-launcher',
+      '$ stuckfailed diagnose -A --bundle incident.tar.gz',
+      '$ stuckfailed mitigate -A',
+      '$ stuckfailed cancel-migrations --looping -A',
+      '$ stuckfailed clean -A --yes',
+      '$ stuckfailed validate',
       'PromQL: cluster:kubevirt_virt_launcher_failed:count',
-      '$ stuckfailed diagnose\n',
+      '$ stuckfailed diagnose -A\n',
     ].map((text) => next.indexOf(text));
     assert.ok(order.every((index) => index > 0));
     assert.deepEqual(
       order,
       [...order].sort((a, b) => a - b),
     );
-    assert.match(next, /^ {6}# delete the 268 Failed launchers in vm-prod$/m);
-    assert.match(next, /--no-headers \| wc -l$/m);
-    assert.doesNotMatch(next, /stuckfailed (cancel-migrations|clean|validate)/);
+    assert.match(next, /^ {6}# delete the 412 Failed launchers, each archived with its events first/m);
+    assert.doesNotMatch(next, /kubectl/);
   });
 
-  it('scopes the migration listing to the only namespace when all failures are there', () => {
+  it('scopes the commands to the only namespace when all failures are there', () => {
     const diagnosis = fixture();
     diagnosis.byNamespace = [{ key: 'vm-prod', count: 412 }];
     const output = renderText(diagnosis, { color: false });
-    assert.match(output, /\$ kubectl get vmim -n vm-prod --no-headers \\$/m);
+    assert.match(output, /^ {2}\$ stuckfailed cancel-migrations --looping -n vm-prod$/m);
+    assert.match(output, /^ {2}\$ stuckfailed clean -n vm-prod --yes$/m);
   });
 
   it('has no ANSI codes without colour, and has them with colour, with the same text', () => {
@@ -171,7 +172,7 @@ describe('renderText', () => {
     assert.match(output, /none: no Failed launchers/);
     assert.match(output, /nothing to do/);
     assert.doesNotMatch(output, /Warnings/);
-    assert.doesNotMatch(output, /kubectl delete/);
+    assert.doesNotMatch(output, /stuckfailed (clean|mitigate)/);
   });
 
   it("puts Prometheus's view right under the verdict, and warns when its count disagrees", () => {

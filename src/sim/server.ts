@@ -51,6 +51,7 @@ import {
   type StoreEvent,
 } from './store.js';
 import { type IncludeObject, renderTable } from './table.js';
+import { haltIfStopped } from './vm-controller.js';
 
 /** /version, pinned to 1.32: /usr/bin/kubectl picks its kubectl binary by the server's minor (apiserver.md §0). */
 export const SIMULATED_VERSION = {
@@ -236,7 +237,7 @@ export class SimApi {
       case 'update':
         return this.update(request, response, resourceRequest);
       case 'patch':
-        return this.patch(request, response, resourceRequest);
+        return this.patch(request, response, resourceRequest, url);
     }
   }
 
@@ -644,10 +645,11 @@ export class SimApi {
       ...object,
       metadata: { ...object.metadata, ...(namespace === undefined ? {} : { namespace }) },
     });
+    if (target.resource === 'virtualmachines') haltIfStopped(this.options.store, stored);
     sendJson(response, 200, stored.body);
   }
 
-  private async patch(request: IncomingMessage, response: ServerResponse, target: ResourceRequest) {
+  private async patch(request: IncomingMessage, response: ServerResponse, target: ResourceRequest, url: URL) {
     const current = this.requireObject(target);
     const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
     const body = (await readJsonBody(request)) as JsonValue | undefined;
@@ -671,7 +673,9 @@ export class SimApi {
     if (typeof object !== 'object' || object === null || object.metadata?.name !== current.name) {
       throw badRequest('a patch may not change the object name');
     }
-    const stored = this.options.store.update(target.resource, object);
+    const dryRun = url.searchParams.getAll('dryRun').includes('All');
+    const stored = this.options.store.update(target.resource, object, { dryRun });
+    if (!dryRun && target.resource === 'virtualmachines') haltIfStopped(this.options.store, stored);
     sendJson(response, 200, stored.body);
   }
 

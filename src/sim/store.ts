@@ -118,6 +118,17 @@ const DEFAULT_HISTORY_LIMIT = 10_000;
 const DEFAULT_TERMINATION_GRACE_SECONDS = 30;
 
 /** The stored object, parsed (a fresh copy the caller may change). */
+/**
+ * Labels and annotations are Go maps with `omitempty`: the apiserver never stores an empty one, so a patch that
+ * removes the last annotation leaves no `annotations` key behind.
+ */
+function omitEmptyMaps(metadata: KubeObject['metadata']): void {
+  if (metadata.labels !== undefined && Object.keys(metadata.labels).length === 0) delete metadata.labels;
+  if (metadata.annotations !== undefined && Object.keys(metadata.annotations).length === 0) {
+    delete metadata.annotations;
+  }
+}
+
 export function decodeObject<T extends KubeObject = KubeObject>(stored: StoredObject): T {
   return JSON.parse(stored.body.toString('utf8')) as T;
 }
@@ -264,7 +275,7 @@ export class ObjectStore {
    * PUT: replaces an existing object; a stale metadata.resourceVersion is a 409 Conflict (optimistic
    * concurrency, as leader election relies on).
    */
-  update(resource: ResourceName, object: KubeObject): StoredObject {
+  update(resource: ResourceName, object: KubeObject, options: { dryRun?: boolean } = {}): StoredObject {
     const collection = this.collection(resource);
     const current = this.get(resource, object.metadata.namespace, object.metadata.name);
     if (current === undefined) throw notFound(collection.type, object.metadata.name);
@@ -294,6 +305,9 @@ export class ObjectStore {
             }),
       },
     };
+    omitEmptyMaps(merged.metadata);
+    // dryRun=All: validated (preconditions included) and answered as it would be stored, nothing written.
+    if (options.dryRun) return this.serialize(resource, merged, current.resourceVersion);
     const stored = this.write(resource, merged);
     this.removeIfFinalized(resource, stored, merged);
     return this.get(resource, object.metadata.namespace, object.metadata.name) ?? stored;

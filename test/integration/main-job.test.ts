@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -11,9 +11,27 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = path.join(ROOT, 'dist/bin/stuckfailed.js');
 
 describe('the main job: stuckfailed demo (npm start)', () => {
-  it('simulates an incident and prints its diagnosis: verdict, every cause of the mixed scenario, next steps', async () => {
-    const result = await runCli(['demo', '--failed', '240', '--namespaces', '4', '--nodes', '6']);
+  it('runs the whole loop: diagnoses every cause, cancels the looping migrations, cleans with archive, heals, validates', async (t) => {
+    const archive = mkdtempSync(path.join(tmpdir(), 'stuckfailed-demo-test-'));
+    t.after(() => rmSync(archive, { recursive: true, force: true }));
+    const result = await runCli(
+      [
+        'demo',
+        '--failed',
+        '240',
+        '--namespaces',
+        '4',
+        '--nodes',
+        '6',
+        '--window',
+        '3s',
+        '--archive',
+        archive,
+      ],
+      { timeoutMs: 120_000 },
+    );
     assert.equal(result.code, 0, result.stderr);
+    // The diagnosis, as diagnose prints it.
     assert.match(result.stdout, /240 Failed virt-launcher pods >= threshold 200/);
     const causeOrder = ['migration', 'image', 'storage', 'network'].map((cause) =>
       result.stdout.search(new RegExp(`^ {2}\\d\\. ${cause} `, 'm')),
@@ -27,11 +45,49 @@ describe('the main job: stuckfailed demo (npm start)', () => {
       causeOrder,
       'causes ranked by share (40/25/20/15 %)',
     );
+    // The loop really ran: migrations cancelled, every deleted pod archived, the count fell and stayed down.
+    const done =
+      /^done: {3}(\d+) in-flight migration\(s\) of looping VMIs cancelled; (\d+) Failed launcher\(s\) deleted, (\d+) archived/m.exec(
+        result.stdout,
+      );
+    assert.ok(done, result.stdout);
+    const [cancelled, deleted, archivedSaid] = done.slice(1).map(Number) as [number, number, number];
+    assert.ok(cancelled >= 1, 'the looping VMIs had migrations in flight');
+    assert.ok(deleted >= 240, `deleted ${deleted}: the 240 laid down, and the churn's`);
+    const files = readdirSync(archive, { recursive: true, encoding: 'utf8' }).filter((file) =>
+      file.endsWith('.yaml'),
+    );
+    assert.equal(files.length, deleted, 'one archive file per deleted pod');
+    assert.equal(archivedSaid, deleted);
+    const alert = /^alert: {2}cleared: (\d+) Failed launchers before, (\d+) after/m.exec(result.stdout);
+    assert.ok(alert, result.stdout);
+    assert.ok(Number(alert[1]) >= 240);
+    assert.ok(Number(alert[2]) < 200 && Number(alert[2]) < Number(alert[1]), `after: ${alert[2]}`);
+    assert.match(result.stdout, /^validate: cleared$/m);
+    assert.match(result.stdout, /^kept: {3}.*left to their remediation: image, storage, network$/m);
+    assert.match(result.stdout, /^time: {3}diagnose \S+, mitigate \S+, validate \S+$/m);
     assert.match(result.stderr, /Simulated cluster at http:\/\/127\.0\.0\.1:\d+/);
   });
 
-  it('gives the same report as JSON, with the exact count', async () => {
-    const result = await runCli(['demo', '--scenario', 'eviction', '--failed', '210', '-o', 'json']);
+  it('gives the same report as JSON on stdout, the rest of the loop on stderr', async (t) => {
+    const archive = mkdtempSync(path.join(tmpdir(), 'stuckfailed-demo-test-'));
+    t.after(() => rmSync(archive, { recursive: true, force: true }));
+    const result = await runCli(
+      [
+        'demo',
+        '--scenario',
+        'eviction',
+        '--failed',
+        '210',
+        '-o',
+        'json',
+        '--window',
+        '1s',
+        '--archive',
+        archive,
+      ],
+      { timeoutMs: 120_000 },
+    );
     assert.equal(result.code, 0, result.stderr);
     const report = JSON.parse(result.stdout) as {
       failedLaunchers: number;
@@ -39,6 +95,7 @@ describe('the main job: stuckfailed demo (npm start)', () => {
     };
     assert.equal(report.failedLaunchers, 210);
     assert.equal(report.causes[0]?.category, 'resources');
+    assert.match(result.stderr, /^alert: {2}cleared: /m);
   });
 });
 

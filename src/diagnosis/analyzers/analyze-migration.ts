@@ -19,10 +19,12 @@ export const LOOP_THRESHOLD = 3;
 /** KubeVirt's parallelMigrationsPerCluster default (pkg/virt-config/virt-config.go). */
 export const PARALLEL_MIGRATIONS_PER_CLUSTER = 5;
 
+export function isLoopingVmi(vmi: VmiMigrations): boolean {
+  return vmi.failed >= LOOP_THRESHOLD || vmi.failedTargetLaunchers >= LOOP_THRESHOLD;
+}
+
 export function loopingVmis(migrations: MigrationFacts): VmiMigrations[] {
-  return migrations.vmis.filter(
-    (vmi) => vmi.failed >= LOOP_THRESHOLD || vmi.failedTargetLaunchers >= LOOP_THRESHOLD,
-  );
+  return migrations.vmis.filter(isLoopingVmi);
 }
 
 /**
@@ -91,9 +93,9 @@ export const analyzeMigration: Analyzer = (facts) => {
     remediation: [
       // Deleting an in-flight vmim cancels it; the finished ones are the record of what failed and why.
       `Cancel the in-flight migrations ${cancelWhat}: ` +
-        'delete only the vmims whose phase is neither Succeeded nor Failed, one at a time (kubectl delete vmim ' +
-        '--wait=false -n NAMESPACE NAME; the Next steps print them). Never kubectl delete vmim --all: it also ' +
-        "erases the finished migrations' history.",
+        'delete only the vmims whose phase is neither Succeeded nor Failed (stuckfailed cancel-migrations --looping ' +
+        'does exactly that, with preconditions; by hand: kubectl delete vmim --wait=false -n NAMESPACE NAME). ' +
+        "Never kubectl delete vmim --all: it also erases the finished migrations' history.",
       ...(migrations.evacuation > 0
         ? [
             'Evacuation migrations come from a node drain: finish or undo the drain (kubectl uncordon) of the source node.',

@@ -21,9 +21,8 @@ describe('cleanupRemediation', () => {
     assert.equal(
       cleanupRemediation(groups, 'Once fixed'),
       'Once fixed, write the support bundle first (stuckfailed diagnose --bundle incident.tar.gz: deleting destroys ' +
-        'the evidence), then delete the Failed launchers in db-vms and web-vms one namespace at a time: kubectl ' +
-        'delete pods -n NAMESPACE -l kubevirt.io=virt-launcher --field-selector=status.phase=Failed --wait=false ' +
-        '(the Next steps spell out each one).',
+        'the evidence), then delete the Failed launchers in db-vms and web-vms: stuckfailed clean -n NAMESPACE ' +
+        '--yes in each, or -A for all of them (each pod is archived with its events before its delete).',
     );
   });
 
@@ -31,13 +30,13 @@ describe('cleanupRemediation', () => {
     const namespaces = ['a', 'b', 'c', 'd', 'e'].map((key, index) => ({ key, count: 10 - index }));
     assert.match(
       cleanupRemediation([podGroup({ namespaces })], 'Then'),
-      / in a, b, c and 2 more one namespace/,
+      / in a, b, c and 2 more: stuckfailed clean/,
     );
   });
 });
 
 describe('remediation commands', () => {
-  it('name only stuckfailed commands that are registered (no cancel-migrations, clean or validate yet)', () => {
+  it('name only stuckfailed commands that are registered', () => {
     const registered = new Set(
       buildProgram({ io: memoryIo().io, setExitCode: () => {} }).commands.map((c) => c.name()),
     );

@@ -21,6 +21,7 @@ import {
   terminated,
   type VmIdentity,
 } from '../objects.js';
+import { createRandom, deriveSeed } from '../random.js';
 import type { ClusterBuilder, FailureSlot } from './cluster-builder.js';
 import { defineScenario } from './define-scenario.js';
 import type { FailureKind } from './failure-kind.js';
@@ -28,6 +29,9 @@ import type { FailureKind } from './failure-kind.js';
 /** Finalized vmims kept per VMI (migration.go defaultFinalizedMigrationGarbageCollectionBuffer). */
 const MAX_FAILED_TARGETS_PER_VMI = 5;
 const IN_FLIGHT_MIGRATIONS = 5;
+/** Failed attempts from which a VMI is in a loop (diagnose's LOOP_THRESHOLD), and how many of those retry now. */
+const LOOPING_ATTEMPTS = 3;
+const RETRYING_VMIS = 2;
 export const MIGRATION_FAILURE_REASON = 'Target pod is down';
 
 export function drainedNodes(builder: ClusterBuilder): NodeInfo[] {
@@ -270,6 +274,30 @@ function layDownInFlight(builder: ClusterBuilder): void {
   }
 }
 
+/**
+ * A loop goes on: the evacuation controller and the workload updater re-create a looping VMI's migration after
+ * its back-off, and the new one waits in Pending (queued behind the cluster's parallel limit). Drawn from a stream
+ * of its own, so the rest of the cluster is laid down as before.
+ */
+function layDownRetries(builder: ClusterBuilder, looping: ReadonlyArray<{ source: SourceVm }>): void {
+  const random = createRandom(deriveSeed(builder.options.seed, 'migration-retry'));
+  for (const { source } of looping) {
+    const createdAt = secondsBefore(builder.now, random.int(5, 60));
+    builder.add(
+      makeMigration({
+        vm: source.vm,
+        name: `${MIGRATION_NAME_PREFIX[source.trigger]}${random.suffix()}`,
+        uid: random.uuid(),
+        trigger: source.trigger,
+        createdAt,
+        transitions: [['Pending', createdAt]],
+        sourceNode: source.sourceNode.name,
+        sourcePod: source.sourcePod.metadata.name,
+      }),
+    );
+  }
+}
+
 export const migrationStormFailures: FailureKind = {
   category: 'migration',
   prepare(builder) {
@@ -310,6 +338,10 @@ export const migrationStormFailures: FailureKind = {
       builder.add(vmiFor(builder, source, last));
       if (source.trigger === 'workload-update') builder.outdatedWorkloads += 1;
     }
+    layDownRetries(
+      builder,
+      finished.filter((group) => group.attempts.length >= LOOPING_ATTEMPTS).slice(0, RETRYING_VMIS),
+    );
   },
 };
 

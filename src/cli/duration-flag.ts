@@ -1,0 +1,16 @@
+import { InvalidArgumentError } from 'commander';
+import { parseDuration } from '../duration.js';
+
+/** A commander argParser: a bad value is a usage error (exit 2) that shows how to write one. */
+export function parseDurationFlag(value: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined) {
+    // Days are the unit people reach for first ("older than 2d"); say what to write instead.
+    const days = /^\s*(\d+(?:\.\d+)?)d\s*$/.exec(value);
+    const hint = days ? `; for days write hours, e.g. ${Number(days[1]) * 24}h` : '';
+    throw new InvalidArgumentError(
+      `expected a duration such as 10m, 90s or 1h30m (units: ms, s, m, h)${hint}`,
+    );
+  }
+  return ms;
+}
