@@ -1,14 +1,15 @@
+import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { Registry } from 'prom-client';
 import { LiveClusterReader } from '../cluster/live-cluster-reader.js';
 import { openKubeApi } from '../cluster/open-reader.js';
 import { DEFAULT_THRESHOLD } from '../diagnosis/diagnose.js';
 import { createPrometheusGatherer } from '../diagnosis/prometheus-gatherer.js';
+import { formatDuration } from '../duration.js';
 import { StuckfailedError } from '../errors.js';
 import { createPrometheusClient } from '../prometheus/client.js';
 import { createServer } from '../server/create-server.js';
 import { FileIncidentStore } from '../server/file-incident-store.js';
-import { INTERIM_MITIGATION } from '../server/interim-mitigation.js';
 import { createJsonLogger } from '../server/json-logger.js';
 import { createClusterMitigator } from '../server/mitigator.js';
 import {
@@ -18,8 +19,11 @@ import {
   renderNotFoundPage,
 } from '../server/page/render-page.js';
 import { loadPolicy } from '../server/policy.js';
+import { serveMitigation } from '../server/serve-mitigation.js';
 import { loadApiTokens, loadWebhookToken } from '../server/tokens.js';
+import { DEFAULT_WINDOW_MS } from '../validation/validate-clearing.js';
 import type { RegisterCommand } from './commands.js';
+import { parseDurationFlag } from './duration-flag.js';
 import {
   addKubeFlags,
   addPrometheusFlags,
@@ -38,6 +42,7 @@ interface ServeFlags extends KubeFlags, PrometheusFlags {
   apiTokenFile?: string;
   policy?: string;
   threshold: number;
+  validateWindow: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -92,6 +97,14 @@ export const registerServeCommand: RegisterCommand = (program: Command, context)
         .default(DEFAULT_THRESHOLD),
     )
     .addOption(
+      new Option(
+        '--validate-window <duration>',
+        "after the resolved notification: how long the count must stay below the threshold (the alert's for) before the incident closes cleared; not cleared after 3 windows",
+      )
+        .argParser(parseDurationFlag)
+        .default(DEFAULT_WINDOW_MS, '10m'),
+    )
+    .addOption(
       new Option('--log-level <level>', 'log level (JSON lines on stderr)')
         .choices(['debug', 'info', 'warn', 'error'])
         .default('info')
@@ -107,6 +120,9 @@ export const registerServeCommand: RegisterCommand = (program: Command, context)
         '--webhook-token-file is required: the webhook never runs without a token (write one with openssl rand -hex 32)',
       );
     }
+    if (flags.validateWindow <= 0) {
+      throw new StuckfailedError('USAGE', '--validate-window must be longer than 0, e.g. 10m');
+    }
     const webhookToken = await loadWebhookToken(flags.webhookTokenFile);
     const apiTokens = flags.apiTokenFile === undefined ? [] : await loadApiTokens(flags.apiTokenFile);
     const policy = await loadPolicy(flags.policy);
@@ -117,8 +133,13 @@ export const registerServeCommand: RegisterCommand = (program: Command, context)
     const mitigator = createClusterMitigator({
       reader: new LiveClusterReader(api),
       api,
-      // INTERIM until the mitigation commands are merged: see src/server/interim-mitigation.ts.
-      functions: INTERIM_MITIGATION,
+      // Each incident's archive goes beside the incidents, under the data directory.
+      functions: serveMitigation({
+        archiveRoot: path.resolve(flags.dataDir, 'archive'),
+        namespace: scope.namespace,
+        selector: flags.selector,
+        windowMs: flags.validateWindow,
+      }),
       diagnoseOptions: {
         threshold: flags.threshold,
         ...scope,
@@ -168,6 +189,7 @@ export const registerServeCommand: RegisterCommand = (program: Command, context)
       io.stdout.write(
         `listening on ${url}\n` +
           `  webhook: ${url}/webhook/alertmanager  incidents: ${url}/api/v1/incidents  data: ${store.dir}\n` +
+          `  archive: ${path.join(store.dir, 'archive')}/<incident>/<namespace>/<pod>.yaml; validate window ${formatDuration(flags.validateWindow)}\n` +
           `  policy: ${policy.source}; approvals ${apiTokens.length === 0 ? 'off (no --api-token-file)' : `by ${apiTokens.map((token) => token.name).join(', ')}`}\n`,
       );
       await io.waitForInterrupt();

@@ -438,6 +438,7 @@ export class IncidentService {
       let result: Awaited<ReturnType<Mitigator['apply']>>;
       try {
         result = await this.#mitigator.apply(plan, {
+          incidentId: id,
           journal,
           settled,
           signal: this.#stop.signal,

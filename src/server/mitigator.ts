@@ -18,6 +18,8 @@ import type {
 import type { Policy } from './policy.js';
 
 export interface MitigatorApplyOptions {
+  /** The incident the run belongs to (its archive is kept apart from other incidents'). */
+  incidentId: string;
   /** Where each action's outcome goes: the incident's journal (its audit trail). */
   journal: JournalSink;
   /** targetKey()s an earlier (interrupted) run settled: not written again. */
@@ -56,8 +58,9 @@ export interface Mitigator {
 export interface MitigationFunctions {
   /** mitigate's planner: the plan for a diagnosis, within the policy's actions and caps. */
   plan(input: { diagnosis: Diagnosis; policy: Policy; api: KubeApi; now: () => Date }): Promise<Plan>;
-  /** The executor of each writing action (clean, cancel-migrations, pause), as the CLI commands run them. */
-  executors: Partial<Record<PlanAction, StepExecutor>>;
+  /** The executor of each writing action (clean, cancel-migrations, pause) of one incident's run, as the CLI
+   * commands run them. */
+  executors(input: { incidentId: string }): Partial<Record<PlanAction, StepExecutor>>;
   /** validate's check, once: cleared or not, with the reason. */
   validate(input: {
     api: KubeApi;
@@ -90,7 +93,7 @@ export function emptyCounts(): Record<JournalOutcome, number> {
  */
 export async function applyWithExecutors(
   plan: Plan,
-  executors: MitigationFunctions['executors'],
+  executors: Partial<Record<PlanAction, StepExecutor>>,
   context: MitigatorApplyOptions & { api: KubeApi; now: () => Date },
 ): Promise<MitigatorApplyResult> {
   const steps: StepOutcome[] = [];
@@ -142,7 +145,11 @@ export function createClusterMitigator(options: ClusterMitigatorOptions): Mitiga
     },
     plan: (diagnosis, policy) => functions.plan({ diagnosis, policy, api, now }),
     apply: (plan, applyOptions) =>
-      applyWithExecutors(plan, functions.executors, { ...applyOptions, api, now }),
+      applyWithExecutors(plan, functions.executors({ incidentId: applyOptions.incidentId }), {
+        ...applyOptions,
+        api,
+        now,
+      }),
     validate: (signal) =>
       functions.validate({
         api,

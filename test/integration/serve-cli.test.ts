@@ -10,8 +10,8 @@ import { waitFor } from '../helpers/prometheus-stack.js';
 import { webhookBody } from '../helpers/serve-harness.js';
 
 // `stuckfailed serve` as a user runs it: flags, token files, a policy file, against the simulator over HTTP. The
-// diagnosis is the real one; the plan is whatever the wired mitigation makes (nothing to write until the mitigation
-// commands are merged), so this test checks the service around it, not the actions.
+// diagnosis and plan are the real ones, cut to the policy (here: cancel the looping migrations on its own, never
+// clean); test/e2e/serve-alert-e2e.test.ts follows an approved plan to the end.
 
 const WEBHOOK = 'cli-webhook-token-0123456789';
 const APPROVER = 'cli-approver-token-0123456789';
@@ -82,6 +82,8 @@ describe('stuckfailed serve (CLI)', () => {
       files.api,
       '--policy',
       files.policy,
+      '--validate-window',
+      '1s',
     ];
     let serve = spawnCli(args);
     try {
@@ -102,6 +104,16 @@ describe('stuckfailed serve (CLI)', () => {
       });
       assert.equal(diagnosed.diagnosis?.failedLaunchers, 240);
       assert.equal(diagnosed.diagnosis?.causes[0]?.category, 'migration');
+      // The policy runs cancel-migrations on its own and never cleans: the clean step is left out, and said so.
+      assert.deepEqual(
+        diagnosed.plan?.steps.map((step) => step.action),
+        ['cancel-migrations', 'validate'],
+      );
+      assert.ok(
+        diagnosed.plan?.untouched.some((entry) =>
+          entry.remediation.some((line) => /does not allow clean for cause migration/.test(line)),
+        ),
+      );
       const metrics = await (await fetch(`${url}/metrics`)).text();
       assert.match(metrics, /stuckfailed_failed_launchers\{cause="migration"\} \d+/);
 
@@ -122,7 +134,7 @@ describe('stuckfailed serve (CLI)', () => {
         ).json()) as Incident;
         return incident.status === 'closed' ? incident : undefined;
       });
-      // Nothing was cleaned, so the launchers are still Failed: validate says so.
+      // Nothing was cleaned, so the launchers are still Failed: validate (a 1 s window, 3 s timeout) says so.
       assert.equal(closed.validation?.verdict, 'not-cleared');
       assert.equal(closed.notifications.length, 2);
     } finally {
