@@ -45,9 +45,10 @@ export const registerDemoCommand: RegisterCommand = (program, context) => {
   program
     .command('demo')
     .description(
-      'Run the whole runbook on a simulated incident (no real cluster needed): diagnose, mitigate (cancel the\n' +
-        'looping migrations, clean with archive), heal the cause, validate that the alert clears, and sum up.\n' +
-        'Every step is what the stuckfailed command prints against a real cluster.',
+      'Run the whole runbook on a simulated incident (no real cluster needed):\n' +
+        'diagnose, mitigate (cancel the looping migrations, clean with archive),\n' +
+        'heal the cause, validate that the alert clears, and sum up. Each step\n' +
+        'prints what the stuckfailed command prints against a real cluster.',
     )
     .addOption(
       new Option('--scenario <name>', 'the incident to simulate').choices(SCENARIO_NAMES).default('mixed'),

@@ -45,10 +45,12 @@ export function registerMitigate(program: Command, context: CommandContext): voi
   const command = program
     .command('mitigate')
     .description(
-      "Diagnose, then run the runbook's mitigation as one ordered plan: stop the source (cancel the in-flight\n" +
-        'migrations of VMIs in a migration loop; halt VMs with --pause-min-failed), clean the Failed launchers\n' +
-        '(archived first), then validate that the alert clears. Each step says which cause it answers; causes\n' +
-        'no command can fix get their remediation and no action. A dry run unless --yes.',
+      "Diagnose, then run the runbook's mitigation as one ordered plan: stop the\n" +
+        'source (cancel the in-flight migrations of VMIs in a migration loop; halt\n' +
+        'VMs with --pause-min-failed), clean the Failed launchers (archived first),\n' +
+        'then validate that the alert clears. Each step names the cause it answers;\n' +
+        'causes no command can fix get their remediation and no action. A dry run\n' +
+        'unless --yes.',
     )
     .addOption(
       new Option(

@@ -36,8 +36,3 @@ export async function applyPlan(
   }
   return { steps, interrupted: context.signal?.aborted ?? false };
 }
-
-/** Targets this run tried and could not do, across steps (failed, conflict); an interrupt's leftovers are not in it. */
-export function notDone(outcome: PlanOutcome): number {
-  return outcome.steps.reduce((sum, step) => sum + step.counts.failed + step.counts.conflict, 0);
-}

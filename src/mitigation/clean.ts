@@ -1,6 +1,5 @@
 import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 import type { KubeApi } from '../cluster/kube-api.js';
 import type { Event, Pod } from '../kube/types.js';
 import { isFailedLauncher, launcherEndedAt, launcherVmiKey } from '../launcher/launcher-pod.js';
@@ -163,7 +162,7 @@ export function createCleanExecutor(options: CleanExecutorOptions): StepExecutor
     const finished = new Set<string>();
     const reads = new AbortController();
     const folders = new Map<string, Promise<unknown>>();
-    const stateOf = (namespace: string): Promise<NamespaceState> => {
+    const read = (namespace: string): Promise<NamespaceState> => {
       let state = states.get(namespace);
       if (state === undefined) {
         state = readNamespace(
@@ -176,9 +175,14 @@ export function createCleanExecutor(options: CleanExecutorOptions): StepExecutor
         // Failures are seen by each target that awaits it; this copy only keeps them from being unhandled.
         state.catch(() => undefined);
         states.set(namespace, state);
-        const next = namespaces[namespaces.indexOf(namespace) + 1];
-        if (next !== undefined && !states.has(next) && !finished.has(next)) void stateOf(next);
       }
+      return state;
+    };
+    /** This namespace's state, and the next one's read started ahead (one ahead only: memory stays flat). */
+    const stateOf = (namespace: string): Promise<NamespaceState> => {
+      const state = read(namespace);
+      const next = namespaces[namespaces.indexOf(namespace) + 1];
+      if (next !== undefined && !finished.has(next)) void read(next);
       return state;
     };
     const release = (namespace: string) => {
@@ -265,7 +269,7 @@ async function readNamespace(
 }
 
 /**
- * Writes `<dir>/<namespace>/<pod>.yaml` (the pod, then each of its events, as YAML documents) and fsyncs it.
+ * Writes `<dir>/<namespace>/<pod>.yaml` (the pod, then each of its events, one YAML document each) and fsyncs it.
  * pause archives the Failed launchers of the VMs it halts with it too.
  */
 export async function archivePod(
@@ -283,7 +287,8 @@ export async function archivePod(
   }
   await made;
   const path = join(folder, `${pod.metadata.name}.yaml`);
-  const text = [pod, ...events].map((object) => stringify(object)).join('---\n');
+  // YAML documents written as JSON (JSON is YAML 1.2): a YAML serializer costs more CPU per pod than the DELETE.
+  const text = [pod, ...events].map((object) => `${JSON.stringify(object, null, 2)}\n`).join('---\n');
   const handle = await open(path, 'w');
   try {
     await handle.writeFile(text);

@@ -140,8 +140,8 @@ describe('stuckfailed clean (CLI)', () => {
         'virt-launcher-vm2-abcde.yaml',
       ]);
       const text = await readFile(join(archive, namespace, 'virt-launcher-vm0-abcde.yaml'), 'utf8');
-      assert.match(text, /kind: Pod/);
-      assert.match(text, /kind: Event[\s\S]*Back-off restarting failed container/);
+      assert.match(text, /"kind": "Pod"/);
+      assert.match(text, /"kind": "Event"[\s\S]*Back-off restarting failed container/);
     }
     // Events are read once per namespace, not once per pod.
     assert.equal(sim.sim.stats().byResource.events, 2);

@@ -202,7 +202,7 @@ async function harness(objects: KubeObject[]): Promise<Harness> {
     const { object } = event;
     if (event.type === 'DELETED') {
       const path = join(archive, object.namespace ?? '', `${object.name}.yaml`);
-      const archivedFirst = existsSync(path) && readFileSync(path, 'utf8').includes(`uid: ${object.uid}`);
+      const archivedFirst = existsSync(path) && readFileSync(path, 'utf8').includes(`"uid": "${object.uid}"`);
       const deletion = {
         uid: object.uid,
         namespace: object.namespace ?? '',
