@@ -31,10 +31,11 @@ import {
   type PrometheusFlags,
   parsePositiveInt,
 } from './flags.js';
+import type { CommandContext } from './io.js';
 
 export const DEFAULT_DATA_DIR = './stuckfailed-data';
 
-interface ServeFlags extends KubeFlags, PrometheusFlags {
+export interface ServeFlags extends KubeFlags, PrometheusFlags {
   address: string;
   port: number;
   dataDir: string;
@@ -112,92 +113,107 @@ export const registerServeCommand: RegisterCommand = (program: Command, context)
     );
   addKubeFlags(command);
   addPrometheusFlags(command);
-  command.action(async (flags: ServeFlags) => {
-    const { io } = context;
-    if (flags.webhookTokenFile === undefined) {
-      throw new StuckfailedError(
-        'USAGE',
-        '--webhook-token-file is required: the webhook never runs without a token (write one with openssl rand -hex 32)',
-      );
-    }
-    if (flags.validateWindow <= 0) {
-      throw new StuckfailedError('USAGE', '--validate-window must be longer than 0, e.g. 10m');
-    }
-    const webhookToken = await loadWebhookToken(flags.webhookTokenFile);
-    const apiTokens = flags.apiTokenFile === undefined ? [] : await loadApiTokens(flags.apiTokenFile);
-    const policy = await loadPolicy(flags.policy);
-    const logger = createJsonLogger(io.stderr, flags.logLevel);
-    const { api } = openKubeApi({ kubeconfig: flags.kubeconfig, context: flags.context, env: io.env });
-    const scope = flags.namespace !== undefined && !flags.allNamespaces ? { namespace: flags.namespace } : {};
-    const now = () => new Date();
-    const mitigator = createClusterMitigator({
-      reader: new LiveClusterReader(api),
-      api,
-      // Each incident's archive goes beside the incidents, under the data directory.
-      functions: serveMitigation({
-        archiveRoot: path.resolve(flags.dataDir, 'archive'),
-        namespace: scope.namespace,
-        selector: flags.selector,
-        windowMs: flags.validateWindow,
-      }),
-      diagnoseOptions: {
-        threshold: flags.threshold,
-        ...scope,
-        ...(flags.selector === undefined ? {} : { labelSelector: flags.selector }),
-        ...(flags.prometheusUrl === undefined
-          ? {}
-          : {
-              prometheus: createPrometheusGatherer(
-                createPrometheusClient({
-                  url: flags.prometheusUrl,
-                  ...(flags.prometheusTokenFile === undefined
-                    ? {}
-                    : { tokenFile: flags.prometheusTokenFile }),
-                  ...(flags.prometheusCaFile === undefined ? {} : { caFile: flags.prometheusCaFile }),
-                }),
-                scope,
-              ),
-            }),
-      },
-      now,
-    });
-    const store = await FileIncidentStore.open(flags.dataDir);
-    const { app } = await createServer({
-      store,
-      mitigator,
-      policy,
-      now,
-      logger,
-      registry: new Registry(),
-      webhookToken,
-      apiTokens,
-      pages: { renderIndexPage, renderIncidentPage, renderNotFoundPage, headers: PAGE_HEADERS },
-    });
-    try {
-      let url: string;
-      try {
-        url = await app.listen({ host: flags.address, port: flags.port });
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
-          throw new StuckfailedError('USAGE', `cannot listen on ${flags.address}:${flags.port}: ${code}`, {
-            cause: error,
-          });
-        }
-        throw error;
-      }
-      io.stdout.write(
-        `listening on ${url}\n` +
-          `  webhook: ${url}/webhook/alertmanager  incidents: ${url}/api/v1/incidents  data: ${store.dir}\n` +
-          `  archive: ${path.join(store.dir, 'archive')}/<incident>/<namespace>/<pod>.yaml; validate window ${formatDuration(flags.validateWindow)}\n` +
-          `  policy: ${policy.source}; approvals ${apiTokens.length === 0 ? 'off (no --api-token-file)' : `by ${apiTokens.map((token) => token.name).join(', ')}`}\n`,
-      );
-      await io.waitForInterrupt();
-    } finally {
-      await app.close();
-      await store.close();
-      api.close();
-    }
-    io.stderr.write('serve stopped\n');
-  });
+  command.action((flags: ServeFlags) => runServe(flags, context));
 };
+
+export interface ServeHooks {
+  /** Called once serve listens, before it waits for Ctrl-C (the demo opens an incident here). */
+  onListening?(url: string): Promise<void>;
+  /** Called when serve stops (Ctrl-C or SIGTERM), before the app closes. */
+  onStopping?(): void;
+}
+
+/** `stuckfailed serve`: listens until interrupted; demo --serve runs it too. */
+export async function runServe(
+  flags: ServeFlags,
+  context: CommandContext,
+  hooks: ServeHooks = {},
+): Promise<void> {
+  const { io } = context;
+  if (flags.webhookTokenFile === undefined) {
+    throw new StuckfailedError(
+      'USAGE',
+      '--webhook-token-file is required: the webhook never runs without a token (write one with openssl rand -hex 32)',
+    );
+  }
+  if (flags.validateWindow <= 0) {
+    throw new StuckfailedError('USAGE', '--validate-window must be longer than 0, e.g. 10m');
+  }
+  const webhookToken = await loadWebhookToken(flags.webhookTokenFile);
+  const apiTokens = flags.apiTokenFile === undefined ? [] : await loadApiTokens(flags.apiTokenFile);
+  const policy = await loadPolicy(flags.policy);
+  const logger = createJsonLogger(io.stderr, flags.logLevel);
+  const { api } = openKubeApi({ kubeconfig: flags.kubeconfig, context: flags.context, env: io.env });
+  const scope = flags.namespace !== undefined && !flags.allNamespaces ? { namespace: flags.namespace } : {};
+  const now = () => new Date();
+  const archiveRoot = path.resolve(flags.dataDir, 'archive');
+  const mitigator = createClusterMitigator({
+    reader: new LiveClusterReader(api),
+    api,
+    // Each incident's archive goes beside the incidents, under the data directory.
+    functions: serveMitigation({
+      archiveRoot,
+      namespace: scope.namespace,
+      selector: flags.selector,
+      windowMs: flags.validateWindow,
+    }),
+    diagnoseOptions: {
+      threshold: flags.threshold,
+      ...scope,
+      ...(flags.selector === undefined ? {} : { labelSelector: flags.selector }),
+      ...(flags.prometheusUrl === undefined
+        ? {}
+        : {
+            prometheus: createPrometheusGatherer(
+              createPrometheusClient({
+                url: flags.prometheusUrl,
+                ...(flags.prometheusTokenFile === undefined ? {} : { tokenFile: flags.prometheusTokenFile }),
+                ...(flags.prometheusCaFile === undefined ? {} : { caFile: flags.prometheusCaFile }),
+              }),
+              scope,
+            ),
+          }),
+    },
+    now,
+  });
+  const store = await FileIncidentStore.open(flags.dataDir);
+  const { app } = await createServer({
+    store,
+    mitigator,
+    policy,
+    now,
+    logger,
+    registry: new Registry(),
+    webhookToken,
+    apiTokens,
+    pages: { renderIndexPage, renderIncidentPage, renderNotFoundPage, headers: PAGE_HEADERS },
+  });
+  try {
+    let url: string;
+    try {
+      url = await app.listen({ host: flags.address, port: flags.port });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+        throw new StuckfailedError('USAGE', `cannot listen on ${flags.address}:${flags.port}: ${code}`, {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+    io.stdout.write(
+      `listening on ${url}\n` +
+        `  webhook: ${url}/webhook/alertmanager  incidents: ${url}/api/v1/incidents  data: ${store.dir}\n` +
+        `  archive: ${archiveRoot}/<incident>/<namespace>/<pod>.yaml; validate window ${formatDuration(flags.validateWindow)}\n` +
+        `  policy: ${policy.source}; approvals ${apiTokens.length === 0 ? 'off (no --api-token-file)' : `by ${apiTokens.map((token) => token.name).join(', ')}`}\n`,
+    );
+    await hooks.onListening?.(url);
+    await io.waitForInterrupt();
+  } finally {
+    hooks.onStopping?.();
+    await app.close();
+    await store.close();
+    api.close();
+  }
+  io.stderr.write('serve stopped\n');
+}
