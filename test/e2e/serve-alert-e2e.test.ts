@@ -4,6 +4,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { parseAllDocuments } from 'yaml';
+import type { Pod } from '../../src/kube/types.js';
 import { ALERT_NAME } from '../../src/prometheus/queries.js';
 import type { Incident } from '../../src/server/incident.js';
 import { type RunningSimulator, startSimulator } from '../../src/sim/index.js';
@@ -228,12 +230,14 @@ describe('serve end to end: simulator → Prometheus → Alertmanager → serve 
     }
     const sample = done[0];
     assert.ok(sample);
-    const yaml = await readFile(
-      join(dataDir, 'archive', opened.id, sample.namespace, `${sample.name}.yaml`),
-      'utf8',
-    );
-    assert.match(yaml, new RegExp(`name: ${sample.name}`));
-    assert.match(yaml, /phase: Failed/);
+    // The archive file: the pod as it was (Failed), then its events, one YAML document each.
+    const [archivedPod] = parseAllDocuments(
+      await readFile(join(dataDir, 'archive', opened.id, sample.namespace, `${sample.name}.yaml`), 'utf8'),
+    ).map((document) => document.toJS() as Pod);
+    assert.equal(archivedPod?.kind, 'Pod');
+    assert.equal(archivedPod?.metadata.name, sample.name);
+    assert.equal(archivedPod?.metadata.uid, sample.uid);
+    assert.equal(archivedPod?.status?.phase, 'Failed');
 
     // 4. The count fell under the threshold: Prometheus resolves the alert, Alertmanager sends the resolved
     //    notification to the same incident, and serve validates (the count stays below 200 for the window) and
