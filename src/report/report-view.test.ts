@@ -59,7 +59,7 @@ describe('nextStepsFor', () => {
     );
     assert.match(
       steps.find((step) => step.command.startsWith('stuckfailed cancel-migrations'))?.why ?? '',
-      /in-flight migrations \(of 9\) of the VMIs in a migration loop \(vm-prod\/db-01, vm-prod\/db-02, vm-staging\/web-3\)/,
+      /in-flight migrations \(of 9\) of the VMIs in a migration loop \(most failed: vm-prod\/db-01, vm-prod\/db-02, vm-staging\/web-3\)/,
     );
   });
 

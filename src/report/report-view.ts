@@ -180,12 +180,13 @@ export function nextStepsFor(diagnosis: Diagnosis): NextStep[] {
     );
   }
   if (cancel) {
-    const looping = migrations.topVMIs.map((vmi) => `${vmi.namespace}/${vmi.vmi}`);
+    // topVMIs are ranked by failures: the first ones are the loops, whatever the threshold that makes one.
+    const busiest = migrations.topVMIs.map((vmi) => `${vmi.namespace}/${vmi.vmi}`);
     steps.push({
       command: MITIGATION_COMMANDS.cancelLoopingMigrations(scope),
       why:
         `stop the loop: cancel the in-flight migrations (of ${migrations.inFlight}) of the VMIs in a migration loop` +
-        `${looping.length > 0 ? ` (${looping.slice(0, CANCEL_NAMED).join(', ')}${looping.length > CANCEL_NAMED ? ', ...' : ''})` : ''}, ` +
+        `${busiest.length > 0 ? ` (most failed: ${busiest.slice(0, CANCEL_NAMED).join(', ')}${busiest.length > CANCEL_NAMED ? ', ...' : ''})` : ''}, ` +
         'never the finished ones, they are the history; add --yes to cancel them',
       language: 'sh',
     });
@@ -219,7 +220,7 @@ export function nextStepsFor(diagnosis: Diagnosis): NextStep[] {
   return steps;
 }
 
-/** Looping VMIs named in the cancel step's why; the command itself finds them all. */
+/** VMIs named in the cancel step's why; the command itself finds every looping one. */
 export const CANCEL_NAMED = 3;
 
 /**

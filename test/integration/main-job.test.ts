@@ -13,7 +13,10 @@ const BIN = path.join(ROOT, 'dist/bin/stuckfailed.js');
 describe('the main job: stuckfailed demo (npm start)', () => {
   it('runs the whole loop: diagnoses every cause, cancels the looping migrations, cleans with archive, heals, validates', async (t) => {
     const archive = mkdtempSync(path.join(tmpdir(), 'stuckfailed-demo-test-'));
-    t.after(() => rmSync(archive, { recursive: true, force: true }));
+    t.after(() => {
+      rmSync(archive, { recursive: true, force: true });
+      rmSync(`${archive}.journal.jsonl`, { force: true });
+    });
     const result = await runCli(
       [
         'demo',
@@ -71,7 +74,10 @@ describe('the main job: stuckfailed demo (npm start)', () => {
 
   it('gives the same report as JSON on stdout, the rest of the loop on stderr', async (t) => {
     const archive = mkdtempSync(path.join(tmpdir(), 'stuckfailed-demo-test-'));
-    t.after(() => rmSync(archive, { recursive: true, force: true }));
+    t.after(() => {
+      rmSync(archive, { recursive: true, force: true });
+      rmSync(`${archive}.journal.jsonl`, { force: true });
+    });
     const result = await runCli(
       [
         'demo',
