@@ -7,6 +7,7 @@ import type { CommandContext } from './io.js';
 import { registerMitigate } from './mitigate.js';
 import { registerPause } from './pause.js';
 import { registerRulesCommand } from './rules.js';
+import { registerServeCommand } from './serve.js';
 import { registerSimCommand } from './sim.js';
 import { registerValidateCommand } from './validate.js';
 import { registerWatchCommand } from './watch.js';
@@ -24,6 +25,7 @@ export const COMMANDS: RegisterCommand[] = [
   registerValidateCommand,
   registerWatchCommand,
   registerRulesCommand,
+  registerServeCommand,
   registerSimCommand,
   registerDemoCommand,
 ];

@@ -13,6 +13,7 @@ import { SCENARIO_NAMES, type ScenarioName } from '../sim/scenarios/types.js';
 import { plural } from '../util/plural.js';
 import type { ValidationVerdict } from '../validation/validate-clearing.js';
 import type { RegisterCommand } from './commands.js';
+import { runDemoServe } from './demo-serve.js';
 import { runDiagnose } from './diagnose.js';
 import { parseDurationFlag } from './duration-flag.js';
 import { outputOption, parseNumber, parsePositiveInt } from './flags.js';
@@ -20,7 +21,7 @@ import type { CommandContext } from './io.js';
 import { mitigateCommand } from './mitigate.js';
 import { DEFAULT_WRITE_MAX_IN_FLIGHT, DEFAULT_WRITE_QPS, runWritingCommand } from './writing-command.js';
 
-interface DemoFlags {
+export interface DemoFlags {
   scenario: ScenarioName;
   failed: number;
   namespaces: number;
@@ -31,6 +32,8 @@ interface DemoFlags {
   archive?: string;
   output: ReportFormat;
   bundle?: string;
+  serve?: boolean;
+  port: number;
 }
 
 /** The demo's validate window: long enough to see the count hold, short enough to watch (the real default is 10m). */
@@ -77,7 +80,19 @@ export const registerDemoCommand: RegisterCommand = (program, context) => {
     )
     .addOption(outputOption(REPORT_FORMATS, 'text'))
     .addOption(new Option('--bundle <file>', 'also write the support bundle (tar.gz)'))
-    .action((flags: DemoFlags) => runDemo(flags, context));
+    .addOption(
+      new Option(
+        '--serve',
+        'instead: run stuckfailed serve on the simulated cluster, open an incident, and leave its web page up on\n' +
+          '127.0.0.1 (approve its plan there) until Ctrl-C',
+      ),
+    )
+    .addOption(
+      new Option('--port <port>', 'with --serve: the port of the page (0: a free one)')
+        .argParser(parsePositiveInt)
+        .default(8080),
+    )
+    .action((flags: DemoFlags) => (flags.serve ? runDemoServe(flags, context) : runDemo(flags, context)));
 };
 
 interface Timing {

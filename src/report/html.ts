@@ -29,7 +29,7 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 }
 
-const CAUSE_COLORS: Record<CauseCategory, string> = {
+export const CAUSE_COLORS: Record<CauseCategory, string> = {
   image: '#1f77b4',
   network: '#9467bd',
   storage: '#8c564b',
@@ -179,7 +179,8 @@ function figure(title: string, content: string): string {
   return `<figure><figcaption>${escapeHtml(title)}</figcaption>${content}</figure>`;
 }
 
-const STYLE = `
+/** The report's stylesheet, shared with the service's web page so both look alike. */
+export const REPORT_STYLE = `
 :root { color-scheme: light; --fg: #1d2330; --muted: #5b6475; --line: #d8dde6; --bg: #ffffff; --panel: #f5f7fa; }
 * { box-sizing: border-box; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); background: var(--bg);
@@ -216,6 +217,50 @@ th { background: var(--panel); font-weight: 600; } td.num, th.num { text-align: 
 
 export function renderHtml(diagnosis: Diagnosis): string {
   const view = buildReportView(diagnosis);
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<title>VirtLauncherPodsStuckFailed: ${plural(diagnosis.failedLaunchers, 'Failed launcher')}</title>
+<style>${REPORT_STYLE}</style>
+</head>
+<body>
+<header class="verdict ${view.state === 'inactive' ? 'ok' : view.state}">
+<h1><span class="badge">${view.firing ? 'FIRING' : view.state === 'pending' ? 'PENDING' : 'NOT FIRING'}</span>VirtLauncherPodsStuckFailed</h1>
+${renderVerdictLines(diagnosis, view)}
+</header>
+${renderReportSections(diagnosis, { view })}
+</body>
+</html>
+`;
+}
+
+/** The lines under the verdict's heading: the headline, the alert's state, notes, Prometheus, the data's source. */
+export function renderVerdictLines(
+  diagnosis: Diagnosis,
+  view: ReportView = buildReportView(diagnosis),
+): string {
+  const e = escapeHtml;
+  return `<div>${e(view.headline)}</div>
+<div class="alert-state">${e(view.alertLine)}</div>
+${view.notes.map((note) => `<div class="note">${e(note)}</div>\n`).join('')}${prometheusBlock(view)}<div class="muted">source ${e(diagnosis.source)}, generated ${e(diagnosis.generatedAt)}; runbook: ${e(RUNBOOK_URL)}</div>`;
+}
+
+export interface ReportSectionsOptions {
+  /** The view already built from the same diagnosis, to avoid building it twice. */
+  view?: ReportView;
+  /** More charts (already rendered figures) for the "Where" grid, after the report's own. */
+  extraCharts?: string[];
+}
+
+/**
+ * The report's sections (charts, causes, migrations, control plane, warnings, samples, next steps) as an HTML
+ * fragment, for a page that draws its own header around them (the service's incident page). Styled by REPORT_STYLE.
+ */
+export function renderReportSections(diagnosis: Diagnosis, options: ReportSectionsOptions = {}): string {
+  const view = options.view ?? buildReportView(diagnosis);
   const e = escapeHtml;
   const charts = [
     renderBarChart(
@@ -246,29 +291,14 @@ export function renderHtml(diagnosis: Diagnosis): string {
       ),
     );
   }
+  charts.push(...(options.extraCharts ?? []));
   const { migrations, controlPlane } = diagnosis;
   const upgrading =
     controlPlane.targetVersion !== undefined && controlPlane.targetVersion !== controlPlane.version
       ? `, upgrading to <code>${e(controlPlane.targetVersion)}</code>`
       : '';
 
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<title>VirtLauncherPodsStuckFailed: ${plural(diagnosis.failedLaunchers, 'Failed launcher')}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<header class="verdict ${view.state === 'inactive' ? 'ok' : view.state}">
-<h1><span class="badge">${view.firing ? 'FIRING' : view.state === 'pending' ? 'PENDING' : 'NOT FIRING'}</span>VirtLauncherPodsStuckFailed</h1>
-<div>${e(view.headline)}</div>
-<div class="alert-state">${e(view.alertLine)}</div>
-${view.notes.map((note) => `<div class="note">${e(note)}</div>\n`).join('')}${prometheusBlock(view)}<div class="muted">source ${e(diagnosis.source)}, generated ${e(diagnosis.generatedAt)}; runbook: ${e(RUNBOOK_URL)}</div>
-</header>
-<section><h2>Where</h2><div class="charts">${charts.join('\n')}</div></section>
+  return `<section><h2>Where</h2><div class="charts">${charts.join('\n')}</div></section>
 <section><h2>Causes, most important first</h2>
 ${view.causes.length === 0 ? `<p>${diagnosis.failedLaunchers === 0 ? 'None: no Failed launchers.' : 'None identified.'}</p>` : view.causes.map(causeCard).join('\n')}
 </section>
@@ -316,10 +346,7 @@ ${htmlTable(
 </section>
 <section><h2>Next steps</h2>
 ${view.nextSteps.length === 0 ? '<p>Nothing to do: no Failed virt-launcher pods.</p>' : languageRuns(view.nextSteps).map(nextStepsBlock).join('\n')}
-</section>
-</body>
-</html>
-`;
+</section>`;
 }
 
 function prometheusBlock(view: ReportView): string {
@@ -378,7 +405,7 @@ function errorBurstTable(bursts: ErrorBurst[]): string {
 }
 
 /** Cells are trusted HTML (already escaped by the caller) or numbers. */
-function htmlTable(header: string[], numeric: boolean[], rows: Array<Array<string | number>>): string {
+export function htmlTable(header: string[], numeric: boolean[], rows: Array<Array<string | number>>): string {
   if (rows.length === 0) return '<p class="muted">none</p>';
   const cls = (index: number) => (numeric[index] ? ' class="num"' : '');
   const head = header.map((title, index) => `<th${cls(index)}>${escapeHtml(title)}</th>`).join('');
