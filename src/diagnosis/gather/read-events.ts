@@ -5,7 +5,7 @@ import { definedProps } from '../../util/defined-props.js';
 import type { EventGroup } from '../analyzers/facts.js';
 import { classifyEvent, EVENT_CLASSES, type EventClass } from '../event-class.js';
 import type { GatherProgress } from '../gather.js';
-import { messageShape } from '../message-shape.js';
+import { MessageShapes, messageShape } from '../message-shape.js';
 import type { Evidence, Sample } from '../types.js';
 import type { ErrorSink } from './error-sink.js';
 
@@ -60,6 +60,7 @@ export async function readEvents(
     unreadable: new Set(),
   };
   let seen = 0;
+  const shapes = new MessageShapes();
   const readNamespace = async (namespace: string, launchers: ReadonlySet<string>) => {
     let launcherEvents = 0;
     let otherEvents = 0;
@@ -76,7 +77,7 @@ export async function readEvents(
       if (onLauncher) launcherEvents += 1;
       else otherEvents += 1;
       const eventClass = classifyEvent(event);
-      const group = addEventToGroups(aggregate.groups, event, eventClass);
+      const group = addEventToGroups(aggregate.groups, event, eventClass, shapes.of(event.message ?? ''));
       const podKey = `${namespace}/${podName}`;
       if (onLauncher) {
         group.onFailedLaunchers += 1;
@@ -147,10 +148,10 @@ export function addEventToGroups(
   groups: Map<string, EventGroup>,
   event: Event,
   eventClass: EventClass,
+  shape = messageShape(event.message ?? ''),
 ): EventGroup {
   const involvedKind = event.involvedObject.kind ?? '';
   const reason = event.reason ?? '';
-  const shape = messageShape(event.message ?? '');
   let key = JSON.stringify([eventClass, involvedKind, reason, shape]);
   if (!groups.has(key) && groups.size >= MAX_EVENT_GROUPS)
     key = JSON.stringify([eventClass, involvedKind, reason]);

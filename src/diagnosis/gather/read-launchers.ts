@@ -15,7 +15,7 @@ import { definedProps } from '../../util/defined-props.js';
 import type { PodExample, PodGroup } from '../analyzers/facts.js';
 import { EVENT_CLASSES } from '../event-class.js';
 import type { GatherOptions, GatherProgress } from '../gather.js';
-import { messageShape } from '../message-shape.js';
+import { MessageShapes } from '../message-shape.js';
 import type { ErrorSink } from './error-sink.js';
 import { type EventAggregate, eventsUnread } from './read-events.js';
 import type { MigrationAggregate } from './read-migrations.js';
@@ -105,6 +105,7 @@ export async function readFailedLaunchers(
     ? `${FAILED_LAUNCHER_LABEL_SELECTOR},${options.labelSelector}`
     : FAILED_LAUNCHER_LABEL_SELECTOR;
   const samplesPerGroup = options.samplesPerGroup ?? 3;
+  const shapes = new MessageShapes();
   const read = async () => {
     const pods = reader.list<Pod>('pods', {
       labelSelector,
@@ -155,7 +156,7 @@ export async function readFailedLaunchers(
         fields.launcherImage,
         fields.migrationTarget,
         fields.nodeReady,
-        fields.message === undefined ? undefined : messageShape(fields.message),
+        fields.message === undefined ? undefined : shapes.of(fields.message),
         fields.everyContainerFailed,
       ]);
       const coarse = !aggregate.groupByKey.has(fine) && aggregate.baseGroups.length >= MAX_GROUPS;
