@@ -106,6 +106,8 @@ export async function readFailedLaunchers(
     : FAILED_LAUNCHER_LABEL_SELECTOR;
   const samplesPerGroup = options.samplesPerGroup ?? 3;
   const shapes = new MessageShapes();
+  // One string per node, not one per pod: the join keeps a node name for every Failed launcher.
+  const nodeNames = new Map<string, string>();
   const read = async () => {
     const pods = reader.list<Pod>('pods', {
       labelSelector,
@@ -200,7 +202,12 @@ export async function readFailedLaunchers(
       }
       inNamespace.names.push(pod.metadata.name);
       inNamespace.groups.push(group.id);
-      inNamespace.nodes.push(nodeName);
+      let sharedNodeName = nodeNames.get(nodeName);
+      if (sharedNodeName === undefined) {
+        sharedNodeName = nodeName;
+        nodeNames.set(nodeName, nodeName);
+      }
+      inNamespace.nodes.push(sharedNodeName);
       const terminated = terminationTime(pod);
       if (terminated === undefined) aggregate.untimed += 1;
       else aggregate.terminations.push(terminated);
@@ -279,7 +286,7 @@ export function finalGroups(launchers: LauncherAggregate, events: EventAggregate
         return;
       }
       addToShare(
-        groupShare(shares, base, events.bitsByPod.get(key) ?? 0),
+        groupShare(shares, base, events.bitsOf(namespace, name)),
         namespace,
         node,
         exampleKeys.get(key),
