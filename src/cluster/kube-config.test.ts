@@ -131,6 +131,28 @@ current-context: prod
     assert.equal(String(options.ca), 'not a real CA, but bytes to read\n');
   });
 
+  it('resolves YAML merge keys, as client-node does', () => {
+    const file = write(`clusters:
+- name: main
+  cluster: &main
+    server: https://api.main.example:6443
+- name: copy
+  cluster:
+    <<: *main
+    insecure-skip-tls-verify: true
+users:
+- name: admin
+  user: {token: secret}
+contexts:
+- name: copy
+  context: {cluster: copy, user: admin}
+current-context: copy
+`);
+    const loaded = loadKubeConfig({ kubeconfig: file, env: {} });
+    assert.equal(loaded.server, 'https://api.main.example:6443');
+    assert.equal(loaded.cluster.skipTLSVerify, true);
+  });
+
   it('names the file of a missing --kubeconfig', () => {
     expectKubeconfigError(
       () => loadKubeConfig({ kubeconfig: path.join(root, 'nope'), env: {} }),

@@ -179,7 +179,8 @@ function readKubeConfigFile(file: string): KubeConfigFile {
     });
   }
   // client-node's parser (js-yaml) reports no file name; parse once with `yaml` to name the file and line.
-  const document = parseDocument(text);
+  // Merge keys (`<<: *anchor`) resolved, as client-node's js-yaml resolves them.
+  const document = parseDocument(text, { merge: true });
   const firstError = document.errors[0];
   if (firstError !== undefined) {
     const line = firstError.linePos?.[0].line;
