@@ -3,8 +3,6 @@ import path from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { StuckfailedError } from '../errors.js';
 import { type Faults, parseFaultSpec } from '../sim/faults.js';
-import { serviceAccountContext, startSimulator } from '../sim/index.js';
-import { loadRbacPolicy } from '../sim/rbac.js';
 import { SCENARIO_NAMES, type ScenarioName } from '../sim/scenarios/types.js';
 import type { RegisterCommand } from './commands.js';
 import { parseNumber, parsePositiveInt } from './flags.js';
@@ -120,6 +118,11 @@ export const registerSimCommand: RegisterCommand = (program: Command, context) =
     )
     .action(async (flags: SimFlags) => {
       const { io } = context;
+      // The simulator (its TLS, its store, its scenarios) loads when this command runs, not with every command.
+      const [{ serviceAccountContext, startSimulator }, { loadRbacPolicy }] = await Promise.all([
+        import('../sim/index.js'),
+        import('../sim/rbac.js'),
+      ]);
       let sim: Awaited<ReturnType<typeof startSimulator>>;
       // 100,000 launchers take most of a minute to lay down: say what is happening before the wait.
       io.stderr.write(

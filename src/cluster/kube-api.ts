@@ -4,7 +4,7 @@ import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http'
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { Cluster } from '@kubernetes/client-node/dist/config_types.js';
 import { StuckfailedError } from '../errors.js';
 import {
   apiVersionOf,
@@ -57,9 +57,16 @@ export interface KubeApiStats {
   relists: number;
 }
 
+/** What KubeApi needs of a kubeconfig: client-node's KubeConfig, or the KubeConfigFile that loads it when needed. */
+export interface KubeCredentials {
+  getCurrentCluster(): Cluster | null;
+  /** Sets credentials and TLS material (headers, ca, cert, key, agent for a proxy) on request options. */
+  applyToHTTPSOptions(options: https.RequestOptions): Promise<void>;
+}
+
 export interface KubeApiOptions {
-  /** client-node's KubeConfig with the context to use made current. */
-  kubeConfig: KubeConfig;
+  /** The kubeconfig, with the context to use made current. */
+  kubeConfig: KubeCredentials;
   userAgent?: string;
   /** Client-side limit, requests per second (kubectl: 5). 0 turns it off. */
   qps?: number;
@@ -200,7 +207,7 @@ export function defaultUserAgent(): string {
 export class KubeApi {
   /** The API server's base URL. */
   readonly server: string;
-  readonly #kubeConfig: KubeConfig;
+  readonly #kubeConfig: KubeCredentials;
   readonly #userAgent: string;
   readonly #limiter: TokenBucket;
   readonly #inFlight: ConcurrencyLimit;

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { RequestOptions } from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -83,6 +85,72 @@ describe('loadKubeConfig', () => {
     assert.equal(loaded.namespace, 'default');
     assert.equal(loaded.server, 'https://api.other.example:6443');
     assert.equal(loaded.kubeConfig.getCurrentContext(), 'dev');
+  });
+
+  it("gives the chosen context's credentials and TLS material, relative file paths made absolute", async () => {
+    const file = write(
+      `apiVersion: v1
+kind: Config
+clusters:
+- name: main
+  cluster:
+    server: https://api.main.example:6443
+    certificate-authority: certs/ca.pem
+- name: other
+  cluster:
+    server: https://api.other.example:6443
+    insecure-skip-tls-verify: true
+users:
+- name: admin
+  user:
+    token: secret
+- name: viewer
+  user:
+    token: view-only
+contexts:
+- name: prod
+  context: {cluster: main, user: admin}
+- name: dev
+  context: {cluster: other, user: viewer}
+current-context: prod
+`,
+      'tls/config',
+    );
+    write('not a real CA, but bytes to read\n', 'tls/certs/ca.pem');
+    const loaded = loadKubeConfig({ kubeconfig: file, context: 'dev', env: {} });
+    assert.equal(loaded.cluster.skipTLSVerify, true);
+    const dev: RequestOptions = {};
+    await loaded.kubeConfig.applyToHTTPSOptions(dev);
+    assert.equal((dev.headers as OutgoingHttpHeaders | undefined)?.Authorization, 'Bearer view-only');
+    assert.equal(dev.rejectUnauthorized, false);
+    const prod = loadKubeConfig({ kubeconfig: file, env: {} });
+    assert.equal(prod.cluster.caFile, path.join(root, 'tls', 'certs', 'ca.pem'));
+    const options: RequestOptions = {};
+    await prod.kubeConfig.applyToHTTPSOptions(options);
+    assert.equal((options.headers as OutgoingHttpHeaders | undefined)?.Authorization, 'Bearer secret');
+    assert.equal(String(options.ca), 'not a real CA, but bytes to read\n');
+  });
+
+  it('resolves YAML merge keys, as client-node does', () => {
+    const file = write(`clusters:
+- name: main
+  cluster: &main
+    server: https://api.main.example:6443
+- name: copy
+  cluster:
+    <<: *main
+    insecure-skip-tls-verify: true
+users:
+- name: admin
+  user: {token: secret}
+contexts:
+- name: copy
+  context: {cluster: copy, user: admin}
+current-context: copy
+`);
+    const loaded = loadKubeConfig({ kubeconfig: file, env: {} });
+    assert.equal(loaded.server, 'https://api.main.example:6443');
+    assert.equal(loaded.cluster.skipTLSVerify, true);
   });
 
   it('names the file of a missing --kubeconfig', () => {

@@ -1,7 +1,18 @@
 import { existsSync, readFileSync } from 'node:fs';
+import type { RequestOptions } from 'node:https';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { type Cluster, type Context, KubeConfig, type User } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+// config_types.js is client-node's own reading of kubeconfig entries (and imports nothing but node:fs); its index,
+// and config.js with it, pull in every generated API: 0.8 s and some 70 MB of a run. See KubeConfigFile.
+import {
+  type Cluster,
+  type Context,
+  newClusters,
+  newContexts,
+  newUsers,
+  type User,
+} from '@kubernetes/client-node/dist/config_types.js';
 import { parseDocument } from 'yaml';
 import { StuckfailedError } from '../errors.js';
 
@@ -25,8 +36,8 @@ export interface LoadKubeConfigOptions {
 }
 
 export interface ResolvedKubeConfig {
-  /** client-node's KubeConfig with the chosen context made current: credentials, TLS material, exec plugins. */
-  kubeConfig: KubeConfig;
+  /** The kubeconfig with the chosen context made current: credentials, TLS material, exec plugins. */
+  kubeConfig: KubeConfigFile;
   contextName: string;
   cluster: Cluster;
   user: User | undefined;
@@ -41,7 +52,7 @@ export interface ResolvedKubeConfig {
 export function loadKubeConfig(options: LoadKubeConfigOptions): ResolvedKubeConfig {
   const { env } = options;
   const serviceAccountDir = options.serviceAccountDir ?? SERVICE_ACCOUNT_DIR;
-  let loaded: { kubeConfig: KubeConfig; origin: string };
+  let loaded: { kubeConfig: KubeConfigFile; origin: string };
   if (options.kubeconfig !== undefined && options.kubeconfig !== '') {
     const file = path.resolve(options.kubeconfig);
     if (!existsSync(file)) {
@@ -79,7 +90,86 @@ export function loadKubeConfig(options: LoadKubeConfigOptions): ResolvedKubeConf
   return selectContext(loaded.kubeConfig, options.context, loaded.origin);
 }
 
-function readKubeConfigFile(file: string): KubeConfig {
+/**
+ * A kubeconfig read as client-node reads it (its own config_types), with client-node's KubeConfig, which supplies
+ * the credentials (tokens, client certificates, exec and OIDC plugins, proxies), loaded only when a request over
+ * TLS first needs them. Importing it costs more than the rest of the CLI together, and plain http:// (a local
+ * simulator, a kubectl proxy) sends no credentials at all.
+ */
+export class KubeConfigFile {
+  readonly clusters: Cluster[];
+  readonly users: User[];
+  readonly contexts: Context[];
+  #currentContext: string;
+  #client: Promise<KubeConfig> | undefined;
+
+  constructor(options: { clusters: Cluster[]; users: User[]; contexts: Context[]; currentContext: string }) {
+    this.clusters = options.clusters;
+    this.users = options.users;
+    this.contexts = options.contexts;
+    this.#currentContext = options.currentContext;
+  }
+
+  get currentContext(): string {
+    return this.#currentContext;
+  }
+
+  getCurrentContext(): string {
+    return this.#currentContext;
+  }
+
+  setCurrentContext(name: string): void {
+    this.#currentContext = name;
+  }
+
+  getContextObject(name: string): Context | null {
+    return this.contexts.find((context) => context.name === name) ?? null;
+  }
+
+  getCluster(name: string): Cluster | null {
+    return this.clusters.find((cluster) => cluster.name === name) ?? null;
+  }
+
+  getUser(name: string): User | null {
+    return this.users.find((user) => user.name === name) ?? null;
+  }
+
+  getCurrentCluster(): Cluster | null {
+    const context = this.getContextObject(this.#currentContext);
+    return context === null ? null : this.getCluster(context.cluster);
+  }
+
+  /** Credentials and TLS material for a request, by client-node (loaded on first use; its auth state is kept). */
+  async applyToHTTPSOptions(options: RequestOptions): Promise<void> {
+    this.#client ??= import('@kubernetes/client-node').then(({ KubeConfig }) => {
+      const client = new KubeConfig();
+      client.loadFromOptions({
+        clusters: this.clusters,
+        users: this.users,
+        contexts: this.contexts,
+        currentContext: this.#currentContext,
+      });
+      return client;
+    });
+    const client = await this.#client;
+    client.setCurrentContext(this.#currentContext);
+    await client.applyToHTTPSOptions(options);
+  }
+
+  /** Relative certificate-authority / client-certificate paths are relative to the kubeconfig's folder. */
+  makePathsAbsolute(folder: string): void {
+    const absolute = (file: string): string => (path.isAbsolute(file) ? file : path.join(folder, file));
+    for (const cluster of this.clusters) {
+      if (cluster.caFile) Object.assign(cluster, { caFile: absolute(cluster.caFile) });
+    }
+    for (const user of this.users) {
+      if (user.certFile) Object.assign(user, { certFile: absolute(user.certFile) });
+      if (user.keyFile) Object.assign(user, { keyFile: absolute(user.keyFile) });
+    }
+  }
+}
+
+function readKubeConfigFile(file: string): KubeConfigFile {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -89,7 +179,8 @@ function readKubeConfigFile(file: string): KubeConfig {
     });
   }
   // client-node's parser (js-yaml) reports no file name; parse once with `yaml` to name the file and line.
-  const document = parseDocument(text);
+  // Merge keys (`<<: *anchor`) resolved, as client-node's js-yaml resolves them.
+  const document = parseDocument(text, { merge: true });
   const firstError = document.errors[0];
   if (firstError !== undefined) {
     const line = firstError.linePos?.[0].line;
@@ -98,25 +189,30 @@ function readKubeConfigFile(file: string): KubeConfig {
       `kubeconfig ${file}${line === undefined ? '' : `:${line}`} is not valid YAML: ${firstError.message.split('\n')[0]}`,
     );
   }
-  const kubeConfig = new KubeConfig();
   if (document.contents === null) {
     // An empty file is an empty configuration (clientcmd's view), not an error in itself.
-    kubeConfig.loadFromOptions({ clusters: [], users: [], contexts: [], currentContext: '' });
-    return kubeConfig;
+    return new KubeConfigFile({ clusters: [], users: [], contexts: [], currentContext: '' });
   }
+  let kubeConfig: KubeConfigFile;
   try {
-    kubeConfig.loadFromString(text);
+    // What client-node's KubeConfig.loadFromString does, from the document parsed above.
+    const parsed = (document.toJS() ?? {}) as Record<string, unknown>;
+    kubeConfig = new KubeConfigFile({
+      clusters: newClusters(parsed.clusters),
+      users: newUsers(parsed.users),
+      contexts: newContexts(parsed.contexts),
+      currentContext: (parsed['current-context'] as string | undefined) ?? '',
+    });
   } catch (error) {
     throw new StuckfailedError('KUBECONFIG', `kubeconfig ${file} is invalid: ${(error as Error).message}`, {
       cause: error,
     });
   }
-  // Relative certificate-authority / client-certificate paths are relative to the kubeconfig's folder.
   kubeConfig.makePathsAbsolute(path.dirname(file));
   return kubeConfig;
 }
 
-function mergeFirstWins(configs: KubeConfig[]): KubeConfig {
+function mergeFirstWins(configs: KubeConfigFile[]): KubeConfigFile {
   const clusters = new Map<string, Cluster>();
   const users = new Map<string, User>();
   const contexts = new Map<string, Context>();
@@ -129,14 +225,12 @@ function mergeFirstWins(configs: KubeConfig[]): KubeConfig {
       if (!contexts.has(context.name)) contexts.set(context.name, context);
     if (currentContext === '' && config.currentContext) currentContext = config.currentContext;
   }
-  const merged = new KubeConfig();
-  merged.loadFromOptions({
+  return new KubeConfigFile({
     clusters: [...clusters.values()],
     users: [...users.values()],
     contexts: [...contexts.values()],
     currentContext,
   });
-  return merged;
 }
 
 function inClusterAvailable(env: NodeJS.ProcessEnv, serviceAccountDir: string): boolean {
@@ -151,13 +245,12 @@ function inClusterAvailable(env: NodeJS.ProcessEnv, serviceAccountDir: string): 
  * What client-node's loadFromCluster builds, but from the injected env and folder. The token is read through the
  * tokenFile auth provider, which re-reads it as the kubelet rotates it (bound tokens expire within the hour).
  */
-function inClusterKubeConfig(env: NodeJS.ProcessEnv, serviceAccountDir: string): KubeConfig {
+function inClusterKubeConfig(env: NodeJS.ProcessEnv, serviceAccountDir: string): KubeConfigFile {
   const host = env.KUBERNETES_SERVICE_HOST ?? '';
   const bracketed = host.includes(':') ? `[${host}]` : host;
   const namespaceFile = path.join(serviceAccountDir, 'namespace');
   const namespace = existsSync(namespaceFile) ? readFileSync(namespaceFile, 'utf8').trim() : undefined;
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromOptions({
+  return new KubeConfigFile({
     clusters: [
       {
         name: 'in-cluster',
@@ -177,11 +270,10 @@ function inClusterKubeConfig(env: NodeJS.ProcessEnv, serviceAccountDir: string):
     ],
     currentContext: 'in-cluster',
   });
-  return kubeConfig;
 }
 
 function selectContext(
-  kubeConfig: KubeConfig,
+  kubeConfig: KubeConfigFile,
   requested: string | undefined,
   origin: string,
 ): ResolvedKubeConfig {

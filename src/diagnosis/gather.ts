@@ -122,7 +122,9 @@ export async function gather(reader: ClusterReader, options: GatherOptions = {})
   const launchers = await readFailedLaunchers(reader, options, nodes, vmims, sink, progress);
   // Then the events of the namespaces that hold Failed launchers, most failures first, beside the log tails.
   const launcherNames = new Map(
-    [...launchers.launchers].map(([namespace, pods]) => [namespace, new Set(pods.names)] as const),
+    [...launchers.launchers].map(
+      ([namespace, pods]) => [namespace, new Map(pods.names.map((name, index) => [name, index]))] as const,
+    ),
   );
   const sampled = new Set(
     launchers.baseGroups.flatMap((group) => group.examples.map((example) => example.key)),
@@ -132,9 +134,9 @@ export async function gather(reader: ClusterReader, options: GatherOptions = {})
     readComponentLogs(reader, options, kubevirt?.metadata.namespace, launchers.byNode, sink, limit, progress),
     prometheusRead,
   ]);
-  launcherNames.clear();
 
   const { groups, fromOwnEvidence, inferred } = finalGroups(launchers, events);
+  launcherNames.clear();
   reportEstimates(sink, launchers, events, eventsPerNamespace);
   const migrations = migrationFacts(vmims, launchers.vmiChurn.entries());
   const controlPlane = controlPlaneFacts(kubevirt, componentLogs.lines);

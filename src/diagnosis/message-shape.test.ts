@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { messageShape } from './message-shape.js';
+import { MessageShapes, messageShape } from './message-shape.js';
 
 describe('messageShape', () => {
   it('gives one shape to image pull failures of different pods and images', () => {
@@ -32,6 +32,24 @@ describe('messageShape', () => {
       messageShape(
         'AttachVolume.Attach failed for volume "pvc-1" : rpc error: code = DeadlineExceeded desc = context deadline exceeded',
       ),
+    );
+  });
+});
+
+describe('MessageShapes', () => {
+  it('gives what messageShape gives, for repeated messages and past its capacity', () => {
+    const shapes = new MessageShapes(2);
+    const messages = [
+      'Failed to pull image "quay.io/a/b:1": manifest unknown',
+      'Back-off pulling image "quay.io/a/b:1"',
+      'Failed to pull image "quay.io/a/b:1": manifest unknown',
+      'MountVolume.SetUp failed for volume "pvc-1234-abcd" : timed out',
+      'Back-off pulling image "quay.io/a/b:1"',
+      'Failed to pull image "quay.io/a/b:1": manifest unknown',
+    ];
+    assert.deepEqual(
+      messages.map((message) => shapes.of(message)),
+      messages.map((message) => messageShape(message)),
     );
   });
 });

@@ -27,3 +27,27 @@ export function messageShape(message: string): string {
   for (const [pattern, replacement] of RULES) shape = shape.replace(pattern, replacement);
   return shape.replace(/\s+/g, ' ').slice(0, 300);
 }
+
+/**
+ * messageShape, remembered for the messages seen most recently: a hundred thousand launchers and their events repeat
+ * a few messages (one per image, per registry error), and the dozen rules cost more than parsing the pod. Bounded:
+ * past `capacity` distinct messages it starts over, so unique messages cost no more than before.
+ */
+export class MessageShapes {
+  readonly #shapes = new Map<string, string>();
+  readonly #capacity: number;
+
+  constructor(capacity = 4096) {
+    this.#capacity = capacity;
+  }
+
+  of(message: string): string {
+    let shape = this.#shapes.get(message);
+    if (shape === undefined) {
+      shape = messageShape(message);
+      if (this.#shapes.size >= this.#capacity) this.#shapes.clear();
+      this.#shapes.set(message, shape);
+    }
+    return shape;
+  }
+}

@@ -5,7 +5,7 @@ import { definedProps } from '../../util/defined-props.js';
 import type { EventGroup } from '../analyzers/facts.js';
 import { classifyEvent, EVENT_CLASSES, type EventClass } from '../event-class.js';
 import type { GatherProgress } from '../gather.js';
-import { messageShape } from '../message-shape.js';
+import { MessageShapes, messageShape } from '../message-shape.js';
 import type { Evidence, Sample } from '../types.js';
 import type { ErrorSink } from './error-sink.js';
 
@@ -17,8 +17,8 @@ const EVENT_FIELD_SELECTOR = 'involvedObject.kind=Pod,type=Warning';
 
 export interface EventAggregate {
   groups: Map<string, EventGroup>;
-  /** namespace/name of a Failed launcher -> bit set of the classes of its events (EVENT_CLASSES order). */
-  bitsByPod: Map<string, number>;
+  /** The bit set of the classes of a Failed launcher's events (EVENT_CLASSES order); 0 when none were read. */
+  bitsOf(namespace: string, name: string): number;
   /** namespace/name of a sampled pod -> its first few events, for the samples and the bundle. */
   sampleEvents: Map<string, Sample['events']>;
   /** Namespace -> storage key (namespace/name) of its first event left unread, for the namespaces cut at the cap. */
@@ -28,8 +28,12 @@ export interface EventAggregate {
 }
 
 export interface ReadEventsOptions {
-  /** Namespace -> names of its Failed launchers; the namespaces are read in this order. */
-  launchers: ReadonlyMap<string, ReadonlySet<string>>;
+  /**
+   * Namespace -> name of each of its Failed launchers -> the launcher's index in the namespace. The event classes
+   * are kept in one array per namespace at these indexes: four bytes a launcher, where a map keyed by
+   * namespace/name cost some hundred at 100k launchers.
+   */
+  launchers: ReadonlyMap<string, ReadonlyMap<string, number>>;
   /** namespace/name of the pods sampled, whose events are kept whole (up to MAX_EVENTS_PER_SAMPLE). */
   sampled: ReadonlySet<string>;
   /** Events of Failed launchers read per namespace (and as many of other pods), at most. */
@@ -52,9 +56,13 @@ export async function readEvents(
   sink: ErrorSink,
   progress: (progress: GatherProgress) => void,
 ): Promise<EventAggregate> {
+  const bitsByNamespace = new Map<string, Uint32Array>();
   const aggregate: EventAggregate = {
     groups: new Map(),
-    bitsByPod: new Map(),
+    bitsOf: (namespace, name) => {
+      const index = options.launchers.get(namespace)?.get(name);
+      return index === undefined ? 0 : (bitsByNamespace.get(namespace)?.[index] ?? 0);
+    },
     sampleEvents: new Map(),
     cutoffs: new Map(),
     unreadable: new Set(),
@@ -62,13 +70,19 @@ export async function readEvents(
   // A cap of 0 reads no events at all (callers that need only the counts and migrations, e.g. findLoopingVmis).
   if (options.cap === 0) return aggregate;
   let seen = 0;
-  const readNamespace = async (namespace: string, launchers: ReadonlySet<string>) => {
+  const shapes = new MessageShapes();
+  const readNamespace = async (namespace: string, launchers: ReadonlyMap<string, number>) => {
     let launcherEvents = 0;
     let otherEvents = 0;
+    let size = 0;
+    for (const index of launchers.values()) size = Math.max(size, index + 1);
+    const bits = new Uint32Array(size);
+    bitsByNamespace.set(namespace, bits);
     const events = reader.list<Event>('events', { namespace, fieldSelector: EVENT_FIELD_SELECTOR });
     for await (const event of events) {
       const podName = event.involvedObject.name ?? '';
-      const onLauncher = launchers.has(podName);
+      const launcherIndex = launchers.get(podName);
+      const onLauncher = launcherIndex !== undefined;
       if ((onLauncher ? launcherEvents : otherEvents) >= options.cap) {
         // Events are listed by key, `<namespace>/<involved object>.<id>`: every pod sorting before this one was
         // read whole.
@@ -78,13 +92,12 @@ export async function readEvents(
       if (onLauncher) launcherEvents += 1;
       else otherEvents += 1;
       const eventClass = classifyEvent(event);
-      const group = addEventToGroups(aggregate.groups, event, eventClass);
+      const group = addEventToGroups(aggregate.groups, event, eventClass, shapes.of(event.message ?? ''));
       const podKey = `${namespace}/${podName}`;
       if (onLauncher) {
         group.onFailedLaunchers += 1;
-        const bits = aggregate.bitsByPod.get(podKey) ?? 0;
         const bit = eventClass === 'other' ? 0 : 1 << EVENT_CLASSES.indexOf(eventClass);
-        aggregate.bitsByPod.set(podKey, bits | bit);
+        bits[launcherIndex] = (bits[launcherIndex] ?? 0) | bit;
       }
       if (options.sampled.has(podKey)) {
         let kept = aggregate.sampleEvents.get(podKey);
@@ -149,10 +162,10 @@ export function addEventToGroups(
   groups: Map<string, EventGroup>,
   event: Event,
   eventClass: EventClass,
+  shape = messageShape(event.message ?? ''),
 ): EventGroup {
   const involvedKind = event.involvedObject.kind ?? '';
   const reason = event.reason ?? '';
-  const shape = messageShape(event.message ?? '');
   let key = JSON.stringify([eventClass, involvedKind, reason, shape]);
   if (!groups.has(key) && groups.size >= MAX_EVENT_GROUPS)
     key = JSON.stringify([eventClass, involvedKind, reason]);

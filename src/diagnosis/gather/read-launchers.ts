@@ -15,7 +15,7 @@ import { definedProps } from '../../util/defined-props.js';
 import type { PodExample, PodGroup } from '../analyzers/facts.js';
 import { EVENT_CLASSES } from '../event-class.js';
 import type { GatherOptions, GatherProgress } from '../gather.js';
-import { messageShape } from '../message-shape.js';
+import { MessageShapes } from '../message-shape.js';
 import type { ErrorSink } from './error-sink.js';
 import { type EventAggregate, eventsUnread } from './read-events.js';
 import type { MigrationAggregate } from './read-migrations.js';
@@ -105,6 +105,9 @@ export async function readFailedLaunchers(
     ? `${FAILED_LAUNCHER_LABEL_SELECTOR},${options.labelSelector}`
     : FAILED_LAUNCHER_LABEL_SELECTOR;
   const samplesPerGroup = options.samplesPerGroup ?? 3;
+  const shapes = new MessageShapes();
+  // One string per node, not one per pod: the join keeps a node name for every Failed launcher.
+  const nodeNames = new Map<string, string>();
   const read = async () => {
     const pods = reader.list<Pod>('pods', {
       labelSelector,
@@ -155,7 +158,7 @@ export async function readFailedLaunchers(
         fields.launcherImage,
         fields.migrationTarget,
         fields.nodeReady,
-        fields.message === undefined ? undefined : messageShape(fields.message),
+        fields.message === undefined ? undefined : shapes.of(fields.message),
         fields.everyContainerFailed,
       ]);
       const coarse = !aggregate.groupByKey.has(fine) && aggregate.baseGroups.length >= MAX_GROUPS;
@@ -199,7 +202,12 @@ export async function readFailedLaunchers(
       }
       inNamespace.names.push(pod.metadata.name);
       inNamespace.groups.push(group.id);
-      inNamespace.nodes.push(nodeName);
+      let sharedNodeName = nodeNames.get(nodeName);
+      if (sharedNodeName === undefined) {
+        sharedNodeName = nodeName;
+        nodeNames.set(nodeName, nodeName);
+      }
+      inNamespace.nodes.push(sharedNodeName);
       const terminated = terminationTime(pod);
       if (terminated === undefined) aggregate.untimed += 1;
       else aggregate.terminations.push(terminated);
@@ -278,7 +286,7 @@ export function finalGroups(launchers: LauncherAggregate, events: EventAggregate
         return;
       }
       addToShare(
-        groupShare(shares, base, events.bitsByPod.get(key) ?? 0),
+        groupShare(shares, base, events.bitsOf(namespace, name)),
         namespace,
         node,
         exampleKeys.get(key),
