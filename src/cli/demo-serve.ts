@@ -12,7 +12,6 @@ import { formatDuration } from '../duration.js';
 import { ALERT_NAME } from '../prometheus/queries.js';
 import type { AlertmanagerWebhook } from '../server/alertmanager-webhook.js';
 import type { Incident } from '../server/incident.js';
-import { startSimulator } from '../sim/index.js';
 import type { DemoFlags } from './demo.js';
 import type { CommandContext } from './io.js';
 import { runServe } from './serve.js';
@@ -65,6 +64,8 @@ export function demoNotification(
 export async function runDemoServe(flags: DemoFlags, context: CommandContext): Promise<void> {
   const { io } = context;
   const dir = await mkdtemp(path.join(tmpdir(), 'stuckfailed-demo-serve-'));
+  // Loaded here, not at start-up: every other command runs without the simulator's code.
+  const { startSimulator } = await import('../sim/index.js');
   const sim = await startSimulator({
     scenario: flags.scenario,
     failed: flags.failed,

@@ -8,7 +8,6 @@ import { formatDuration } from '../duration.js';
 import type { PlanOutcome } from '../mitigation/apply-plan.js';
 import type { Plan, StepOutcome } from '../mitigation/plan.js';
 import { REPORT_FORMATS, type ReportFormat } from '../report/index.js';
-import { startSimulator } from '../sim/index.js';
 import { SCENARIO_NAMES, type ScenarioName } from '../sim/scenarios/types.js';
 import { plural } from '../util/plural.js';
 import type { ValidationVerdict } from '../validation/validate-clearing.js';
@@ -109,6 +108,8 @@ async function runDemo(flags: DemoFlags, context: CommandContext): Promise<void>
   const archiveDir = path.resolve(
     flags.archive ?? (await mkdtemp(path.join(tmpdir(), 'stuckfailed-demo-archive-'))),
   );
+  // Loaded here, not at start-up: every other command runs without the simulator's code.
+  const { startSimulator } = await import('../sim/index.js');
   const sim = await startSimulator({
     scenario: flags.scenario,
     failed: flags.failed,
