@@ -6,6 +6,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { readinessProbeNoise } from '../src/sim/scenarios/noise.js';
+import { serveLoadSection } from './serve-load.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const cli = join(root, 'dist/bin/stuckfailed.js');
@@ -271,6 +272,7 @@ const report = [
   '|---:|---:|---:|---:|---:|---:|',
   ...simRows,
   '',
+  ...(await serveLoadSection({ rate: 200, seconds: quick ? 5 : 30 })),
 ];
 writeFileSync(join(root, 'docs/BENCHMARKS.md'), report.join('\n'));
 process.stdout.write(report.join('\n'));

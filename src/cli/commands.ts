@@ -3,6 +3,7 @@ import { registerDemoCommand } from './demo.js';
 import { registerDiagnose } from './diagnose.js';
 import type { CommandContext } from './io.js';
 import { registerRulesCommand } from './rules.js';
+import { registerServeCommand } from './serve.js';
 import { registerSimCommand } from './sim.js';
 
 /** Each command lives in its own file and adds itself to the program here. */
@@ -12,6 +13,7 @@ export type RegisterCommand = (program: Command, context: CommandContext) => voi
 export const COMMANDS: RegisterCommand[] = [
   registerDiagnose,
   registerRulesCommand,
+  registerServeCommand,
   registerSimCommand,
   registerDemoCommand,
 ];

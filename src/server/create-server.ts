@@ -1,0 +1,237 @@
+// The HTTP face of `serve`, built in one place (tests inject(), src/cli/serve.ts listens): Alertmanager's webhook,
+// the incidents API, the web page, /metrics, /healthz and /readyz. Every dependency comes in through ServerDeps.
+import { isUtf8 } from 'node:buffer';
+import { createHash } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { Registry } from 'prom-client';
+import { z } from 'zod';
+import { describeWebhookError, webhookSchema } from './alertmanager-webhook.js';
+import { IncidentService } from './incident-service.js';
+import type { IncidentStore } from './incident-store.js';
+import type { Mitigator } from './mitigator.js';
+import { type PageRenderers, PLACEHOLDER_PAGES } from './placeholder-page.js';
+import type { Policy } from './policy.js';
+import { createServiceMetrics, type WebhookOutcome } from './service-metrics.js';
+import { apiTokenName, checkWebhookToken, type NamedToken } from './tokens.js';
+
+/** Alertmanager truncates to max_alerts; 1 MiB holds a thousand alerts with room to spare. */
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+export interface ServerDeps {
+  store: IncidentStore;
+  mitigator: Mitigator;
+  policy: Policy;
+  now: () => Date;
+  logger: FastifyBaseLogger;
+  /** The service's own registry (never prom-client's global one). */
+  registry: Registry;
+  /** The bearer token Alertmanager sends (--webhook-token-file). */
+  webhookToken: string;
+  /** Named tokens that may approve (--api-token-file); empty: approvals are refused. */
+  apiTokens: readonly NamedToken[];
+  /** The web page's renderers; the placeholder until the page is merged. */
+  pages?: PageRenderers;
+  bodyLimit?: number;
+  newId?: () => string;
+}
+
+export interface Server {
+  app: FastifyInstance;
+  service: IncidentService;
+}
+
+const approveSchema = z.object({
+  digest: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected sha256:<64 hex>'),
+});
+const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+function httpError(statusCode: number, code: string, message: string): Error {
+  return Object.assign(new Error(message), { statusCode, code });
+}
+
+const OUTCOME_BY_STATUS: Record<number, WebhookOutcome> = {
+  400: 'invalid',
+  401: 'unauthorized',
+  413: 'too-large',
+  415: 'unsupported-media-type',
+};
+
+export async function createServer(deps: ServerDeps): Promise<Server> {
+  const bodyLimit = deps.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const pages = deps.pages ?? PLACEHOLDER_PAGES;
+  const metrics = createServiceMetrics(deps.registry, deps.store);
+  const service = new IncidentService({
+    store: deps.store,
+    mitigator: deps.mitigator,
+    policy: deps.policy,
+    now: deps.now,
+    logger: deps.logger,
+    metrics,
+    ...(deps.newId === undefined ? {} : { newId: deps.newId }),
+  });
+  const app = Fastify({ loggerInstance: deps.logger, bodyLimit, return503OnClosing: true });
+
+  // What a body's digest and an approver's name are, per request, without widening fastify's types.
+  const bodyDigests = new WeakMap<FastifyRequest, string>();
+  const approvers = new WeakMap<FastifyRequest, string>();
+  const webhookOutcomes = new WeakMap<FastifyRequest, WebhookOutcome>();
+
+  // JSON only (415 for anything else), valid UTF-8 only, and no __proto__ / constructor keys.
+  app.removeAllContentTypeParsers();
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const bytes = body as Buffer;
+    if (!isUtf8(bytes)) {
+      done(httpError(400, 'INVALID_UTF8', 'the body is not valid UTF-8'), undefined);
+      return;
+    }
+    bodyDigests.set(request, `sha256:${createHash('sha256').update(bytes).digest('hex')}`);
+    parseJson(request, bytes.toString('utf8'), (error, value) => {
+      if (error)
+        done(httpError(400, 'INVALID_JSON', `the body is not valid JSON: ${error.message}`), undefined);
+      else done(null, value);
+    });
+  });
+
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    const statusCode = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500;
+    if (statusCode >= 500) {
+      request.log.error({ err: error }, 'request failed');
+      return reply
+        .code(statusCode)
+        .send({ error: 'internal', message: 'internal error; see the server log' });
+    }
+    return reply.code(statusCode).send({ error: error.code ?? 'bad-request', message: error.message });
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    if (request.routeOptions.url !== '/webhook/alertmanager') return;
+    const outcome =
+      webhookOutcomes.get(request) ??
+      OUTCOME_BY_STATUS[reply.statusCode] ??
+      (reply.statusCode >= 500 ? 'error' : 'invalid');
+    metrics.webhookRequests.inc({ outcome });
+  });
+  app.addHook('onReady', async () => {
+    await service.resume();
+  });
+  app.addHook('onClose', async () => {
+    await service.close();
+  });
+
+  app.post(
+    '/webhook/alertmanager',
+    {
+      onRequest: async (request, reply) => {
+        if (!checkWebhookToken(request.headers.authorization, deps.webhookToken)) {
+          return reply.code(401).header('www-authenticate', 'Bearer').send({
+            error: 'unauthorized',
+            message: 'a valid bearer token is required (--webhook-token-file)',
+          });
+        }
+        return undefined;
+      },
+    },
+    async (request, reply) => {
+      const parsed = webhookSchema.safeParse(request.body);
+      const digest = bodyDigests.get(request);
+      if (!parsed.success || digest === undefined) {
+        const message = parsed.success ? 'a JSON body is required' : describeWebhookError(parsed.error);
+        return reply.code(400).send({ error: 'invalid', message });
+      }
+      const result = await service.receive(parsed.data, digest);
+      webhookOutcomes.set(request, result.outcome);
+      if (result.outcome === 'ignored')
+        return reply.code(200).send({ outcome: 'ignored', reason: result.reason });
+      return reply.code(200).send({
+        outcome: 'accepted',
+        incident: result.incident.id,
+        created: result.created,
+      });
+    },
+  );
+
+  app.get('/api/v1/incidents', async () => ({
+    items: (await deps.store.list()).map((stored) => stored.incident),
+  }));
+
+  app.get<{ Params: { id: string } }>('/api/v1/incidents/:id', async (request, reply) => {
+    const stored = SAFE_ID.test(request.params.id) ? await deps.store.get(request.params.id) : undefined;
+    if (stored === undefined) {
+      return reply.code(404).send({ error: 'not-found', message: `no incident ${request.params.id}` });
+    }
+    return stored.incident;
+  });
+
+  app.post<{ Params: { id: string } }>(
+    '/api/v1/incidents/:id/approve',
+    {
+      onRequest: async (request, reply) => {
+        if (deps.apiTokens.length === 0) {
+          return reply.code(403).send({
+            error: 'forbidden',
+            message: 'approvals are off: start serve with --api-token-file',
+          });
+        }
+        const name = apiTokenName(request.headers.authorization, deps.apiTokens);
+        if (name === undefined) {
+          return reply.code(401).header('www-authenticate', 'Bearer').send({
+            error: 'unauthorized',
+            message: 'a valid API bearer token is required (--api-token-file)',
+          });
+        }
+        approvers.set(request, name);
+        return undefined;
+      },
+    },
+    async (request, reply) => {
+      const parsed = approveSchema.safeParse(request.body);
+      if (!parsed.success) {
+        return reply.code(400).send({ error: 'invalid', message: describeWebhookError(parsed.error) });
+      }
+      const by = approvers.get(request) ?? 'unknown';
+      const result = SAFE_ID.test(request.params.id)
+        ? await service.approve(request.params.id, parsed.data.digest, by)
+        : ({ outcome: 'not-found' } as const);
+      if (result.outcome === 'not-found') {
+        return reply.code(404).send({ error: 'not-found', message: `no incident ${request.params.id}` });
+      }
+      if (result.outcome === 'conflict') {
+        return reply.code(409).send({
+          error: 'conflict',
+          message: result.reason,
+          ...(result.digest === undefined ? {} : { digest: result.digest }),
+        });
+      }
+      return reply.code(202).send({ incident: result.incident, replanned: result.replanned });
+    },
+  );
+
+  const pageHeaders = pages.headers ?? { 'content-type': 'text/html; charset=utf-8' };
+  app.get('/', async (_request, reply) => {
+    const incidents = (await deps.store.list()).map((stored) => stored.incident);
+    return reply.headers(pageHeaders).send(pages.renderIndexPage(incidents));
+  });
+
+  app.get<{ Params: { id: string } }>('/incidents/:id', async (request, reply) => {
+    const stored = SAFE_ID.test(request.params.id) ? await deps.store.get(request.params.id) : undefined;
+    if (stored === undefined) {
+      if (pages.renderNotFoundPage === undefined) {
+        return reply.code(404).type('text/plain; charset=utf-8').send(`no incident ${request.params.id}\n`);
+      }
+      return reply.code(404).headers(pageHeaders).send(pages.renderNotFoundPage(request.params.id));
+    }
+    return reply.headers(pageHeaders).send(pages.renderIncidentPage(stored.incident));
+  });
+
+  app.get('/metrics', async (_request, reply) =>
+    reply.type(deps.registry.contentType).send(await deps.registry.metrics()),
+  );
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const ready = await deps.mitigator.ready().catch(() => false);
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'cluster unreachable' });
+  });
+
+  return { app, service };
+}

@@ -1,0 +1,521 @@
+// The service's logic, without HTTP: a notification opens or joins an incident and queues its diagnosis; the plan
+// runs on its own when the policy allows it, or once a person approves it; the resolved notification validates and
+// closes. Everything it decides is written to the incident before it is acknowledged, and a restart picks up where
+// the last process stopped (an interrupted run resumes from its journal).
+import { randomBytes } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Diagnosis } from '../diagnosis/types.js';
+import { type JournalEntry, type Plan, type PlanStep, targetKey } from '../mitigation/plan.js';
+import { type AlertmanagerWebhook, ourAlerts } from './alertmanager-webhook.js';
+import type { Incident, IncidentApproval, IncidentAuditEvent } from './incident.js';
+import { IncidentJournal } from './incident-journal.js';
+import { type IncidentStore, mutateIncident } from './incident-store.js';
+import type { Mitigator } from './mitigator.js';
+import { causePolicy, judgePlan, type Policy } from './policy.js';
+import type { ServiceMetrics } from './service-metrics.js';
+
+export type ServiceLogger = Pick<FastifyBaseLogger, 'info' | 'warn' | 'error'>;
+
+export interface IncidentServiceOptions {
+  store: IncidentStore;
+  mitigator: Mitigator;
+  policy: Policy;
+  now: () => Date;
+  logger: ServiceLogger;
+  metrics: ServiceMetrics;
+  /** Incident ids; time-ordered and random by default. */
+  newId?: () => string;
+}
+
+export type ReceiveResult =
+  | { outcome: 'accepted'; incident: Incident; created: boolean }
+  | { outcome: 'ignored'; reason: string };
+
+/** Why an approval was refused; `conflict` carries the digest a new approval must name (when there is a plan). */
+export type ApproveResult =
+  | { outcome: 'started'; incident: Incident; replanned: boolean }
+  | { outcome: 'not-found' }
+  | { outcome: 'conflict'; reason: string; digest?: string };
+
+/** Outcomes an earlier run settled for good; `failed` targets are tried again on a resume. */
+const SETTLED_OUTCOMES = new Set<JournalEntry['outcome']>(['done', 'skipped', 'gone', 'conflict']);
+
+export function settledKeys(actions: readonly JournalEntry[]): Set<string> {
+  const settled = new Set<string>();
+  for (const entry of actions) {
+    if (SETTLED_OUTCOMES.has(entry.outcome)) settled.add(targetKey(entry.step, entry));
+  }
+  return settled;
+}
+
+function defaultId(now: Date): string {
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'z')
+    .toLowerCase();
+  return `${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+function isWriting(step: PlanStep): boolean {
+  return step.action !== 'validate';
+}
+
+function describePlan(plan: Plan): string {
+  const steps = plan.steps.filter(isWriting).map((step) => `${step.action} ${step.count}`);
+  return `${plan.digest}: ${steps.length === 0 ? 'nothing to run' : steps.join(', ')}`;
+}
+
+/**
+ * Whether a re-made plan may run under the approval of the one it replaces: every step is one the person approved
+ * (same id and action), within the policy, and no step grew, unless the policy caps that action for that cause and
+ * the step stays within the cap. Returns why not, or an empty list.
+ */
+export function growthBeyondApproval(approved: Plan, fresh: Plan, policy: Policy): string[] {
+  const reasons = [...judgePlan(policy, fresh).violations];
+  for (const step of fresh.steps.filter(isWriting)) {
+    const prior = approved.steps.find(
+      (candidate) => candidate.id === step.id && candidate.action === step.action,
+    );
+    if (prior === undefined) {
+      reasons.push(`step ${step.id} (${step.action}) was not in the approved plan`);
+      continue;
+    }
+    const { caps } = causePolicy(policy, step.reason.cause);
+    const capped =
+      (step.action === 'clean' && caps.podsPerRun !== undefined) ||
+      (step.action === 'pause' && caps.vmsPaused !== undefined);
+    if (step.count > prior.count && !capped) {
+      reasons.push(`step ${step.id} grew from ${prior.count} to ${step.count} targets`);
+    }
+  }
+  return reasons;
+}
+
+export class IncidentService {
+  readonly #store: IncidentStore;
+  readonly #mitigator: Mitigator;
+  readonly #policy: Policy;
+  readonly #now: () => Date;
+  readonly #logger: ServiceLogger;
+  readonly #metrics: ServiceMetrics;
+  readonly #newId: () => string;
+  readonly #stop = new AbortController();
+  readonly #tasks = new Set<Promise<void>>();
+  /** Incidents with a diagnosis queued or running. */
+  readonly #diagnosing = new Set<string>();
+  /** Incidents being approved or acted on: one run at a time per incident. */
+  readonly #busy = new Set<string>();
+  /** Incidents being validated. */
+  readonly #validating = new Set<string>();
+  /** Diagnoses run one at a time: each reads the whole cluster. */
+  #diagnosisQueue: Promise<void> = Promise.resolve();
+
+  constructor(options: IncidentServiceOptions) {
+    this.#store = options.store;
+    this.#mitigator = options.mitigator;
+    this.#policy = options.policy;
+    this.#now = options.now;
+    this.#logger = options.logger;
+    this.#metrics = options.metrics;
+    this.#newId = options.newId ?? (() => defaultId(this.#now()));
+  }
+
+  get policy(): Policy {
+    return this.#policy;
+  }
+
+  #audit(incident: Incident, what: string, detail?: string): void {
+    const event: IncidentAuditEvent = { time: this.#now().toISOString(), what };
+    if (detail !== undefined) event.detail = detail;
+    incident.audit.push(event);
+  }
+
+  /** Runs work in the background, kept track of so that idle() and close() can wait for it. */
+  #background(what: string, work: () => Promise<void>): void {
+    const task = work().catch((error: unknown) => {
+      this.#logger.error({ err: error }, `${what} failed`);
+    });
+    this.#tasks.add(task);
+    void task.finally(() => this.#tasks.delete(task));
+  }
+
+  /** Resolves once no background work is left (tests, and shutdown). */
+  async idle(): Promise<void> {
+    while (this.#tasks.size > 0) await Promise.allSettled([...this.#tasks]);
+  }
+
+  /** Stops: runs in flight stop after their current writes and resume on the next start. */
+  async close(): Promise<void> {
+    this.#stop.abort(new Error('the service is stopping'));
+    await this.idle();
+  }
+
+  /** After a restart: diagnoses that never finished, runs that were interrupted, validations under way. */
+  async resume(): Promise<void> {
+    for (const { incident } of await this.#store.list()) {
+      if (incident.status === 'acting' && incident.plan !== undefined) {
+        const plan = incident.plan;
+        this.#busy.add(incident.id);
+        this.#background(`resuming ${incident.id}`, () => this.#act(incident.id, plan, undefined, 'resumed'));
+      } else if (
+        (incident.status === 'open' || incident.status === 'validating') &&
+        (incident.alert.state === 'resolved' || incident.validation?.verdict === 'running')
+      ) {
+        this.#background(`validating ${incident.id}`, () => this.#validate(incident.id));
+      } else if (incident.status === 'open' && incident.diagnosis === undefined) {
+        this.#queueDiagnosis(incident.id);
+      }
+    }
+  }
+
+  /** One webhook delivery; resolves once it is durably recorded. */
+  async receive(body: AlertmanagerWebhook, bodyDigest: string): Promise<ReceiveResult> {
+    const alerts = ourAlerts(body);
+    if (alerts.length === 0) {
+      this.#metrics.otherAlerts.inc();
+      return { outcome: 'ignored', reason: 'no VirtLauncherPodsStuckFailed alert in this notification' };
+    }
+    const firing = alerts.some((alert) => alert.status === 'firing');
+    const state = firing ? 'firing' : 'resolved';
+    const receivedAt = this.#now().toISOString();
+    const notification = { receivedAt, status: state, bodyDigest } as const;
+    const result = await this.#store.upsertByGroupKey(body.groupKey, (latest) => {
+      const incident = latest?.incident;
+      // A retry or repeat joins the group's incident; so does a late retry of a notification already recorded on
+      // a closed one. Only a new firing after the incident closed opens another.
+      const seen = incident?.notifications.some((entry) => entry.bodyDigest === bodyDigest) ?? false;
+      if (incident !== undefined && (incident.status !== 'closed' || !firing || seen)) {
+        incident.notifications.push(notification);
+        if (incident.status !== 'closed') {
+          incident.alert.state = state;
+          incident.alert.labels = body.commonLabels;
+        }
+        return { join: incident };
+      }
+      if (!firing) return undefined;
+      const first = alerts.reduce((a, b) => (b.startsAt < a.startsAt ? b : a));
+      const opened: Incident = {
+        id: this.#newId(),
+        status: 'open',
+        alert: {
+          name: first.labels.alertname ?? '',
+          groupKey: body.groupKey,
+          fingerprint: first.fingerprint,
+          labels: body.commonLabels,
+          startsAt: first.startsAt,
+          state: 'firing',
+        },
+        openedAt: receivedAt,
+        notifications: [notification],
+        approvals: [],
+        actions: [],
+        audit: [{ time: receivedAt, what: 'opened', detail: `alert group ${body.groupKey}` }],
+      };
+      return { create: opened };
+    });
+    if (result === undefined) {
+      return { outcome: 'ignored', reason: 'a resolved notification for an alert group with no incident' };
+    }
+    const { incident } = result.stored;
+    if (firing && incident.status === 'open' && incident.diagnosis === undefined) {
+      this.#queueDiagnosis(incident.id);
+    }
+    if (!firing && (incident.status === 'open' || incident.status === 'validating')) {
+      if (!this.#busy.has(incident.id)) {
+        this.#background(`validating ${incident.id}`, () => this.#validate(incident.id));
+      }
+    }
+    return { outcome: 'accepted', incident, created: result.created };
+  }
+
+  #queueDiagnosis(id: string): void {
+    if (this.#diagnosing.has(id)) return;
+    this.#diagnosing.add(id);
+    const run = this.#diagnosisQueue.then(async () => {
+      try {
+        await this.#diagnose(id);
+      } finally {
+        this.#diagnosing.delete(id);
+      }
+    });
+    this.#diagnosisQueue = run.catch(() => undefined);
+    this.#background(`diagnosing ${id}`, () => run);
+  }
+
+  async #diagnose(id: string): Promise<void> {
+    if (this.#stop.signal.aborted) return;
+    const started = performance.now();
+    let diagnosis: Diagnosis;
+    try {
+      diagnosis = await this.#mitigator.diagnose(this.#stop.signal);
+    } catch (error) {
+      this.#metrics.diagnosisDuration.observe({ outcome: 'failed' }, (performance.now() - started) / 1000);
+      if (this.#stop.signal.aborted) return;
+      await mutateIncident(this.#store, id, (incident) => {
+        this.#audit(
+          incident,
+          'diagnosis failed',
+          `${(error as Error).message}; the next notification retries`,
+        );
+        return incident;
+      });
+      return;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    this.#metrics.diagnosisDuration.observe({ outcome: 'done' }, seconds);
+    this.#metrics.recordDiagnosis(diagnosis);
+    let plan: Plan | undefined;
+    let planError: string | undefined;
+    try {
+      plan = await this.#mitigator.plan(diagnosis, this.#policy);
+    } catch (error) {
+      planError = (error as Error).message;
+    }
+    const verdict = plan === undefined ? undefined : judgePlan(this.#policy, plan);
+    const stored = await mutateIncident(this.#store, id, (incident) => {
+      incident.diagnosis = diagnosis;
+      const causes = diagnosis.causes.map((cause) => `${cause.category} ${cause.pods}`).join(', ');
+      this.#audit(
+        incident,
+        'diagnosed',
+        `${diagnosis.failedLaunchers} Failed launchers (${causes || 'no cause'}) in ${seconds.toFixed(1)} s`,
+      );
+      if (planError !== undefined) this.#audit(incident, 'planning failed', planError);
+      if (plan !== undefined && verdict !== undefined && incident.status === 'open') {
+        incident.plan = plan;
+        const gate = verdict.automatic
+          ? 'runs automatically (policy)'
+          : verdict.violations.length > 0
+            ? `cannot run: ${verdict.violations.join('; ')}`
+            : 'waits for approval';
+        this.#audit(incident, 'planned', `${describePlan(plan)}; ${gate}`);
+      }
+      return incident;
+    });
+    const { incident } = stored;
+    if (plan !== undefined && verdict?.automatic && incident.status === 'open' && !this.#busy.has(id)) {
+      this.#busy.add(id);
+      const approval: IncidentApproval = {
+        digest: plan.digest,
+        by: `policy:${this.#policy.source}`,
+        at: this.#now().toISOString(),
+        mode: 'automatic',
+      };
+      this.#background(`acting on ${id}`, () => this.#act(id, plan, approval, 'started'));
+    }
+  }
+
+  /**
+   * A person approves the plan named by its digest. The plan is re-checked against the cluster first: unchanged,
+   * it runs; changed but within what was approved (and the policy), the re-plan runs and is recorded; grown
+   * beyond it, the re-plan replaces the plan and needs its own approval.
+   */
+  async approve(id: string, digest: string, by: string): Promise<ApproveResult> {
+    const stored = await this.#store.get(id);
+    if (stored === undefined) return { outcome: 'not-found' };
+    const { incident } = stored;
+    const plan = incident.plan;
+    if (incident.status !== 'open' || this.#busy.has(id)) {
+      return {
+        outcome: 'conflict',
+        reason: `the incident is ${this.#busy.has(id) ? 'acting' : incident.status}`,
+      };
+    }
+    if (plan === undefined)
+      return { outcome: 'conflict', reason: 'there is no plan yet (diagnosis running)' };
+    if (plan.digest !== digest) {
+      return { outcome: 'conflict', reason: 'the plan has changed since it was shown', digest: plan.digest };
+    }
+    if (!plan.steps.some(isWriting)) {
+      return { outcome: 'conflict', reason: 'the plan has nothing to run', digest: plan.digest };
+    }
+    const violations = judgePlan(this.#policy, plan).violations;
+    if (violations.length > 0) {
+      return { outcome: 'conflict', reason: `the policy forbids it: ${violations.join('; ')}`, digest };
+    }
+    this.#busy.add(id);
+    let started = false;
+    try {
+      const fresh = await this.#mitigator.recheck(plan, this.#policy);
+      const approval: IncidentApproval = { digest, by, at: this.#now().toISOString(), mode: 'manual' };
+      let toRun = plan;
+      let replanned = false;
+      if (fresh.digest !== plan.digest) {
+        const growth = growthBeyondApproval(plan, fresh, this.#policy);
+        if (growth.length > 0) {
+          await mutateIncident(this.#store, id, (current) => {
+            current.plan = fresh;
+            this.#audit(
+              current,
+              're-planned',
+              `approval of ${digest} by ${by} not used: ${growth.join('; ')}; new plan ${describePlan(fresh)}`,
+            );
+            return current;
+          });
+          return { outcome: 'conflict', reason: `the plan grew: ${growth.join('; ')}`, digest: fresh.digest };
+        }
+        toRun = fresh;
+        replanned = true;
+      }
+      const acting = await this.#begin(id, toRun, approval, replanned ? plan : undefined);
+      if (acting === undefined) return { outcome: 'conflict', reason: 'the incident changed meanwhile' };
+      started = true;
+      this.#background(`acting on ${id}`, () => this.#act(id, toRun, undefined, 'started'));
+      return { outcome: 'started', incident: acting, replanned };
+    } finally {
+      if (!started) this.#release(id);
+    }
+  }
+
+  /** Ends a run or an approval attempt; a resolved notification that came meanwhile is validated now. */
+  #release(id: string): void {
+    this.#busy.delete(id);
+    const stored = this.#store.get(id);
+    this.#background(`validating ${id}`, async () => {
+      const incident = (await stored)?.incident;
+      if (
+        incident?.alert.state !== 'resolved' ||
+        incident.status === 'closed' ||
+        incident.status === 'acting'
+      )
+        return;
+      await this.#validate(id);
+    });
+  }
+
+  /** Marks the incident acting (open only), with its approval; undefined when it is not open any more. */
+  async #begin(
+    id: string,
+    plan: Plan,
+    approval: IncidentApproval,
+    replaced: Plan | undefined,
+  ): Promise<Incident | undefined> {
+    let begun = false;
+    const stored = await mutateIncident(this.#store, id, (incident) => {
+      if (incident.status !== 'open') return undefined;
+      begun = true;
+      incident.status = 'acting';
+      incident.plan = plan;
+      incident.approvals.push(approval);
+      this.#audit(incident, 'approved', `${approval.digest} by ${approval.by} (${approval.mode})`);
+      if (replaced !== undefined) {
+        this.#audit(
+          incident,
+          're-planned',
+          `re-checked before acting: ${describePlan(plan)} replaces ${replaced.digest}`,
+        );
+      }
+      return incident;
+    });
+    return begun ? stored.incident : undefined;
+  }
+
+  /** Runs the plan (the incident is already `acting` unless `approval` is given); the caller reserved #busy. */
+  async #act(
+    id: string,
+    plan: Plan,
+    approval: IncidentApproval | undefined,
+    how: 'started' | 'resumed',
+  ): Promise<void> {
+    try {
+      if (approval !== undefined && (await this.#begin(id, plan, approval, undefined)) === undefined) return;
+      const before = await this.#store.get(id);
+      if (before === undefined) return;
+      const settled = settledKeys(before.incident.actions);
+      await mutateIncident(this.#store, id, (incident) => {
+        this.#audit(
+          incident,
+          how === 'resumed' ? 'run resumed' : 'run started',
+          `${describePlan(plan)}${settled.size > 0 ? `; ${settled.size} targets already settled` : ''}`,
+        );
+        return incident;
+      });
+      const journal = new IncidentJournal(this.#store, id, (entry) =>
+        this.#metrics.actions.inc({ action: entry.action, outcome: entry.outcome }),
+      );
+      const started = performance.now();
+      let result: Awaited<ReturnType<Mitigator['apply']>>;
+      try {
+        result = await this.#mitigator.apply(plan, {
+          journal,
+          settled,
+          signal: this.#stop.signal,
+          onProgress: (progress) => journal.progress(progress),
+        });
+      } catch (error) {
+        await journal.flush().catch(() => undefined);
+        if (this.#stop.signal.aborted) return;
+        await mutateIncident(this.#store, id, (incident) => {
+          incident.status = 'open';
+          this.#audit(incident, 'run failed', `${(error as Error).message}; approve again to retry`);
+          return incident;
+        });
+        return;
+      }
+      await journal.flush();
+      const seconds = ((performance.now() - started) / 1000).toFixed(1);
+      if (result.interrupted) {
+        // Left `acting`: the next start resumes from the journal.
+        await mutateIncident(this.#store, id, (incident) => {
+          this.#audit(incident, 'run interrupted', `after ${seconds} s; resumes on restart`);
+          return incident;
+        });
+        return;
+      }
+      const summary = result.steps
+        .map((step) => {
+          const counts = Object.entries(step.counts)
+            .filter(([, count]) => count > 0)
+            .map(([outcome, count]) => `${count} ${outcome}`);
+          return `${step.step}: ${counts.join(', ') || 'nothing'}`;
+        })
+        .join('; ');
+      await mutateIncident(this.#store, id, (incident) => {
+        incident.status = 'validating';
+        this.#audit(incident, 'run finished', `in ${seconds} s; ${summary || 'no step'}`);
+        return incident;
+      });
+    } finally {
+      this.#release(id);
+    }
+  }
+
+  /** The resolved notification's work: validate, then close with the verdict. */
+  async #validate(id: string): Promise<void> {
+    if (this.#stop.signal.aborted || this.#validating.has(id)) return;
+    this.#validating.add(id);
+    try {
+      await this.#validateAndClose(id);
+    } finally {
+      this.#validating.delete(id);
+    }
+  }
+
+  async #validateAndClose(id: string): Promise<void> {
+    const startedAt = this.#now().toISOString();
+    const marked = await mutateIncident(this.#store, id, (incident) => {
+      if (incident.status === 'closed' || incident.status === 'acting') return undefined;
+      incident.status = 'validating';
+      incident.validation = { verdict: 'running', reason: 'the alert resolved; validating', startedAt };
+      this.#audit(incident, 'validation started');
+      return incident;
+    });
+    if (marked.incident.validation?.startedAt !== startedAt) return;
+    let verdict: Awaited<ReturnType<Mitigator['validate']>>;
+    try {
+      verdict = await this.#mitigator.validate(this.#stop.signal);
+    } catch (error) {
+      if (this.#stop.signal.aborted) return;
+      verdict = { verdict: 'not-cleared', reason: `validate failed: ${(error as Error).message}` };
+    }
+    const finishedAt = this.#now().toISOString();
+    await mutateIncident(this.#store, id, (incident) => {
+      incident.validation = { ...verdict, startedAt, finishedAt };
+      incident.status = 'closed';
+      incident.closedAt = finishedAt;
+      this.#audit(incident, 'closed', `${verdict.verdict}: ${verdict.reason}`);
+      return incident;
+    });
+  }
+}
