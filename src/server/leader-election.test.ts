@@ -76,7 +76,10 @@ function elector(
     identity,
     ...TIMING,
     clock,
-    wallNow: () => new Date((wall += 1)),
+    wallNow: () => {
+      wall += 1;
+      return new Date(wall);
+    },
     random: () => 0,
     onStartedLeading: () => undefined,
     onStoppedLeading: () => undefined,
