@@ -31,6 +31,16 @@ function errorCodeForStatus(statusCode: number): ErrorCode {
   return 'UNREACHABLE';
 }
 
+/** An RBAC rule, as a ClusterRole/Role lists it: what a 403 says is missing. */
+export interface RbacRule {
+  verb: string;
+  resource: string;
+  /** "" for the core group. */
+  group: string;
+  /** Undefined for cluster-wide requests (lists across namespaces, cluster-scoped resources). */
+  namespace?: string;
+}
+
 export interface ApiErrorOptions {
   method: string;
   url: string;
@@ -40,6 +50,8 @@ export interface ApiErrorOptions {
   retryAfterSeconds?: number;
   /** Requests sent for this call, retries included. */
   attempts: number;
+  /** For a 403: the rule the request needed. */
+  rule?: RbacRule;
 }
 
 export class ApiError extends StuckfailedError {
@@ -54,6 +66,8 @@ export class ApiError extends StuckfailedError {
   readonly url: string;
   readonly retryAfterSeconds: number | undefined;
   readonly attempts: number;
+  /** For a 403: the RBAC rule the request needed. */
+  readonly rule: RbacRule | undefined;
 
   constructor(options: ApiErrorOptions) {
     const { status } = options;
@@ -67,14 +81,24 @@ export class ApiError extends StuckfailedError {
     this.url = options.url;
     this.retryAfterSeconds = options.retryAfterSeconds;
     this.attempts = options.attempts;
+    this.rule = options.rule;
   }
 }
 
-function describeApiError({ method, url, server, status, attempts }: ApiErrorOptions): string {
+/** `verb "delete" on "pods" (API group "") in namespace "ns"`: the line an admin turns into a Role rule. */
+export function describeRule(rule: RbacRule): string {
+  const where = rule.namespace === undefined ? 'cluster-wide' : `in namespace "${rule.namespace}"`;
+  return `verb "${rule.verb}" on "${rule.resource}" (API group "${rule.group}") ${where}`;
+}
+
+function describeApiError({ method, url, server, status, attempts, rule }: ApiErrorOptions): string {
   const reason = status.reason ?? REASON_BY_STATUS[status.code] ?? 'Unknown';
   const retried = attempts > 1 ? ` (after ${attempts} attempts)` : '';
   if (status.code === 401) {
     return `${server} rejected our credentials (401 Unauthorized) for ${method} ${url}`;
+  }
+  if (status.code === 403 && rule !== undefined) {
+    return `${server} refused ${method} ${url} (Forbidden, 403): the missing RBAC rule is ${describeRule(rule)}; the server said: ${status.message ?? ''}`.trimEnd();
   }
   // kubectl's own wording ("Error from server (NotFound): pods "x" not found"), plus the request and who answered.
   return `error from ${server} (${reason}, ${status.code}) for ${method} ${url}${retried}: ${status.message ?? ''}`.trimEnd();

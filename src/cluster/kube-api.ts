@@ -20,6 +20,7 @@ import { VERSION } from '../version.js';
 import {
   ApiError,
   isApiError,
+  type RbacRule,
   statusFromResponse,
   transportErrorCode,
   unreachableError,
@@ -708,6 +709,26 @@ export class KubeApi {
     return response;
   }
 
+  /** The RBAC rule a request needs, read back from its path: named in a 403 so the user knows what to ask for. */
+  #ruleFor(spec: RequestSpec): RbacRule {
+    const parts = spec.path.split('/').filter((part) => part !== '');
+    // /api/v1/[namespaces/NS/]RESOURCE[/NAME[/SUB]] or /apis/GROUP/VERSION/[namespaces/NS/]RESOURCE[/NAME[/SUB]]
+    const group = parts[0] === 'apis' ? (parts[1] ?? '') : '';
+    let rest = parts.slice(parts[0] === 'apis' ? 3 : 2);
+    let namespace: string | undefined;
+    if (rest[0] === 'namespaces' && rest.length > 2) {
+      namespace = rest[1];
+      rest = rest.slice(2);
+    }
+    const resource = rest[2] === undefined ? (rest[0] ?? '') : `${rest[0]}/${rest[2]}`;
+    return { verb: spec.verb, resource, group, ...(namespace === undefined ? {} : { namespace }) };
+  }
+
+  /** The in-flight limit now and its cap: the limit halves on 429 and grows back on success. */
+  inFlightLimit(): { limit: number; max: number } {
+    return { limit: this.#inFlight.limit, max: this.#inFlight.max };
+  }
+
   #objectPath(type: ResourceType, name: string, namespace: string | undefined): string {
     if (type.namespaced && namespace === undefined) {
       throw new StuckfailedError('USAGE', `${type.plural} "${name}" needs a namespace`);
@@ -747,7 +768,12 @@ export class KubeApi {
         continue;
       }
       const { statusCode, body } = outcome;
-      if (statusCode >= 200 && statusCode < 300) return outcome;
+      if (statusCode >= 200 && statusCode < 300) {
+        this.#inFlight.succeeded();
+        return outcome;
+      }
+      // API Priority and Fairness rejected us: fewer requests at once is what it asks for (concurrency-limit.ts).
+      if (statusCode === 429) this.#inFlight.throttled();
       const status = statusFromResponse(statusCode, body);
       const retryAfterSeconds =
         parseRetryAfter(headerValue(outcome.headers['retry-after']), Date.now()) ??
@@ -765,6 +791,7 @@ export class KubeApi {
           status,
           attempts: retries + 1,
           ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
+          ...(statusCode === 403 ? { rule: this.#ruleFor(spec) } : {}),
         });
       }
       this.#stats.retries += 1;

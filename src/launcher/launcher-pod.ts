@@ -73,3 +73,32 @@ export function launcherNode(pod: Pod): string | undefined {
 export function launcherImage(pod: Pod): string | undefined {
   return pod.spec.containers.find((container) => container.name === 'compute')?.image;
 }
+
+/**
+ * When the pod ended, in ms since the epoch: the last of its containers' terminations (init containers included),
+ * else its creation time (a pod rejected at admission never ran a container). Undefined when neither is readable.
+ */
+export function launcherEndedAt(pod: Pod): number | undefined {
+  let ended: number | undefined;
+  for (const status of [
+    ...(pod.status?.initContainerStatuses ?? []),
+    ...(pod.status?.containerStatuses ?? []),
+  ]) {
+    const finishedAt = (status.state?.terminated ?? status.lastState?.terminated)?.finishedAt;
+    const time = finishedAt === undefined ? Number.NaN : Date.parse(finishedAt);
+    if (!Number.isNaN(time) && (ended === undefined || time > ended)) ended = time;
+  }
+  if (ended !== undefined) return ended;
+  const created = Date.parse(pod.metadata.creationTimestamp ?? '');
+  return Number.isNaN(created) ? undefined : created;
+}
+
+/**
+ * A key naming the launcher's VMI within its namespace, to group the launchers of one VMI: the controller
+ * ownerReference's uid, else the `kubevirt.io/created-by` label (the VMI's uid too), else the domain name.
+ */
+export function launcherVmiKey(pod: Pod): string | undefined {
+  const vmi = launcherVmi(pod);
+  const id = vmi?.uid ?? pod.metadata.labels?.[CREATED_BY_LABEL] ?? vmi?.name;
+  return id === undefined ? undefined : `${pod.metadata.namespace ?? ''}/${id}`;
+}

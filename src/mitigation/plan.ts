@@ -118,6 +118,8 @@ export interface StepOutcome {
   action: PlanAction;
   counts: Record<JournalOutcome, number>;
   failures: JournalEntry[];
+  /** Targets an earlier run had settled (read back from its journal), not written again nor counted above. */
+  alreadyDone?: number;
 }
 
 /** Everything an executor needs to write: the one cluster writer, the journal, and what is already settled. */

@@ -20,7 +20,6 @@ import {
   ApiStatusError,
   alreadyExists,
   badRequest,
-  conflict,
   continueExpired,
   internalError,
   invalid,
@@ -71,6 +70,7 @@ import {
   type StoreResource,
 } from './store.js';
 import { builtInPrinter, crdPrinter, DEFAULT_PRINTER, type IncludeObject, renderTable } from './table.js';
+import { haltIfStopped } from './vm-controller.js';
 
 /** /version, pinned to 1.32: /usr/bin/kubectl picks its kubectl binary by the server's minor (apiserver.md §0). */
 export const SIMULATED_VERSION = {
@@ -813,25 +813,9 @@ export class SimApi {
         };
       }
     }
-    if (params.dryRun) {
-      const expected = next.metadata.resourceVersion;
-      if (expected !== undefined && expected !== '' && expected !== String(current.resourceVersion)) {
-        throw conflict(
-          target.type,
-          current.name,
-          'the object has been modified; please apply your changes to the latest version and try again',
-        );
-      }
-      return sendJson(
-        response,
-        200,
-        JSON.stringify({
-          ...next,
-          metadata: { ...next.metadata, resourceVersion: String(current.resourceVersion) },
-        }),
-      );
-    }
-    const stored = store.update(target.resource, next);
+    // dryRun=All: validated (preconditions included) and answered as it would be stored, nothing written.
+    const stored = store.update(target.resource, next, { dryRun: params.dryRun });
+    if (!params.dryRun && target.resource === 'virtualmachines') haltIfStopped(store, stored);
     sendJson(response, 200, this.view(target, stored));
   }
 

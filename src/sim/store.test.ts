@@ -349,3 +349,27 @@ describe('ObjectStore bulk loading', () => {
     assert.throws(() => store.changesSince('pods', 1));
   });
 });
+
+describe('ObjectStore updates for writing commands', () => {
+  it('checks preconditions under dryRun but writes nothing, and stores no empty annotation map', () => {
+    const store = storeWith([launcherPod({ namespace: 'a', name: 'p1' })]);
+    const current = decodeObject<Pod>(store.get('pods', 'a', 'p1') as StoredObject);
+    const version = store.resourceVersion;
+    const stale = { ...current, metadata: { ...current.metadata, resourceVersion: '1' } };
+    assert.equal(
+      statusCode(() => store.update('pods', stale, { dryRun: true })),
+      409,
+    );
+    const answered = store.update(
+      'pods',
+      { ...current, metadata: { ...current.metadata, annotations: {} } },
+      { dryRun: true },
+    );
+    assert.equal(decodeObject(answered).metadata.annotations, undefined);
+    assert.equal(store.resourceVersion, version, 'nothing written');
+    store.update('pods', { ...current, metadata: { ...current.metadata, annotations: {}, labels: {} } });
+    const stored = decodeObject(store.get('pods', 'a', 'p1') as StoredObject);
+    assert.equal(stored.metadata.annotations, undefined);
+    assert.equal(stored.metadata.labels, undefined);
+  });
+});

@@ -124,6 +124,17 @@ const DEFAULT_HISTORY_LIMIT = 10_000;
 const DEFAULT_TERMINATION_GRACE_SECONDS = 30;
 
 /** The stored object, parsed (a fresh copy the caller may change). */
+/**
+ * Labels and annotations are Go maps with `omitempty`: the apiserver never stores an empty one, so a patch that
+ * removes the last annotation leaves no `annotations` key behind.
+ */
+function omitEmptyMaps(metadata: KubeObject['metadata']): void {
+  if (metadata.labels !== undefined && Object.keys(metadata.labels).length === 0) delete metadata.labels;
+  if (metadata.annotations !== undefined && Object.keys(metadata.annotations).length === 0) {
+    delete metadata.annotations;
+  }
+}
+
 export function decodeObject<T extends KubeObject = KubeObject>(stored: StoredObject): T {
   return JSON.parse(stored.body.toString('utf8')) as T;
 }
@@ -295,7 +306,7 @@ export class ObjectStore {
    * PUT: replaces an existing object; a stale metadata.resourceVersion is a 409 Conflict (optimistic
    * concurrency, as leader election relies on).
    */
-  update(resource: StoreResource, object: KubeObject): StoredObject {
+  update(resource: StoreResource, object: KubeObject, options: { dryRun?: boolean } = {}): StoredObject {
     const collection = this.collection(resource);
     const current = this.get(resource, object.metadata.namespace, object.metadata.name);
     if (current === undefined) throw notFound(collection.type, object.metadata.name);
@@ -325,6 +336,9 @@ export class ObjectStore {
             }),
       },
     };
+    omitEmptyMaps(merged.metadata);
+    // dryRun=All: validated (preconditions included) and answered as it would be stored, nothing written.
+    if (options.dryRun) return this.serialize(resource, merged, current.resourceVersion);
     const stored = this.write(resource, merged);
     this.removeIfFinalized(resource, stored, merged);
     return this.get(resource, object.metadata.namespace, object.metadata.name) ?? stored;

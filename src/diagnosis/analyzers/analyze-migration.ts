@@ -20,10 +20,12 @@ export const LOOP_THRESHOLD = 3;
 /** KubeVirt's parallelMigrationsPerCluster default (pkg/virt-config/virt-config.go). */
 export const PARALLEL_MIGRATIONS_PER_CLUSTER = 5;
 
+export function isLoopingVmi(vmi: VmiMigrations): boolean {
+  return vmi.failed >= LOOP_THRESHOLD || vmi.failedTargetLaunchers >= LOOP_THRESHOLD;
+}
+
 export function loopingVmis(migrations: MigrationFacts): VmiMigrations[] {
-  return migrations.vmis.filter(
-    (vmi) => vmi.failed >= LOOP_THRESHOLD || vmi.failedTargetLaunchers >= LOOP_THRESHOLD,
-  );
+  return migrations.vmis.filter(isLoopingVmi);
 }
 
 /**

@@ -59,6 +59,8 @@ export async function readEvents(
     cutoffs: new Map(),
     unreadable: new Set(),
   };
+  // A cap of 0 reads no events at all (callers that need only the counts and migrations, e.g. findLoopingVmis).
+  if (options.cap === 0) return aggregate;
   let seen = 0;
   const readNamespace = async (namespace: string, launchers: ReadonlySet<string>) => {
     let launcherEvents = 0;

@@ -1,6 +1,8 @@
 import type { ClusterReader } from '../../cluster/reader.js';
 import type { VirtualMachineInstanceMigration } from '../../kube/types.js';
+import { isFinalMigration, migrationWave } from '../../launcher/migration-phase.js';
 import { definedProps } from '../../util/defined-props.js';
+import { isLoopingVmi } from '../analyzers/analyze-migration.js';
 import type { MigrationFacts, VmiMigrations } from '../analyzers/facts.js';
 import type { GatherProgress } from '../gather.js';
 import type { Evidence } from '../types.js';
@@ -23,12 +25,6 @@ export interface MigrationAggregate {
   failedExamples: Evidence[];
   /** The in-flight and failed vmims (bounded) for the bundle. */
   kept: VirtualMachineInstanceMigration[];
-}
-
-/** Succeeded and Failed are final (IsFinal in kubevirt types.go); every other phase, unset included, is in flight. */
-export function isFinal(vmim: VirtualMachineInstanceMigration): boolean {
-  const phase = vmim.status?.phase;
-  return phase === 'Succeeded' || phase === 'Failed';
 }
 
 export async function readMigrations(
@@ -56,17 +52,12 @@ export async function readMigrations(
   for await (const vmim of list) {
     aggregate.total += 1;
     const phase = vmim.status?.phase;
-    const name = vmim.metadata.name;
-    const annotations = vmim.metadata.annotations ?? {};
-    // Names from GenerateName in the evacuation and workload-updater controllers, plus their annotations.
-    if (name.startsWith('kubevirt-evacuation-') || 'kubevirt.io/evacuationMigration' in annotations) {
+    const wave = migrationWave(vmim);
+    if (wave === 'evacuation') {
       aggregate.evacuation += 1;
       aggregate.evacuationSince = earliest(aggregate.evacuationSince, vmim.metadata.creationTimestamp);
     }
-    if (
-      name.startsWith('kubevirt-workload-update-') ||
-      'kubevirt.io/workloadUpdateMigration' in annotations
-    ) {
+    if (wave === 'workload-update') {
       aggregate.workloadUpdate += 1;
       aggregate.workloadUpdateSince = earliest(
         aggregate.workloadUpdateSince,
@@ -82,7 +73,7 @@ export async function readMigrations(
       perVmi.failed += 1;
       if (aggregate.failedExamples.length < 5) aggregate.failedExamples.push(failedMigrationEvidence(vmim));
     }
-    if (!isFinal(vmim)) {
+    if (!isFinalMigration(vmim)) {
       aggregate.inFlight += 1;
       perVmi.inFlight += 1;
     }
@@ -149,7 +140,8 @@ export function migrationFacts(
     succeeded: vmims?.succeeded ?? 0,
     evacuation: vmims?.evacuation ?? 0,
     workloadUpdate: vmims?.workloadUpdate ?? 0,
-    vmis: vmis.slice(0, 20),
+    // The top 20 for the report, and every looping VMI besides: cancel-migrations --looping acts on all of them.
+    vmis: vmis.filter((vmi, index) => index < 20 || isLoopingVmi(vmi)),
     failedExamples: vmims?.failedExamples ?? [],
   };
 }

@@ -1,0 +1,38 @@
+import { StuckfailedError } from '../errors.js';
+import type { ApplyContext, Plan, PlanAction, StepExecutor, StepOutcome } from './plan.js';
+
+/** What applying a plan did: one outcome per step started, and whether an abort cut it short. */
+export interface PlanOutcome {
+  steps: StepOutcome[];
+  /** The signal aborted: steps not listed, and targets not settled in the last one, are left for a re-run. */
+  interrupted: boolean;
+}
+
+/**
+ * Runs a plan's steps in order, each with the executor for its action. The order is the plan's (stop the source,
+ * then clean, then validate), so a step starts only once the one before it has settled every target. An abort
+ * lets the step in progress finish its writes in flight (the executor stops starting new ones) and starts no
+ * further step. Exceptions (forbidden, unreachable) end the plan: what was done is in the journal already.
+ */
+export async function applyPlan(
+  plan: Plan,
+  executors: Partial<Record<PlanAction, StepExecutor>>,
+  context: ApplyContext,
+): Promise<PlanOutcome> {
+  // Every executor is checked before anything is written: a plan this caller cannot finish is not started.
+  for (const step of plan.steps) {
+    if (executors[step.action] === undefined) {
+      throw new StuckfailedError(
+        'USAGE',
+        `this command cannot apply "${step.action}" steps (step ${step.id}); apply the plan with stuckfailed mitigate`,
+      );
+    }
+  }
+  const steps: StepOutcome[] = [];
+  for (const step of plan.steps) {
+    if (context.signal?.aborted) return { steps, interrupted: true };
+    const execute = executors[step.action] as StepExecutor;
+    steps.push(await execute(step, context));
+  }
+  return { steps, interrupted: context.signal?.aborted ?? false };
+}
