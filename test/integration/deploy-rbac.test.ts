@@ -163,6 +163,20 @@ describe('deploy/ RBAC: the read role', () => {
     }
   });
 
+  it('watches what validate watches (pods, VMIs) and nothing else', async () => {
+    // A watch on nothing (a name no object has) that the server ends after a second: only the verb is tested.
+    const watch = (collection: string) =>
+      `${collection}?watch=1&timeoutSeconds=1&fieldSelector=metadata.name%3Dnothing-has-this-name`;
+    for (const collection of ['/api/v1/pods', '/apis/kubevirt.io/v1/virtualmachineinstances']) {
+      const answer = await call(tokens.reader, 'GET', watch(collection));
+      assert.equal(answer.status, 200, `watch ${collection}: ${answer.body.message}`);
+    }
+    for (const collection of ['/api/v1/nodes', '/apis/kubevirt.io/v1/virtualmachines']) {
+      const answer = await call(tokens.reader, 'GET', watch(collection));
+      assert.equal(answer.status, 403, `watch ${collection}`);
+    }
+  });
+
   it('is refused every write, with the apiserver message', async () => {
     const { namespace, name } = failedPod;
     const writes: Array<[string, string, string, string, string | undefined, string | undefined, unknown?]> =
