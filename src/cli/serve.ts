@@ -163,7 +163,10 @@ export const registerServeCommand: RegisterCommand = (program: Command, context)
     const apiTokens = flags.apiTokenFile === undefined ? [] : await loadApiTokens(flags.apiTokenFile);
     const policy = await loadPolicy(flags.policy);
     const logger = createJsonLogger(io.stderr, flags.logLevel);
-    const { api } = openKubeApi({ kubeconfig: flags.kubeconfig, context: flags.context, env: io.env });
+    const kube = { kubeconfig: flags.kubeconfig, context: flags.context, env: io.env };
+    const { api } = openKubeApi(kube);
+    // The incidents and the Lease on a client of their own: a renewal never queues behind a clean's rate limit.
+    const { api: stateApi } = openKubeApi(kube);
     const scope = flags.namespace !== undefined && !flags.allNamespaces ? { namespace: flags.namespace } : {};
     const now = () => new Date();
     const mitigator = createClusterMitigator({
@@ -214,7 +217,7 @@ export const registerServeCommand: RegisterCommand = (program: Command, context)
           `--store kubernetes needs --store-namespace outside a pod (there is no ${POD_NAMESPACE_FILE})`,
         );
       }
-      const kubeStore = new KubernetesIncidentStore({ api, namespace: storeNamespace });
+      const kubeStore = new KubernetesIncidentStore({ api: stateApi, namespace: storeNamespace });
       store = kubeStore;
       where = kubeStore.describe();
     } else {
@@ -241,7 +244,7 @@ export const registerServeCommand: RegisterCommand = (program: Command, context)
       storeNamespace === undefined
         ? undefined
         : new LeaderElector({
-            api,
+            api: stateApi,
             namespace: storeNamespace,
             name: flags.leaseName,
             identity,
@@ -288,6 +291,7 @@ export const registerServeCommand: RegisterCommand = (program: Command, context)
       await app.close();
       await store.close();
       api.close();
+      stateApi.close();
     }
     io.stderr.write('serve stopped\n');
   });

@@ -19,7 +19,7 @@ import type { Lease } from '../../src/server/leader-election.js';
 import { type RunningSimulator, serviceAccountContext, startSimulator } from '../../src/sim/index.js';
 import { loadRbacPolicy } from '../../src/sim/rbac.js';
 import { decodeObject } from '../../src/sim/store.js';
-import { type RunningCli, spawnScript } from '../helpers/cli.js';
+import { type RunningCli, spawnCli, spawnScript } from '../helpers/cli.js';
 import { runKubectl } from '../helpers/kubectl.js';
 import { waitFor as pollFor } from '../helpers/prometheus-stack.js';
 import { ALICE, WEBHOOK_TOKEN, webhookBody } from '../helpers/serve-harness.js';
@@ -250,6 +250,78 @@ describe('serve with several replicas on the Kubernetes API', () => {
         `failover: ${deletedAtKill}/${FAILED} deleted at the kill; lease taken over after ${tookOverMs} ms; ` +
           `${gone} deletes landed without their journal entry (journaled gone by the new leader)\n`,
       );
+    } finally {
+      for (const replica of replicas.splice(0)) await replica.stop();
+      await cluster.sim.close();
+    }
+  });
+
+  it('the real CLI: serve --store kubernetes, two replicas, one incident resource, and the lease handed over on SIGTERM', async () => {
+    const cluster = await startCluster(['deploy.yaml']);
+    try {
+      const tokenFile = path.join(dir, 'webhook-token');
+      await writeFile(tokenFile, `${WEBHOOK_TOKEN}\n`);
+      const serve = (identity: string) => {
+        const cli = spawnCli([
+          'serve',
+          '--port',
+          '0',
+          '--kubeconfig',
+          kubeconfig,
+          '--context',
+          serviceAccountContext(NAMESPACE, 'stuckfailed'),
+          '--store',
+          'kubernetes',
+          '--store-namespace',
+          NAMESPACE,
+          '--lease-duration',
+          String(TIMING.leaseDurationMs / 1000),
+          '--renew-deadline',
+          String(TIMING.renewDeadlineMs / 1000),
+          '--retry-period',
+          String(TIMING.retryPeriodMs / 1000),
+          '--identity',
+          identity,
+          '--webhook-token-file',
+          tokenFile,
+        ]);
+        replicas.push(cli);
+        return cli;
+      };
+      const [a, b] = [serve('cli-a'), serve('cli-b')];
+      const urls = await Promise.all(
+        [a, b].map(async (cli) => (await cli.waitForLine(/^listening on (\S+)$/))[1] as string),
+      );
+      assert.match(a.stdout(), /data: incidents\.stuckfailed\.io in namespace stuckfailed/);
+      assert.match(a.stdout(), /leader election: Lease stuckfailed\/stuckfailed as cli-a/);
+      const leader = await waitFor(async () => leaseHolder(cluster.sim)?.holderIdentity || undefined, {
+        timeoutMs: 30_000,
+        what: 'a leader',
+      });
+      const body = webhookBody('{}:{alertname="VirtLauncherPodsStuckFailed",via="cli"}', 'firing');
+      const deliveries = await Promise.all(
+        urls.map((url) => post(`${url}/webhook/alertmanager`, WEBHOOK_TOKEN, body)),
+      );
+      assert.equal(new Set(deliveries.map((delivery) => delivery.json.incident)).size, 1);
+      const id = String(deliveries[0]?.json.incident);
+      await waitFor(async () => ((await incident(urls[1] as string, id)).diagnosis ? true : undefined), {
+        timeoutMs: 60_000,
+        what: 'the leader diagnoses',
+      });
+      const table = await runKubectl(['get', 'incidents', '-A'], { kubeconfig });
+      assert.equal(table.code, 0, table.stderr);
+      assert.match(table.stdout, /^NAMESPACE\s+NAME\s+STATUS\s+ALERT\s+FAILED\s+TOP-CAUSE\s+AGE$/m);
+      assert.match(table.stdout, new RegExp(`stuckfailed\\s+${id}\\s+open\\s+firing\\s+${FAILED}\\s+\\S+`));
+      assert.equal(table.stdout.trim().split('\n').length, 2, 'one incident');
+
+      // A clean stop releases the lease: the other replica takes it on its next try, not after it expires.
+      const [leading, other] = leader === 'cli-a' ? [a, 'cli-b'] : [b, 'cli-a'];
+      assert.equal(await leading.stop(), 0);
+      assert.equal(leaseHolder(cluster.sim)?.holderIdentity === leader, false, 'released on stop');
+      await waitFor(async () => (leaseHolder(cluster.sim)?.holderIdentity === other ? true : undefined), {
+        timeoutMs: 30_000,
+        what: 'the other replica takes the lease',
+      });
     } finally {
       for (const replica of replicas.splice(0)) await replica.stop();
       await cluster.sim.close();
