@@ -97,6 +97,37 @@ describe('replicas sharing a store', () => {
     }
   });
 
+  it('a failed diagnosis is retried on the next notification, not on every look through the store', async () => {
+    const { store, a, b, ma } = await replicas();
+    try {
+      ma.diagnoseError = new Error('the API server is unreachable');
+      await a.service.lead();
+      const id = await fire(b, 'unreachable');
+      await until(
+        async () =>
+          (await store.get(id))?.incident.audit.some((event) => event.what === 'diagnosis failed')
+            ? true
+            : undefined,
+        'the diagnosis fails',
+      );
+      await a.service.idle();
+      for (let look = 0; look < 5; look += 1) await a.service.resume();
+      await a.service.idle();
+      assert.equal(ma.calls.filter((call) => call === 'diagnose').length, 1);
+      ma.diagnoseError = undefined;
+      assert.equal(await fire(b, 'unreachable'), id);
+      await until(
+        async () => (await store.get(id))?.incident.diagnosis,
+        'diagnosed on the next notification',
+      );
+      assert.equal(ma.calls.filter((call) => call === 'diagnose').length, 2);
+    } finally {
+      await a.app.close();
+      await b.app.close();
+      await store.close();
+    }
+  });
+
   it('a leader that stops leading mid-run stops; the next one resumes from the journal, each target once', async () => {
     const { store, a, b, ma, mb } = await replicas();
     try {

@@ -97,6 +97,16 @@ export function growthBeyondApproval(approved: Plan, fresh: Plan, policy: Policy
   return reasons;
 }
 
+/**
+ * Whether the incident's latest diagnosis failed after its latest notification: the next notification retries it,
+ * not every look through the store (which would retry an unreachable cluster every few seconds, forever).
+ */
+function diagnosisFailedSince(incident: Incident): boolean {
+  const failed = incident.audit.findLast((event) => event.what === 'diagnosis failed');
+  const latest = incident.notifications.at(-1);
+  return failed !== undefined && (latest === undefined || failed.time >= latest.receivedAt);
+}
+
 export class IncidentService {
   readonly #store: IncidentStore;
   readonly #mitigator: Mitigator;
@@ -224,7 +234,11 @@ export class IncidentService {
         (incident.alert.state === 'resolved' || incident.validation?.verdict === 'running')
       ) {
         this.#background(`validating ${incident.id}`, () => this.#validate(incident.id));
-      } else if (incident.status === 'open' && incident.diagnosis === undefined) {
+      } else if (
+        incident.status === 'open' &&
+        incident.diagnosis === undefined &&
+        !diagnosisFailedSince(incident)
+      ) {
         this.#queueDiagnosis(incident.id);
       }
     }
