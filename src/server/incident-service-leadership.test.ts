@@ -111,7 +111,7 @@ describe('replicas sharing a store', () => {
         'the diagnosis fails',
       );
       await a.service.idle();
-      for (let look = 0; look < 5; look += 1) await a.service.resume();
+      for (let look = 0; look < 5; look += 1) await a.service.reconcile();
       await a.service.idle();
       assert.equal(ma.calls.filter((call) => call === 'diagnose').length, 1);
       ma.diagnoseError = undefined;

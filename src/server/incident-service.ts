@@ -97,10 +97,7 @@ export function growthBeyondApproval(approved: Plan, fresh: Plan, policy: Policy
   return reasons;
 }
 
-/**
- * Whether the incident's latest diagnosis failed after its latest notification: the next notification retries it,
- * not every look through the store (which would retry an unreachable cluster every few seconds, forever).
- */
+/** Whether the incident's latest diagnosis failed after its latest notification. */
 function diagnosisFailedSince(incident: Incident): boolean {
   const failed = incident.audit.findLast((event) => event.what === 'diagnosis failed');
   const latest = incident.notifications.at(-1);
@@ -156,7 +153,7 @@ export class IncidentService {
     const resumed = this.resume();
     this.#background('resuming open incidents', () => resumed);
     this.#reconcileTimer = setInterval(() => {
-      if (this.#tasks.size < 1000) this.#background('reconciling', () => this.resume());
+      if (this.#tasks.size < 1000) this.#background('reconciling', () => this.reconcile());
     }, this.#reconcileMs);
     this.#reconcileTimer.unref();
     return resumed;
@@ -215,6 +212,19 @@ export class IncidentService {
    * approved on another replica, validations under way. Work already running here is left alone.
    */
   async resume(): Promise<void> {
+    await this.#pickUp(true);
+  }
+
+  /**
+   * The leader's periodic look through the store: what resume() picks up, except diagnoses that failed since the
+   * latest notification (the next notification retries them, not every look: an unreachable cluster would be
+   * retried every few seconds, forever).
+   */
+  async reconcile(): Promise<void> {
+    await this.#pickUp(false);
+  }
+
+  async #pickUp(retryFailedDiagnoses: boolean): Promise<void> {
     if (!this.leading) return;
     for (const { incident } of await this.#store.list()) {
       if (!this.leading) return;
@@ -237,7 +247,7 @@ export class IncidentService {
       } else if (
         incident.status === 'open' &&
         incident.diagnosis === undefined &&
-        !diagnosisFailedSince(incident)
+        (retryFailedDiagnoses || !diagnosisFailedSince(incident))
       ) {
         this.#queueDiagnosis(incident.id);
       }
