@@ -1,5 +1,3 @@
-import { readFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { type Command, Option } from 'commander';
 import { Registry } from 'prom-client';
 import { LiveClusterReader } from '../cluster/live-cluster-reader.js';
@@ -9,12 +7,8 @@ import { createPrometheusGatherer } from '../diagnosis/prometheus-gatherer.js';
 import { StuckfailedError } from '../errors.js';
 import { createPrometheusClient } from '../prometheus/client.js';
 import { createServer } from '../server/create-server.js';
-import { FileIncidentStore } from '../server/file-incident-store.js';
-import type { IncidentStore } from '../server/incident-store.js';
 import { INTERIM_MITIGATION } from '../server/interim-mitigation.js';
 import { createJsonLogger } from '../server/json-logger.js';
-import { KubernetesIncidentStore } from '../server/kubernetes-incident-store.js';
-import { checkTiming, DEFAULT_TIMING, LeaderElector } from '../server/leader-election.js';
 import { createClusterMitigator } from '../server/mitigator.js';
 import { PLACEHOLDER_PAGES } from '../server/placeholder-page.js';
 import { loadPolicy } from '../server/policy.js';
@@ -25,25 +19,15 @@ import {
   addPrometheusFlags,
   type KubeFlags,
   type PrometheusFlags,
-  parseNumber,
   parsePositiveInt,
 } from './flags.js';
+import { addStoreFlags, openServeState, type StoreFlags } from './serve-replicas.js';
 
 export const DEFAULT_DATA_DIR = './stuckfailed-data';
-/** Where a pod's ServiceAccount namespace is mounted: serve's own namespace in a cluster. */
-const POD_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 
-interface ServeFlags extends KubeFlags, PrometheusFlags {
+interface ServeFlags extends KubeFlags, PrometheusFlags, StoreFlags {
   address: string;
   port: number;
-  dataDir: string;
-  store: 'dir' | 'kubernetes';
-  storeNamespace?: string;
-  leaseName: string;
-  leaseDuration: number;
-  renewDeadline: number;
-  retryPeriod: number;
-  identity?: string;
   webhookTokenFile?: string;
   apiTokenFile?: string;
   policy?: string;
@@ -80,48 +64,6 @@ export const registerServeCommand: RegisterCommand = (program: Command, context)
     )
     .addOption(
       new Option(
-        '--store <kind>',
-        'where incidents are kept: dir (--data-dir, one replica) or kubernetes (Incident resources; replicas elect a leader)',
-      )
-        .choices(['dir', 'kubernetes'])
-        .default('dir')
-        .env('STUCKFAILED_STORE'),
-    )
-    .addOption(
-      new Option(
-        '--store-namespace <namespace>',
-        "--store kubernetes: the namespace of the incidents and the Lease (default: the pod's own)",
-      ).env('STUCKFAILED_STORE_NAMESPACE'),
-    )
-    .addOption(
-      new Option(
-        '--lease-name <name>',
-        '--store kubernetes: the Lease replicas elect their leader on',
-      ).default('stuckfailed'),
-    )
-    .addOption(
-      new Option('--lease-duration <seconds>', 'how long a lease not renewed keeps others from taking it')
-        .argParser(parseNumber)
-        .default(DEFAULT_TIMING.leaseDurationMs / 1000),
-    )
-    .addOption(
-      new Option('--renew-deadline <seconds>', 'how long the leader tries to renew before it stops acting')
-        .argParser(parseNumber)
-        .default(DEFAULT_TIMING.renewDeadlineMs / 1000),
-    )
-    .addOption(
-      new Option('--retry-period <seconds>', 'how often the lease is renewed, or tried for')
-        .argParser(parseNumber)
-        .default(DEFAULT_TIMING.retryPeriodMs / 1000),
-    )
-    .addOption(
-      new Option(
-        '--identity <name>',
-        'this replica in the Lease (default: $POD_NAME, else host and pid)',
-      ).env('POD_NAME'),
-    )
-    .addOption(
-      new Option(
         '--webhook-token-file <file>',
         "file holding the bearer token Alertmanager sends (its http_config's credentials_file)",
       ).env('STUCKFAILED_WEBHOOK_TOKEN_FILE'),
@@ -149,6 +91,7 @@ export const registerServeCommand: RegisterCommand = (program: Command, context)
         .default('info')
         .env('STUCKFAILED_LOG_LEVEL'),
     );
+  addStoreFlags(command);
   addKubeFlags(command);
   addPrometheusFlags(command);
   command.action(async (flags: ServeFlags) => {
@@ -165,8 +108,6 @@ export const registerServeCommand: RegisterCommand = (program: Command, context)
     const logger = createJsonLogger(io.stderr, flags.logLevel);
     const kube = { kubeconfig: flags.kubeconfig, context: flags.context, env: io.env };
     const { api } = openKubeApi(kube);
-    // The incidents and the Lease on a client of their own: a renewal never queues behind a clean's rate limit.
-    const { api: stateApi } = openKubeApi(kube);
     const scope = flags.namespace !== undefined && !flags.allNamespaces ? { namespace: flags.namespace } : {};
     const now = () => new Date();
     const mitigator = createClusterMitigator({
@@ -195,38 +136,9 @@ export const registerServeCommand: RegisterCommand = (program: Command, context)
       },
       now,
     });
-    const timing = {
-      leaseDurationMs: flags.leaseDuration * 1000,
-      renewDeadlineMs: flags.renewDeadline * 1000,
-      retryPeriodMs: flags.retryPeriod * 1000,
-    };
-    if (flags.store === 'kubernetes') checkTiming(timing);
-    let store: IncidentStore;
-    let where: string;
-    let storeNamespace: string | undefined;
-    if (flags.store === 'kubernetes') {
-      storeNamespace =
-        flags.storeNamespace ??
-        (await readFile(POD_NAMESPACE_FILE, 'utf8').then(
-          (text) => text.trim(),
-          () => undefined,
-        ));
-      if (storeNamespace === undefined || storeNamespace === '') {
-        throw new StuckfailedError(
-          'USAGE',
-          `--store kubernetes needs --store-namespace outside a pod (there is no ${POD_NAMESPACE_FILE})`,
-        );
-      }
-      const kubeStore = new KubernetesIncidentStore({ api: stateApi, namespace: storeNamespace });
-      store = kubeStore;
-      where = kubeStore.describe();
-    } else {
-      const fileStore = await FileIncidentStore.open(flags.dataDir);
-      store = fileStore;
-      where = fileStore.dir;
-    }
+    const state = await openServeState(flags, kube, logger);
     const { app, service } = await createServer({
-      store,
+      store: state.store,
       mitigator,
       policy,
       now,
@@ -236,31 +148,9 @@ export const registerServeCommand: RegisterCommand = (program: Command, context)
       apiTokens,
       // PLACEHOLDER until the serve-page branch is merged: its renderIndexPage / renderIncidentPage go here.
       pages: PLACEHOLDER_PAGES,
-      elected: flags.store === 'kubernetes',
-      reconcileMs: Math.max(500, timing.retryPeriodMs),
+      elected: state.elected,
+      reconcileMs: state.reconcileMs,
     });
-    const identity = flags.identity ?? `${hostname()}-${process.pid}`;
-    const elector =
-      storeNamespace === undefined
-        ? undefined
-        : new LeaderElector({
-            api: stateApi,
-            namespace: storeNamespace,
-            name: flags.leaseName,
-            identity,
-            ...timing,
-            onStartedLeading: () => {
-              logger.info({ identity }, 'leading: this replica diagnoses and acts');
-              void service.lead();
-            },
-            onStoppedLeading: () => {
-              logger.warn({ identity }, 'stopped leading: acting stops after the writes in flight');
-              service.follow();
-            },
-            onNewLeader: (leader) => logger.info({ leader: leader ?? null }, 'leader observed'),
-            onError: (error) => logger.warn({ err: error }, 'leader election attempt failed'),
-          });
-    const electing = new AbortController();
     try {
       let url: string;
       try {
@@ -276,22 +166,16 @@ export const registerServeCommand: RegisterCommand = (program: Command, context)
       }
       io.stdout.write(
         `listening on ${url}\n` +
-          `  webhook: ${url}/webhook/alertmanager  incidents: ${url}/api/v1/incidents  data: ${where}\n` +
-          (elector === undefined
-            ? ''
-            : `  leader election: Lease ${storeNamespace}/${flags.leaseName} as ${identity}\n`) +
+          `  webhook: ${url}/webhook/alertmanager  incidents: ${url}/api/v1/incidents\n${state.banner}` +
           `  policy: ${policy.source}; approvals ${apiTokens.length === 0 ? 'off (no --api-token-file)' : `by ${apiTokens.map((token) => token.name).join(', ')}`}\n`,
       );
-      const campaign = elector?.run(electing.signal);
+      state.start(service);
       await io.waitForInterrupt();
-      electing.abort();
-      await campaign;
+      await state.stop();
     } finally {
-      electing.abort();
       await app.close();
-      await store.close();
+      await state.close();
       api.close();
-      stateApi.close();
     }
     io.stderr.write('serve stopped\n');
   });
