@@ -1,10 +1,11 @@
-// One `serve` replica for the failover test, as a process of its own so that the test can kill -9 it: the same
-// pieces as `stuckfailed serve --store kubernetes` (src/cli/serve.ts) — the Kubernetes incident store, the Lease
-// elector, createServer — with the real clean executor and planner in place of the interim mitigation, which is
-// all this branch's serve has until the serve-e2e branch (the real mitigation in serve) is merged. Then the test
+// One `serve` replica for the failover test, as a process of its own so that the test can kill -9 it: what
+// `stuckfailed serve --store kubernetes` runs (src/cli/serve-replicas.ts: the Kubernetes incident store and the
+// Lease elector; createServer), with the real clean planner and executor in place of the interim mitigation, which
+// is all this branch's serve has until the serve-e2e branch (the real mitigation in serve) is merged. Then the test
 // can spawn the CLI itself.
 // Configuration: the JSON in STUCKFAILED_REPLICA (ReplicaConfig). Prints "listening on <url>" once it listens.
 import { Registry } from 'prom-client';
+import { openServeState } from '../../src/cli/serve-replicas.js';
 import { LiveClusterReader } from '../../src/cluster/live-cluster-reader.js';
 import { openKubeApi } from '../../src/cluster/open-reader.js';
 import type { Pod } from '../../src/kube/types.js';
@@ -13,8 +14,6 @@ import { makePlan } from '../../src/mitigation/plan.js';
 import { createServer } from '../../src/server/create-server.js';
 import { INTERIM_MITIGATION } from '../../src/server/interim-mitigation.js';
 import { createJsonLogger } from '../../src/server/json-logger.js';
-import { KubernetesIncidentStore } from '../../src/server/kubernetes-incident-store.js';
-import { LeaderElector } from '../../src/server/leader-election.js';
 import { createClusterMitigator } from '../../src/server/mitigator.js';
 import { defaultPolicy } from '../../src/server/policy.js';
 
@@ -36,8 +35,6 @@ export interface ReplicaConfig {
 const config = JSON.parse(process.env.STUCKFAILED_REPLICA ?? '') as ReplicaConfig;
 const kube = { kubeconfig: config.kubeconfig, context: config.context, env: process.env };
 const { api } = openKubeApi({ ...kube, qps: config.qps, burst: 1, maxInFlight: 4 });
-// The store and the Lease on a client of their own: a renewal never queues behind the clean's rate limit.
-const { api: stateApi } = openKubeApi(kube);
 const logger = createJsonLogger(process.stderr, 'info', { replica: config.identity });
 const now = () => new Date();
 const mitigator = createClusterMitigator({
@@ -64,9 +61,22 @@ const mitigator = createClusterMitigator({
   },
   now,
 });
-const store = new KubernetesIncidentStore({ api: stateApi, namespace: config.namespace });
+const state = await openServeState(
+  {
+    dataDir: '',
+    store: 'kubernetes',
+    storeNamespace: config.namespace,
+    leaseName: 'stuckfailed',
+    leaseDuration: config.leaseDurationMs / 1000,
+    renewDeadline: config.renewDeadlineMs / 1000,
+    retryPeriod: config.retryPeriodMs / 1000,
+    identity: config.identity,
+  },
+  kube,
+  logger,
+);
 const { app, service } = await createServer({
-  store,
+  store: state.store,
   mitigator,
   policy: defaultPolicy(),
   now,
@@ -74,32 +84,16 @@ const { app, service } = await createServer({
   registry: new Registry(),
   webhookToken: config.webhookToken,
   apiTokens: config.apiTokens,
-  elected: true,
-  reconcileMs: config.retryPeriodMs,
-});
-const elector = new LeaderElector({
-  api: stateApi,
-  namespace: config.namespace,
-  name: 'stuckfailed',
-  identity: config.identity,
-  leaseDurationMs: config.leaseDurationMs,
-  renewDeadlineMs: config.renewDeadlineMs,
-  retryPeriodMs: config.retryPeriodMs,
-  onStartedLeading: () => {
-    logger.info('leading');
-    void service.lead();
-  },
-  onStoppedLeading: () => {
-    logger.warn('stopped leading');
-    service.follow();
-  },
-  onError: (error) => logger.warn({ err: error }, 'leader election attempt failed'),
+  elected: state.elected,
+  reconcileMs: state.reconcileMs,
 });
 const url = await app.listen({ host: '127.0.0.1', port: 0 });
 process.stdout.write(`listening on ${url}\n`);
-const stop = new AbortController();
-const campaign = elector.run(stop.signal);
+state.start(service);
 process.once('SIGTERM', () => {
-  stop.abort();
-  void campaign.then(() => app.close()).then(() => process.exit(0));
+  void state
+    .stop()
+    .then(() => app.close())
+    .then(() => state.close())
+    .then(() => process.exit(0));
 });
