@@ -12,6 +12,7 @@ import { formatDuration } from '../duration.js';
 import { ALERT_NAME } from '../prometheus/queries.js';
 import type { AlertmanagerWebhook } from '../server/alertmanager-webhook.js';
 import type { Incident } from '../server/incident.js';
+import { DEFAULT_TIMING } from '../server/leader-election.js';
 import type { DemoFlags } from './demo.js';
 import type { CommandContext } from './io.js';
 import { runServe } from './serve.js';
@@ -116,6 +117,12 @@ export async function runDemoServe(flags: DemoFlags, context: CommandContext): P
         address: '127.0.0.1',
         port: flags.port,
         dataDir,
+        // One replica keeping its incidents in the data directory, which always acts.
+        store: 'dir',
+        leaseName: 'stuckfailed',
+        leaseDuration: DEFAULT_TIMING.leaseDurationMs / 1000,
+        renewDeadline: DEFAULT_TIMING.renewDeadlineMs / 1000,
+        retryPeriod: DEFAULT_TIMING.retryPeriodMs / 1000,
         webhookTokenFile,
         apiTokenFile,
         policy: policyFile,

@@ -9,7 +9,6 @@ import { formatDuration } from '../duration.js';
 import { StuckfailedError } from '../errors.js';
 import { createPrometheusClient } from '../prometheus/client.js';
 import { createServer } from '../server/create-server.js';
-import { FileIncidentStore } from '../server/file-incident-store.js';
 import { createJsonLogger } from '../server/json-logger.js';
 import { createClusterMitigator } from '../server/mitigator.js';
 import {
@@ -32,13 +31,13 @@ import {
   parsePositiveInt,
 } from './flags.js';
 import type { CommandContext } from './io.js';
+import { addStoreFlags, openServeState, type StoreFlags } from './serve-replicas.js';
 
 export const DEFAULT_DATA_DIR = './stuckfailed-data';
 
-export interface ServeFlags extends KubeFlags, PrometheusFlags {
+export interface ServeFlags extends KubeFlags, PrometheusFlags, StoreFlags {
   address: string;
   port: number;
-  dataDir: string;
   webhookTokenFile?: string;
   apiTokenFile?: string;
   policy?: string;
@@ -111,6 +110,7 @@ export const registerServeCommand: RegisterCommand = (program: Command, context)
         .default('info')
         .env('STUCKFAILED_LOG_LEVEL'),
     );
+  addStoreFlags(command);
   addKubeFlags(command);
   addPrometheusFlags(command);
   command.action((flags: ServeFlags) => runServe(flags, context));
@@ -176,9 +176,13 @@ export async function runServe(
     },
     now,
   });
-  const store = await FileIncidentStore.open(flags.dataDir);
-  const { app } = await createServer({
-    store,
+  const state = await openServeState(
+    flags,
+    { kubeconfig: flags.kubeconfig, context: flags.context, env: io.env },
+    logger,
+  );
+  const { app, service } = await createServer({
+    store: state.store,
     mitigator,
     policy,
     now,
@@ -187,6 +191,8 @@ export async function runServe(
     webhookToken,
     apiTokens,
     pages: { renderIndexPage, renderIncidentPage, renderNotFoundPage, headers: PAGE_HEADERS },
+    elected: state.elected,
+    reconcileMs: state.reconcileMs,
   });
   try {
     let url: string;
@@ -203,16 +209,18 @@ export async function runServe(
     }
     io.stdout.write(
       `listening on ${url}\n` +
-        `  webhook: ${url}/webhook/alertmanager  incidents: ${url}/api/v1/incidents  data: ${store.dir}\n` +
+        `  webhook: ${url}/webhook/alertmanager  incidents: ${url}/api/v1/incidents\n${state.banner}` +
         `  archive: ${archiveRoot}/<incident>/<namespace>/<pod>.yaml; validate window ${formatDuration(flags.validateWindow)}\n` +
         `  policy: ${policy.source}; approvals ${apiTokens.length === 0 ? 'off (no --api-token-file)' : `by ${apiTokens.map((token) => token.name).join(', ')}`}\n`,
     );
+    state.start(service);
     await hooks.onListening?.(url);
     await io.waitForInterrupt();
+    await state.stop();
   } finally {
     hooks.onStopping?.();
     await app.close();
-    await store.close();
+    await state.close();
     api.close();
   }
   io.stderr.write('serve stopped\n');

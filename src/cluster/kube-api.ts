@@ -7,11 +7,12 @@ import { createGunzip } from 'node:zlib';
 import type { Cluster } from '@kubernetes/client-node/dist/config_types.js';
 import { StuckfailedError } from '../errors.js';
 import {
+  API_RESOURCES,
+  type ApiResourceName,
   apiVersionOf,
   collectionPath,
   objectPath,
   RESOURCES,
-  type ResourceName,
   type ResourceType,
 } from '../kube/resources.js';
 import type { KubeList, KubeObject, ListMeta, Status } from '../kube/types.js';
@@ -42,7 +43,7 @@ import { splitListBody } from './split-list-body.js';
 // concurrency cap that client-node lacks (shared/apiserver.md §3).
 
 /** Kubernetes verbs, as RBAC and the simulator's /sim/stats count them. */
-export type Verb = 'get' | 'list' | 'watch' | 'delete' | 'deletecollection' | 'patch';
+export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'delete' | 'deletecollection' | 'patch';
 
 export interface KubeApiStats {
   /** Requests sent, retries included. */
@@ -139,11 +140,21 @@ export interface PatchOptions {
   signal?: AbortSignal;
 }
 
+export interface WriteOptions {
+  dryRun?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface ReplaceOptions extends WriteOptions {
+  /** `status`: writes the status subresource only (what a custom resource's status can be written through). */
+  subresource?: 'status';
+}
+
 type Query = Record<string, string | number | boolean | undefined>;
 
 interface RequestSpec {
   verb: Verb;
-  method: 'GET' | 'DELETE' | 'PATCH';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
   path: string;
   query?: Query;
   body?: unknown;
@@ -265,12 +276,12 @@ export class KubeApi {
 
   /** One object, or undefined on 404. */
   async get<T extends KubeObject>(
-    resource: ResourceName,
+    resource: ApiResourceName,
     name: string,
     namespace?: string,
     signal?: AbortSignal,
   ): Promise<T | undefined> {
-    const type = RESOURCES[resource];
+    const type = API_RESOURCES[resource];
     try {
       const response = await this.#send({
         verb: 'get',
@@ -292,7 +303,7 @@ export class KubeApi {
    * (a budget, the first match) does not pay for a page it never reads.
    */
   async *list<T extends KubeObject>(
-    resource: ResourceName,
+    resource: ApiResourceName,
     options: PagedListOptions = {},
   ): AsyncGenerator<T> {
     for await (const page of this.#rawPages<T>(resource, options)) {
@@ -310,7 +321,7 @@ export class KubeApi {
    * caller handles this one (the callers of whole pages, watches relisting, read to the end).
    */
   async *listPages<T extends KubeObject>(
-    resource: ResourceName,
+    resource: ApiResourceName,
     options: PagedListOptions = {},
   ): AsyncGenerator<KubeList<T>> {
     for await (const page of this.#rawPages<T>(resource, options)) {
@@ -336,10 +347,10 @@ export class KubeApi {
    * fresh list, and then we skip every key up to the last one yielded, so nothing is counted twice either way.
    */
   async *#rawPages<T extends KubeObject>(
-    resource: ResourceName,
+    resource: ApiResourceName,
     options: PagedListOptions,
   ): AsyncGenerator<RawPage<T>> {
-    const type = RESOURCES[resource];
+    const type = API_RESOURCES[resource];
     const path = collectionPath(type, options.namespace);
     const controller = new AbortController();
     const { signal, unlink } = linkSignals(controller, options.signal);
@@ -448,10 +459,10 @@ export class KubeApi {
    * by RELIST ... SYNCED. Ends, without an error, when the signal aborts or the caller stops iterating.
    */
   async *watch<T extends KubeObject>(
-    resource: ResourceName,
+    resource: ApiResourceName,
     options: WatchOptions = {},
   ): AsyncGenerator<WatchEvent<T>> {
-    const type = RESOURCES[resource];
+    const type = API_RESOURCES[resource];
     const controller = new AbortController();
     const { signal, unlink } = linkSignals(controller, options.signal);
     let resourceVersion = options.resourceVersion;
@@ -535,12 +546,12 @@ export class KubeApi {
    * does for some built-ins). A failed precondition is ApiError 409 Conflict; an object already gone, 404.
    */
   async delete<T extends KubeObject>(
-    resource: ResourceName,
+    resource: ApiResourceName,
     name: string,
     namespace: string | undefined,
     options: DeleteOptions = {},
   ): Promise<T | undefined> {
-    const type = RESOURCES[resource];
+    const type = API_RESOURCES[resource];
     const response = await this.#send({
       verb: 'delete',
       method: 'DELETE',
@@ -558,11 +569,11 @@ export class KubeApi {
    * The API has no all-namespaces form (405), hence the required namespace for namespaced resources.
    */
   async deleteCollection<T extends KubeObject>(
-    resource: ResourceName,
+    resource: ApiResourceName,
     namespace: string | undefined,
     options: DeleteCollectionOptions = {},
   ): Promise<T[]> {
-    const type = RESOURCES[resource];
+    const type = API_RESOURCES[resource];
     if (type.namespaced && namespace === undefined) {
       throw new StuckfailedError('USAGE', `deleting a collection of ${type.plural} needs a namespace`);
     }
@@ -585,13 +596,13 @@ export class KubeApi {
 
   /** A JSON merge patch (RFC 7386), e.g. `{spec: {runStrategy: 'Halted'}}` on a VirtualMachine. */
   async mergePatch<T extends KubeObject>(
-    resource: ResourceName,
+    resource: ApiResourceName,
     name: string,
     namespace: string | undefined,
     patch: unknown,
     options: PatchOptions = {},
   ): Promise<T> {
-    const type = RESOURCES[resource];
+    const type = API_RESOURCES[resource];
     const response = await this.#send({
       verb: 'patch',
       method: 'PATCH',
@@ -604,8 +615,59 @@ export class KubeApi {
     return withTypeMeta(JSON.parse(response.body) as T, type);
   }
 
+  /**
+   * Creates an object (POST); returns it as stored. An object of that name already there is ApiError 409
+   * (reason AlreadyExists): how two writers racing for one name learn that the other won.
+   */
+  async create<T extends KubeObject>(
+    resource: ApiResourceName,
+    namespace: string | undefined,
+    object: T,
+    options: WriteOptions = {},
+  ): Promise<T> {
+    const type = API_RESOURCES[resource];
+    if (type.namespaced && namespace === undefined) {
+      throw new StuckfailedError('USAGE', `creating ${type.plural} needs a namespace`);
+    }
+    const response = await this.#send({
+      verb: 'create',
+      method: 'POST',
+      path: collectionPath(type, namespace),
+      query: { dryRun: options.dryRun ? 'All' : undefined },
+      body: { apiVersion: apiVersionOf(type), kind: type.kind, ...object },
+      contentType: 'application/json',
+      signal: options.signal,
+    });
+    return withTypeMeta(JSON.parse(response.body) as T, type);
+  }
+
+  /**
+   * Replaces an object (PUT), or its status subresource. With metadata.resourceVersion set the write is
+   * conditional (optimistic concurrency): any write since that version makes it ApiError 409 (reason Conflict),
+   * and the caller re-reads and tries again.
+   */
+  async replace<T extends KubeObject>(
+    resource: ApiResourceName,
+    object: T,
+    options: ReplaceOptions = {},
+  ): Promise<T> {
+    const type = API_RESOURCES[resource];
+    const { name, namespace } = object.metadata;
+    const path = this.#objectPath(type, name, namespace);
+    const response = await this.#send({
+      verb: 'update',
+      method: 'PUT',
+      path: options.subresource === undefined ? path : `${path}/${options.subresource}`,
+      query: { dryRun: options.dryRun ? 'All' : undefined },
+      body: { apiVersion: apiVersionOf(type), kind: type.kind, ...object },
+      contentType: 'application/json',
+      signal: options.signal,
+    });
+    return withTypeMeta(JSON.parse(response.body) as T, type);
+  }
+
   async *#listForWatch<T extends KubeObject>(
-    resource: ResourceName,
+    resource: ApiResourceName,
     type: ResourceType,
     options: WatchOptions,
     signal: AbortSignal,

@@ -62,6 +62,22 @@ export const RESOURCES = {
 
 export type ResourceName = keyof typeof RESOURCES;
 
+/**
+ * stuckfailed's own custom resources (deploy/base/crd.yaml), which the client reads and writes but which only exist
+ * once their CustomResourceDefinition is applied: kept apart from RESOURCES, which the simulator serves as built-in
+ * kinds and a snapshot loads.
+ */
+export const OWN_RESOURCES = {
+  incidents: {
+    ...resource('stuckfailed.io', 'incidents', 'Incident', true, ['sfi']),
+    version: 'v1alpha1',
+  },
+} as const satisfies Record<string, ResourceType>;
+
+/** Every resource the API client can name. */
+export const API_RESOURCES = { ...RESOURCES, ...OWN_RESOURCES };
+export type ApiResourceName = keyof typeof API_RESOURCES;
+
 export function apiVersionOf(type: ResourceType): string {
   return type.group === '' ? type.version : `${type.group}/${type.version}`;
 }

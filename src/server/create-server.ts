@@ -43,6 +43,13 @@ export interface ServerDeps {
   pages: PageRenderers;
   bodyLimit?: number;
   newId?: () => string;
+  /**
+   * Several replicas share the store and a leader election decides which one acts: the service starts as a
+   * follower and the elector calls service.lead() / service.follow(). Otherwise this process leads from the start.
+   */
+  elected?: boolean;
+  /** How often the leader looks for work other replicas recorded (ms). */
+  reconcileMs?: number;
 }
 
 export interface Server {
@@ -78,6 +85,7 @@ export async function createServer(deps: ServerDeps): Promise<Server> {
     logger: deps.logger,
     metrics,
     ...(deps.newId === undefined ? {} : { newId: deps.newId }),
+    ...(deps.reconcileMs === undefined ? {} : { reconcileMs: deps.reconcileMs }),
   });
   const app = Fastify({ loggerInstance: deps.logger, bodyLimit, return503OnClosing: true });
 
@@ -123,7 +131,7 @@ export async function createServer(deps: ServerDeps): Promise<Server> {
     metrics.webhookRequests.inc({ outcome });
   });
   app.addHook('onReady', async () => {
-    await service.resume();
+    if (deps.elected !== true) await service.lead();
   });
   app.addHook('onClose', async () => {
     await service.close();

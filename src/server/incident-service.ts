@@ -25,6 +25,11 @@ export interface IncidentServiceOptions {
   metrics: ServiceMetrics;
   /** Incident ids; time-ordered and random by default. */
   newId?: () => string;
+  /**
+   * How often a leader looks through the store for work that another replica recorded (notifications taken, plans
+   * approved there): only the leader diagnoses and acts. Default 5 s.
+   */
+  reconcileMs?: number;
 }
 
 export type ReceiveResult =
@@ -92,6 +97,13 @@ export function growthBeyondApproval(approved: Plan, fresh: Plan, policy: Policy
   return reasons;
 }
 
+/** Whether the incident's latest diagnosis failed after its latest notification. */
+function diagnosisFailedSince(incident: Incident): boolean {
+  const failed = incident.audit.findLast((event) => event.what === 'diagnosis failed');
+  const latest = incident.notifications.at(-1);
+  return failed !== undefined && (latest === undefined || failed.time >= latest.receivedAt);
+}
+
 export class IncidentService {
   readonly #store: IncidentStore;
   readonly #mitigator: Mitigator;
@@ -110,6 +122,10 @@ export class IncidentService {
   readonly #validating = new Set<string>();
   /** Diagnoses run one at a time: each reads the whole cluster. */
   #diagnosisQueue: Promise<void> = Promise.resolve();
+  /** Present while this replica leads (may diagnose and act); aborted when it stops leading. */
+  #term: AbortController | undefined;
+  #reconcileTimer: NodeJS.Timeout | undefined;
+  readonly #reconcileMs: number;
 
   constructor(options: IncidentServiceOptions) {
     this.#store = options.store;
@@ -119,6 +135,45 @@ export class IncidentService {
     this.#logger = options.logger;
     this.#metrics = options.metrics;
     this.#newId = options.newId ?? (() => defaultId(this.#now()));
+    this.#reconcileMs = options.reconcileMs ?? 5000;
+  }
+
+  /** Whether this replica diagnoses and acts (the only one, or the leader of several). */
+  get leading(): boolean {
+    return this.#term !== undefined && !this.#stop.signal.aborted;
+  }
+
+  /**
+   * Starts leading: picks up what is open in the store (diagnoses pending, runs interrupted, validations due), and
+   * looks again every reconcileMs for work another replica recorded.
+   */
+  lead(): Promise<void> {
+    if (this.#term !== undefined || this.#stop.signal.aborted) return Promise.resolve();
+    this.#term = new AbortController();
+    const resumed = this.resume();
+    this.#background('resuming open incidents', () => resumed);
+    this.#reconcileTimer = setInterval(() => {
+      if (this.#tasks.size < 1000) this.#background('reconciling', () => this.reconcile());
+    }, this.#reconcileMs);
+    this.#reconcileTimer.unref();
+    return resumed;
+  }
+
+  /**
+   * Stops leading (the lease is lost): runs in flight stop after the writes in flight and their journal, and the
+   * next leader resumes them from the journal. Takes webhooks and approvals still; acts no more.
+   */
+  follow(reason = 'this replica lost the lease'): void {
+    clearInterval(this.#reconcileTimer);
+    this.#reconcileTimer = undefined;
+    this.#term?.abort(new Error(reason));
+    this.#term = undefined;
+  }
+
+  /** Aborted when the service stops or stops leading; already aborted when it does not lead. */
+  #actSignal(): AbortSignal {
+    if (this.#term === undefined) return AbortSignal.abort(new Error('this replica does not lead'));
+    return AbortSignal.any([this.#stop.signal, this.#term.signal]);
   }
 
   get policy(): Policy {
@@ -148,22 +203,52 @@ export class IncidentService {
   /** Stops: runs in flight stop after their current writes and resume on the next start. */
   async close(): Promise<void> {
     this.#stop.abort(new Error('the service is stopping'));
+    this.follow('the service is stopping');
     await this.idle();
   }
 
-  /** After a restart: diagnoses that never finished, runs that were interrupted, validations under way. */
+  /**
+   * After a restart or a takeover (leaders only): diagnoses that never finished, runs that were interrupted or
+   * approved on another replica, validations under way. Work already running here is left alone.
+   */
   async resume(): Promise<void> {
+    await this.#pickUp(true);
+  }
+
+  /**
+   * The leader's periodic look through the store: what resume() picks up, except diagnoses that failed since the
+   * latest notification (the next notification retries them, not every look: an unreachable cluster would be
+   * retried every few seconds, forever).
+   */
+  async reconcile(): Promise<void> {
+    await this.#pickUp(false);
+  }
+
+  async #pickUp(retryFailedDiagnoses: boolean): Promise<void> {
+    if (!this.leading) return;
     for (const { incident } of await this.#store.list()) {
+      if (!this.leading) return;
       if (incident.status === 'acting' && incident.plan !== undefined) {
+        if (this.#busy.has(incident.id)) continue;
         const plan = incident.plan;
+        const what = incident.audit.map((event) => event.what);
+        const how =
+          what.lastIndexOf('approved') >
+          Math.max(what.lastIndexOf('run started'), what.lastIndexOf('run resumed'))
+            ? 'started'
+            : 'resumed';
         this.#busy.add(incident.id);
-        this.#background(`resuming ${incident.id}`, () => this.#act(incident.id, plan, undefined, 'resumed'));
+        this.#background(`resuming ${incident.id}`, () => this.#act(incident.id, plan, undefined, how));
       } else if (
         (incident.status === 'open' || incident.status === 'validating') &&
         (incident.alert.state === 'resolved' || incident.validation?.verdict === 'running')
       ) {
         this.#background(`validating ${incident.id}`, () => this.#validate(incident.id));
-      } else if (incident.status === 'open' && incident.diagnosis === undefined) {
+      } else if (
+        incident.status === 'open' &&
+        incident.diagnosis === undefined &&
+        (retryFailedDiagnoses || !diagnosisFailedSince(incident))
+      ) {
         this.#queueDiagnosis(incident.id);
       }
     }
@@ -230,7 +315,7 @@ export class IncidentService {
   }
 
   #queueDiagnosis(id: string): void {
-    if (this.#diagnosing.has(id)) return;
+    if (this.#diagnosing.has(id) || !this.leading) return;
     this.#diagnosing.add(id);
     const run = this.#diagnosisQueue.then(async () => {
       try {
@@ -244,14 +329,15 @@ export class IncidentService {
   }
 
   async #diagnose(id: string): Promise<void> {
-    if (this.#stop.signal.aborted) return;
+    const signal = this.#actSignal();
+    if (signal.aborted) return;
     const started = performance.now();
     let diagnosis: Diagnosis;
     try {
-      diagnosis = await this.#mitigator.diagnose(this.#stop.signal);
+      diagnosis = await this.#mitigator.diagnose(signal);
     } catch (error) {
       this.#metrics.diagnosisDuration.observe({ outcome: 'failed' }, (performance.now() - started) / 1000);
-      if (this.#stop.signal.aborted) return;
+      if (signal.aborted) return;
       await mutateIncident(this.#store, id, (incident) => {
         this.#audit(
           incident,
@@ -273,6 +359,8 @@ export class IncidentService {
       planError = (error as Error).message;
     }
     const verdict = plan === undefined ? undefined : judgePlan(this.#policy, plan);
+    // A replica that stopped leading meanwhile leaves the diagnosis to the next leader.
+    if (signal.aborted) return;
     const stored = await mutateIncident(this.#store, id, (incident) => {
       incident.diagnosis = diagnosis;
       const causes = diagnosis.causes.map((cause) => `${cause.category} ${cause.pods}`).join(', ');
@@ -294,7 +382,13 @@ export class IncidentService {
       return incident;
     });
     const { incident } = stored;
-    if (plan !== undefined && verdict?.automatic && incident.status === 'open' && !this.#busy.has(id)) {
+    if (
+      plan !== undefined &&
+      verdict?.automatic &&
+      incident.status === 'open' &&
+      !this.#busy.has(id) &&
+      this.leading
+    ) {
       this.#busy.add(id);
       const approval: IncidentApproval = {
         digest: plan.digest,
@@ -360,8 +454,11 @@ export class IncidentService {
       }
       const acting = await this.#begin(id, toRun, approval, replanned ? plan : undefined);
       if (acting === undefined) return { outcome: 'conflict', reason: 'the incident changed meanwhile' };
-      started = true;
-      this.#background(`acting on ${id}`, () => this.#act(id, toRun, undefined, 'started'));
+      // Only the leader acts: on another replica the approval is recorded (acting) and the leader picks it up.
+      if (this.leading) {
+        started = true;
+        this.#background(`acting on ${id}`, () => this.#act(id, toRun, undefined, 'started'));
+      }
       return { outcome: 'started', incident: acting, replanned };
     } finally {
       if (!started) this.#release(id);
@@ -435,18 +532,19 @@ export class IncidentService {
         this.#metrics.actions.inc({ action: entry.action, outcome: entry.outcome }),
       );
       const started = performance.now();
+      const signal = this.#actSignal();
       let result: Awaited<ReturnType<Mitigator['apply']>>;
       try {
         result = await this.#mitigator.apply(plan, {
           incidentId: id,
           journal,
           settled,
-          signal: this.#stop.signal,
+          signal,
           onProgress: (progress) => journal.progress(progress),
         });
       } catch (error) {
         await journal.flush().catch(() => undefined);
-        if (this.#stop.signal.aborted) return;
+        if (signal.aborted) return;
         await mutateIncident(this.#store, id, (incident) => {
           incident.status = 'open';
           this.#audit(incident, 'run failed', `${(error as Error).message}; approve again to retry`);
@@ -457,9 +555,13 @@ export class IncidentService {
       await journal.flush();
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
       if (result.interrupted) {
-        // Left `acting`: the next start resumes from the journal.
+        // Left `acting`: the next start, or the next leader, resumes from the journal.
         await mutateIncident(this.#store, id, (incident) => {
-          this.#audit(incident, 'run interrupted', `after ${seconds} s; resumes on restart`);
+          this.#audit(
+            incident,
+            'run interrupted',
+            `after ${seconds} s (${(signal.reason as Error | undefined)?.message ?? 'stopped'}); resumes from the journal on restart or on the next leader`,
+          );
           return incident;
         });
         return;
@@ -484,7 +586,7 @@ export class IncidentService {
 
   /** The resolved notification's work: validate, then close with the verdict. */
   async #validate(id: string): Promise<void> {
-    if (this.#stop.signal.aborted || this.#validating.has(id)) return;
+    if (!this.leading || this.#validating.has(id)) return;
     this.#validating.add(id);
     try {
       await this.#validateAndClose(id);
@@ -503,11 +605,12 @@ export class IncidentService {
       return incident;
     });
     if (marked.incident.validation?.startedAt !== startedAt) return;
+    const signal = this.#actSignal();
     let verdict: Awaited<ReturnType<Mitigator['validate']>>;
     try {
-      verdict = await this.#mitigator.validate(this.#stop.signal);
+      verdict = await this.#mitigator.validate(signal);
     } catch (error) {
-      if (this.#stop.signal.aborted) return;
+      if (signal.aborted) return;
       verdict = { verdict: 'not-cleared', reason: `validate failed: ${(error as Error).message}` };
     }
     const finishedAt = this.#now().toISOString();

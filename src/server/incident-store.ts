@@ -1,7 +1,7 @@
 import type { Incident } from './incident.js';
 
-// Where incidents live. One implementation today (a data directory, file-incident-store.ts); the next one keeps them
-// as Kubernetes custom resources, whose resourceVersion is the `version` here.
+// Where incidents live: a data directory (file-incident-store.ts, one replica), or Kubernetes custom resources
+// (kubernetes-incident-store.ts, several replicas), whose resourceVersion is the `version` here.
 
 export interface StoredIncident {
   incident: Incident;

@@ -34,7 +34,16 @@ export interface RunningCli {
 
 /** Starts a long-running `stuckfailed ARGS` (sim, serve, watch); always stop() it in a finally/after hook. */
 export function spawnCli(args: string[], options: Pick<RunCliOptions, 'env'> = {}): RunningCli {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/bin/stuckfailed.ts', ...args], {
+  return spawnScript('src/bin/stuckfailed.ts', args, options);
+}
+
+/** Starts a long-running TypeScript entry point of the repository (a test's own process) as spawnCli does. */
+export function spawnScript(
+  entry: string,
+  args: string[],
+  options: Pick<RunCliOptions, 'env'> = {},
+): RunningCli {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
     cwd: ROOT,
     env: { ...process.env, NO_COLOR: '1', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -163,6 +163,20 @@ describe('deploy/ RBAC: the read role', () => {
     }
   });
 
+  it('watches what validate watches (pods, VMIs) and nothing else', async () => {
+    // A watch on nothing (a name no object has) that the server ends after a second: only the verb is tested.
+    const watch = (collection: string) =>
+      `${collection}?watch=1&timeoutSeconds=1&fieldSelector=metadata.name%3Dnothing-has-this-name`;
+    for (const collection of ['/api/v1/pods', '/apis/kubevirt.io/v1/virtualmachineinstances']) {
+      const answer = await call(tokens.reader, 'GET', watch(collection));
+      assert.equal(answer.status, 200, `watch ${collection}: ${answer.body.message}`);
+    }
+    for (const collection of ['/api/v1/nodes', '/apis/kubevirt.io/v1/virtualmachines']) {
+      const answer = await call(tokens.reader, 'GET', watch(collection));
+      assert.equal(answer.status, 403, `watch ${collection}`);
+    }
+  });
+
   it('is refused every write, with the apiserver message', async () => {
     const { namespace, name } = failedPod;
     const writes: Array<[string, string, string, string, string | undefined, string | undefined, unknown?]> =
@@ -333,19 +347,31 @@ describe("deploy/ RBAC: the service's own state", () => {
       kind: 'Incident',
       metadata: { name: 'inc-1' },
       spec: {
-        alert: { name: 'VirtLauncherPodsStuckFailed', groupKey: 'g', state: 'firing' },
+        alert: { name: 'VirtLauncherPodsStuckFailed', groupKey: 'g' },
         openedAt: '2026-11-29T10:00:00Z',
       },
     };
-    assert.equal((await call(tokens.service, 'POST', incidents, incident)).status, 201);
-    const status = await call(
-      tokens.service,
-      'PATCH',
-      `${incidents}/inc-1/status`,
-      { status: { phase: 'open' } },
-      'application/merge-patch+json',
-    );
+    const created = await call(tokens.service, 'POST', incidents, incident);
+    assert.equal(created.status, 201);
+    const status = await call(tokens.service, 'PUT', `${incidents}/inc-1/status`, {
+      ...created.body,
+      status: { phase: 'open' },
+    });
     assert.equal(status.status, 200, status.body.message);
+    assert.equal((await call(tokens.service, 'GET', `${incidents}/inc-1`)).status, 200);
+    assert.equal((await call(tokens.service, 'GET', incidents)).status, 200);
+    // The spec is written once: no update or patch of the main resource, no patch of the status.
+    const writes: Array<[string, string, string]> = [
+      ['PUT', `${incidents}/inc-1`, 'update'],
+      ['PATCH', `${incidents}/inc-1`, 'patch'],
+    ];
+    for (const [method, url, verb] of writes) {
+      const refused = await call(tokens.service, method, url, status.body, 'application/merge-patch+json');
+      assert.equal(
+        refused.body.message,
+        forbiddenMessage('stuckfailed', verb, 'stuckfailed.io', 'incidents', NAMESPACE, 'inc-1'),
+      );
+    }
     const removed = await call(tokens.service, 'DELETE', `${incidents}/inc-1`);
     assert.equal(removed.status, 403);
     assert.equal(

@@ -17,7 +17,7 @@ let custom: k8s.CustomObjectsApi;
 let config: k8s.KubeConfig;
 
 type Incident = KubeObject & {
-  spec: { alert: { name: string; groupKey: string; state: string }; openedAt: string };
+  spec: { alert: { name: string; groupKey: string; fingerprint: string }; openedAt: string };
   status?: { phase?: string; failedLaunchers?: number; topCause?: string };
 };
 
@@ -27,7 +27,7 @@ function incident(name: string, namespace: string, labels: Record<string, string
     kind: 'Incident',
     metadata: { name, namespace, labels },
     spec: {
-      alert: { name: 'VirtLauncherPodsStuckFailed', groupKey: `{}:{alertname="${name}"}`, state: 'firing' },
+      alert: { name: 'VirtLauncherPodsStuckFailed', groupKey: `{}:{alertname="${name}"}`, fingerprint: 'a1' },
       openedAt: '2026-11-29T09:00:00Z',
     },
     status: { phase: 'closed' },
@@ -101,7 +101,9 @@ describe('CustomResourceDefinitions on the simulator', () => {
         namespace: 'default',
         plural: PLURAL,
         name: 'inc-a',
-        body: { status: { phase: 'acting', failedLaunchers: 250, topCause: 'network' } },
+        body: {
+          status: { phase: 'acting', alertState: 'firing', failedLaunchers: 250, topCause: 'network' },
+        },
       },
       k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
     );
@@ -109,7 +111,7 @@ describe('CustomResourceDefinitions on the simulator', () => {
     const lines = table.trim().split('\n');
     assert.match(lines[0] as string, /^NAMESPACE\s+NAME\s+STATUS\s+ALERT\s+FAILED\s+TOP-CAUSE\s+AGE$/);
     assert.match(table, /default\s+inc-a\s+acting\s+firing\s+250\s+network\s+\d+s/);
-    assert.match(table, /other\s+inc-c\s+firing\s+\d+s/);
+    assert.match(table, /other\s+inc-c\s+\d+s/);
     assert.match(await kubectl('get', 'sfi', 'inc-a', '-o', 'wide'), /OPENED/);
   });
 
@@ -168,11 +170,11 @@ describe('CustomResourceDefinitions on the simulator', () => {
       name: 'inc-b',
       body: {
         ...current,
-        spec: { ...current.spec, alert: { ...current.spec.alert, state: 'resolved' } },
+        spec: { ...current.spec, alert: { ...current.spec.alert, fingerprint: 'b2' } },
         status: { phase: 'closed' },
       },
     })) as Incident;
-    assert.equal(replaced.spec.alert.state, 'resolved');
+    assert.equal(replaced.spec.alert.fingerprint, 'b2');
     assert.equal(replaced.status, undefined, 'the main resource does not write status');
     assert.equal(replaced.metadata.generation, 2);
     const stale = await apiError(
@@ -214,11 +216,11 @@ describe('CustomResourceDefinitions on the simulator', () => {
         namespace: 'default',
         plural: PLURAL,
         name: 'inc-a',
-        body: [{ op: 'replace', path: '/spec/alert/state', value: 'resolved' }],
+        body: [{ op: 'replace', path: '/spec/alert/fingerprint', value: 'b2' }],
       },
       k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch),
     )) as Incident;
-    assert.equal(jsonPatched.spec.alert.state, 'resolved');
+    assert.equal(jsonPatched.spec.alert.fingerprint, 'b2');
     const strategic = await apiError(
       custom.patchNamespacedCustomObject(
         {
