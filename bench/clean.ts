@@ -150,13 +150,13 @@ async function measure(sim: Simulator, command: string, home: string): Promise<M
   const requests = (await requestsServed(sim)) - before;
   let seconds = (performance.now() - started) / 1000;
   let maxRssMiB = Number.NaN;
-  try {
+  // Killed at the timeout, GNU time dies with its command and leaves nothing usable: the wall time measured here
+  // (the timeout) stands, and the peak memory is unknown.
+  if (!timedOut) {
     const [time = 'NaN', rss = 'NaN'] =
       readFileSync(timeFile, 'utf8').trim().split('\n').at(-1)?.split(' ') ?? [];
     seconds = Number(time);
     maxRssMiB = Math.round(Number(rss) / 1024);
-  } catch {
-    // Killed at the timeout: GNU time wrote nothing; the wall time measured here stands.
   }
   return { seconds, maxRssMiB, requests, exitCode, timedOut, left: await failedLaunchersLeft(sim) };
 }
