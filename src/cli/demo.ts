@@ -82,7 +82,7 @@ export const registerDemoCommand: RegisterCommand = (program, context) => {
     .addOption(
       new Option(
         '--serve',
-        'instead: run stuckfailed serve on the simulated cluster, open an incident, and leave its web page up on\n' +
+        'instead: run stuckfailed serve on the simulated cluster, open an incident, and leave its web page up on ' +
           '127.0.0.1 (approve its plan there) until Ctrl-C',
       ),
     )

@@ -75,6 +75,15 @@ export function parsePositiveInt(value: string): number {
   return parsed;
 }
 
+/** A count that must be at least 1 (e.g. --min-failed: 0 would select every VM). */
+export function parseCountAtLeastOne(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1) {
+    throw new InvalidArgumentError('expected a whole number >= 1');
+  }
+  return parsed;
+}
+
 export function parseNumber(value: string): number {
   const parsed = Number(value);
   if (!Number.isFinite(parsed) || parsed < 0) {

@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { LiveClusterReader } from '../cluster/live-cluster-reader.js';
 import { DEFAULT_THRESHOLD, diagnose } from '../diagnosis/diagnose.js';
 import type { Diagnosis } from '../diagnosis/types.js';
@@ -10,7 +10,7 @@ import type { PlanAction, StepExecutor } from '../mitigation/plan.js';
 import type { ValidationVerdict } from '../validation/validate-clearing.js';
 import { DEFAULT_WINDOW_MS } from '../validation/validate-clearing.js';
 import { parseDurationFlag } from './duration-flag.js';
-import { addKubeFlags, parsePositiveInt } from './flags.js';
+import { addKubeFlags, parseCountAtLeastOne, parsePositiveInt } from './flags.js';
 import type { CommandContext } from './io.js';
 import { progressPrinter, renderVerdict } from './validate.js';
 import {
@@ -35,28 +35,22 @@ export interface MitigateFlags extends WritingFlags {
   threshold: number;
 }
 
-function parseMinFailed(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError('expected a whole number >= 1');
-  return parsed;
-}
-
 export function registerMitigate(program: Command, context: CommandContext): void {
   const command = program
     .command('mitigate')
     .description(
-      "Diagnose, then run the runbook's mitigation as one ordered plan: stop the\n" +
-        'source (cancel the in-flight migrations of VMIs in a migration loop; halt\n' +
-        'VMs with --pause-min-failed), clean the Failed launchers (archived first),\n' +
-        'then validate that the alert clears. Each step names the cause it answers;\n' +
-        'causes no command can fix get their remediation and no action. A dry run\n' +
+      "Diagnose, then run the runbook's mitigation as one ordered plan: stop the " +
+        'source (cancel the in-flight migrations of VMIs in a migration loop; halt ' +
+        'VMs with --pause-min-failed), clean the Failed launchers (archived first), ' +
+        'then validate that the alert clears. Each step names the cause it answers; ' +
+        'causes no command can fix get their remediation and no action. A dry run ' +
         'unless --yes.',
     )
     .addOption(
       new Option(
         '--pause-min-failed <k>',
         'also halt the VMs with at least K Failed launchers (pause; off unless given)',
-      ).argParser(parseMinFailed),
+      ).argParser(parseCountAtLeastOne),
     )
     .addOption(
       new Option('--keep-per-vmi <k>', 'clean keeps the newest K Failed launchers of each VMI as evidence')

@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { LiveClusterReader } from '../cluster/live-cluster-reader.js';
 import { StuckfailedError } from '../errors.js';
 import {
@@ -11,7 +11,7 @@ import {
   unpauseVms,
 } from '../mitigation/pause.js';
 import { makePlan } from '../mitigation/plan.js';
-import { addKubeFlags } from './flags.js';
+import { addKubeFlags, parseCountAtLeastOne } from './flags.js';
 import type { CommandContext } from './io.js';
 import {
   addWritingFlags,
@@ -30,25 +30,19 @@ export interface PauseFlags extends WritingFlags {
   archive?: string | false;
 }
 
-function parseMinFailed(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError('expected a whole number >= 1');
-  return parsed;
-}
-
 export function registerPause(program: Command, context: CommandContext): void {
   const command = program
     .command('pause')
     .description(
-      'Halt the chosen VMs (spec.runStrategy: Halted, or running: false for VMs that use it) so they stop\n' +
-        "leaving Failed launchers behind (the runbook's Mitigation 1); what was there is kept in the annotation\n" +
-        'stuckfailed.io/paused-from, and --undo puts it back on exactly the VMs pause halted. Halting deletes a\n' +
+      'Halt the chosen VMs (spec.runStrategy: Halted, or running: false for VMs that use it) so they stop ' +
+        "leaving Failed launchers behind (the runbook's Mitigation 1); what was there is kept in the annotation " +
+        'stuckfailed.io/paused-from, and --undo puts it back on exactly the VMs pause halted. Halting deletes a ' +
         "VM's VMI and its Failed launchers, so those are archived first. A dry run unless --yes.",
     )
     .addOption(new Option('--vm <name>', 'only this VM'))
     .addOption(
       new Option('--min-failed <k>', 'only VMs with at least K Failed virt-launcher pods').argParser(
-        parseMinFailed,
+        parseCountAtLeastOne,
       ),
     )
     .addOption(new Option('--undo', 'restore the VMs in scope that pause halted, and only those'))

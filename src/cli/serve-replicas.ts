@@ -32,7 +32,7 @@ export function addStoreFlags(command: Command): Command {
     .addOption(
       new Option(
         '--store <kind>',
-        'where incidents are kept: dir (--data-dir, one replica) or kubernetes\n(Incident resources; replicas elect a leader)',
+        'where incidents are kept: dir (--data-dir, one replica) or kubernetes (Incident resources; replicas elect a leader)',
       )
         .choices(['dir', 'kubernetes'])
         .default('dir')
@@ -41,7 +41,7 @@ export function addStoreFlags(command: Command): Command {
     .addOption(
       new Option(
         '--store-namespace <namespace>',
-        "--store kubernetes: the incidents' and the Lease's namespace\n(default: the pod's own)",
+        "--store kubernetes: the incidents' and the Lease's namespace (default: the pod's own)",
       ).env('STUCKFAILED_STORE_NAMESPACE'),
     )
     .addOption(

@@ -50,14 +50,17 @@ export const registerServeCommand: RegisterCommand = (program: Command, context)
   const command = program
     .command('serve')
     .summary('Answer the alert as a service: Alertmanager webhook, incidents API, approvals, /metrics.')
-    .description(
-      'Receive Alertmanager notifications for VirtLauncherPodsStuckFailed. Each\n' +
-        'alert group opens one incident, diagnosed at once; its plan runs when the\n' +
-        'policy allows it or once approved through the API, and the resolved\n' +
-        'notification validates and closes it. Incidents persist in --data-dir.\n' +
-        'See docs/SERVE.md. Example:\n' +
+    .addHelpText(
+      'after',
+      '\nExample:\n' +
         '  stuckfailed serve --webhook-token-file /etc/stuckfailed/webhook-token \\\n' +
-        '    --api-token-file /etc/stuckfailed/api-tokens --policy policy.yaml',
+        '    --api-token-file /etc/stuckfailed/api-tokens --policy policy.yaml\n',
+    )
+    .description(
+      'Receive Alertmanager notifications for VirtLauncherPodsStuckFailed. Each alert group opens one incident, ' +
+        'diagnosed at once; its plan runs when the policy allows it or once approved through the API, and the ' +
+        'resolved notification validates and closes it. Incidents persist in --data-dir (or, with --store ' +
+        'kubernetes, as Incident resources). See docs/SERVE.md.',
     )
     .addOption(
       new Option('--address <ip>', 'address to listen on').default('127.0.0.1').env('STUCKFAILED_ADDRESS'),

@@ -43,10 +43,10 @@ export const registerValidateCommand: RegisterCommand = (program: Command, conte
   const command = program
     .command('validate')
     .description(
-      "Wait until the alert clears (the runbook's Mitigation 4): the Failed\n" +
-        'virt-launcher count below the threshold for the whole window, no launcher\n' +
-        'going Failed meanwhile, new launchers Running on Running VMIs. Watches the\n' +
-        'API (no polling); with --prometheus-url the count comes from the recording\n' +
+      "Wait until the alert clears (the runbook's Mitigation 4): the Failed " +
+        'virt-launcher count below the threshold for the whole window, no launcher ' +
+        'going Failed meanwhile, new launchers Running on Running VMIs. Watches the ' +
+        'API (no polling); with --prometheus-url the count comes from the recording ' +
         'rule. Exit 0 cleared, 1 not by the timeout (with the reason).',
     )
     .addHelpText(

@@ -23,10 +23,10 @@ export const registerWatchCommand: RegisterCommand = (program: Command, context)
   const command = program
     .command('watch')
     .description(
-      "Evaluate the alert's condition straight from the API, without Prometheus:\n" +
-        'the count of Failed virt-launcher pods against the threshold, since when it\n' +
-        "holds (a lower bound), pending or firing (held for the alert's 10m), and the\n" +
-        'trend. A line on each change; --once evaluates once and exits 1 when the\n' +
+      "Evaluate the alert's condition straight from the API, without Prometheus: " +
+        'the count of Failed virt-launcher pods against the threshold, since when it ' +
+        "holds (a lower bound), pending or firing (held for the alert's 10m), and the " +
+        'trend. A line on each change; --once evaluates once and exits 1 when the ' +
         'condition holds, 0 when not (for scripts and cron).',
     )
     .addHelpText(
