@@ -1,4 +1,3 @@
-import { join, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import type { Pod } from '../kube/types.js';
 import { FAILED_LAUNCHER_FIELD_SELECTOR, FAILED_LAUNCHER_LABEL_SELECTOR } from '../launcher/launcher-pod.js';
@@ -9,8 +8,8 @@ import { addKubeFlags, parsePositiveInt } from './flags.js';
 import type { CommandContext } from './io.js';
 import {
   addWritingFlags,
+  archiveDirOf,
   type BuiltPlan,
-  fileTimestamp,
   type PlanRequest,
   runWritingCommand,
   type WritingCommandSpec,
@@ -61,17 +60,11 @@ export async function runClean(flags: CleanFlags, context: CommandContext): Prom
 
 /** What `clean` plans and executes, as runWritingCommand takes it (the demo and tests run it with their own signal). */
 export function cleanCommand(flags: CleanFlags, context: CommandContext): WritingCommandSpec {
-  const now = new Date();
-  const archiveDir =
-    flags.archive === false
-      ? undefined
-      : resolve(flags.archive ?? join(process.cwd(), `stuckfailed-archive-${fileTimestamp(now)}`));
-  const executing = flags.dryRun === 'none' || (flags.dryRun === undefined && flags.yes === true);
-  if (archiveDir === undefined && executing) {
-    context.io.stderr.write(
-      'WARNING: --no-archive: the pods are deleted with no copy of their manifests and events; the evidence of what failed them goes with them.\n',
-    );
-  }
+  const archiveDir = archiveDirOf(
+    flags,
+    context,
+    'the pods are deleted with no copy of their manifests and events; the evidence of what failed them goes with them.',
+  );
   const plan = async (request: PlanRequest): Promise<BuiltPlan> => {
     const labelSelector = [FAILED_LAUNCHER_LABEL_SELECTOR, request.labelSelector].filter(Boolean).join(',');
     const pods = request.api.list<Pod>('pods', {

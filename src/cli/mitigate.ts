@@ -1,4 +1,3 @@
-import { join, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { LiveClusterReader } from '../cluster/live-cluster-reader.js';
 import { DEFAULT_THRESHOLD, diagnose } from '../diagnosis/diagnose.js';
@@ -15,8 +14,8 @@ import type { CommandContext } from './io.js';
 import { progressPrinter, renderVerdict } from './validate.js';
 import {
   addWritingFlags,
+  archiveDirOf,
   type BuiltPlan,
-  fileTimestamp,
   type PlanRequest,
   runWritingCommand,
   type WritingCommandSpec,
@@ -122,17 +121,11 @@ export function mitigateCommand(
       `--timeout ${formatDuration(timeoutMs)} is shorter than --window ${formatDuration(flags.window)}: validate could never succeed; give a timeout of at least the window`,
     );
   }
-  const now = new Date();
-  const archiveDir =
-    flags.archive === false
-      ? undefined
-      : resolve(flags.archive ?? join(process.cwd(), `stuckfailed-archive-${fileTimestamp(now)}`));
-  const executing = flags.dryRun === 'none' || (flags.dryRun === undefined && flags.yes === true);
-  if (archiveDir === undefined && executing) {
-    io.stderr.write(
-      'WARNING: --no-archive: the pods are deleted with no copy of their manifests and events; the evidence of what failed them goes with them.\n',
-    );
-  }
+  const archiveDir = archiveDirOf(
+    flags,
+    context,
+    'the pods are deleted with no copy of their manifests and events; the evidence of what failed them goes with them.',
+  );
   const plan = async (request: PlanRequest): Promise<BuiltPlan> => {
     const reader = new LiveClusterReader(request.api);
     const { diagnosis } = await diagnose(reader, {

@@ -1,4 +1,3 @@
-import { join, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { LiveClusterReader } from '../cluster/live-cluster-reader.js';
 import { StuckfailedError } from '../errors.js';
@@ -15,8 +14,8 @@ import { addKubeFlags, parseCountAtLeastOne } from './flags.js';
 import type { CommandContext } from './io.js';
 import {
   addWritingFlags,
+  archiveDirOf,
   type BuiltPlan,
-  fileTimestamp,
   type PlanRequest,
   runWritingCommand,
   type WritingFlags,
@@ -129,17 +128,11 @@ export async function runPause(
     return;
   }
 
-  const now = new Date();
-  const archiveDir =
-    flags.archive === false
-      ? undefined
-      : resolve(flags.archive ?? join(process.cwd(), `stuckfailed-archive-${fileTimestamp(now)}`));
-  const executing = flags.dryRun === 'none' || (flags.dryRun === undefined && flags.yes === true);
-  if (archiveDir === undefined && executing) {
-    context.io.stderr.write(
-      'WARNING: --no-archive: halting a VM deletes its VMI and its Failed launchers, with no copy of them or of their events.\n',
-    );
-  }
+  const archiveDir = archiveDirOf(
+    flags,
+    context,
+    'halting a VM deletes its VMI and its Failed launchers, with no copy of them or of their events.',
+  );
   const plan = async (request: PlanRequest): Promise<BuiltPlan> => {
     const pause = await planPause(new LiveClusterReader(request.api), {
       namespace: request.namespace,

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { KubeApi } from '../cluster/kube-api.js';
@@ -137,6 +137,23 @@ export interface WritingCommandSpec {
   /** Aborts like Ctrl-C (for the demo and tests); the process's SIGINT/SIGTERM always does. */
   signal?: AbortSignal;
   now?: () => Date;
+}
+
+/**
+ * The archive folder of --archive DIR / --no-archive (default: `./stuckfailed-archive-<UTC time>`), or undefined
+ * when the user opted out; an opted-out run that writes says so loudly, since the evidence goes with the objects.
+ */
+export function archiveDirOf(
+  flags: Pick<WritingFlags, 'dryRun' | 'yes'> & { archive?: string | false },
+  context: CommandContext,
+  lost: string,
+): string | undefined {
+  if (flags.archive !== false) {
+    return resolve(flags.archive ?? join(process.cwd(), `stuckfailed-archive-${fileTimestamp(new Date())}`));
+  }
+  const executing = flags.dryRun === 'none' || (flags.dryRun === undefined && flags.yes === true);
+  if (executing) context.io.stderr.write(`WARNING: --no-archive: ${lost}\n`);
+  return undefined;
 }
 
 /** `20261129T101502Z`: sortable, no colons (valid in file names everywhere). */
