@@ -774,14 +774,15 @@ export class KubeApi {
         await this.#clock.sleep(delay, spec.signal);
         continue;
       }
-      const { statusCode, body } = outcome;
+      // Not `body` yet: it decodes the whole response, a 4.6 MB string per 500-pod page that a success never needs.
+      const { statusCode } = outcome;
       if (statusCode >= 200 && statusCode < 300) {
         this.#inFlight.succeeded();
         return outcome;
       }
       // API Priority and Fairness rejected us: fewer requests at once is what it asks for (concurrency-limit.ts).
       if (statusCode === 429) this.#inFlight.throttled();
-      const status = statusFromResponse(statusCode, body);
+      const status = statusFromResponse(statusCode, outcome.body);
       const retryAfterSeconds =
         parseRetryAfter(headerValue(outcome.headers['retry-after']), Date.now()) ??
         status.details?.retryAfterSeconds;
