@@ -35,7 +35,7 @@ import {
   type RetryPolicyOptions,
   retryDelayMs,
 } from './retry-policy.js';
-import { splitListBody } from './split-list-body.js';
+import { ListItems } from './split-list-body.js';
 
 // The only HTTP client for the Kubernetes API. client-node's KubeConfig supplies what it is good at (credentials,
 // TLS material, exec and OIDC plugins, through applyToHTTPSOptions); the requests themselves go through node:http(s)
@@ -412,7 +412,10 @@ export class KubeApi {
         yield {
           members: body.members,
           metadata,
-          size: body.itemCount,
+          // Live: a page split by guess may turn out to hold fewer items (split-list-body.ts).
+          get size() {
+            return body.itemCount;
+          },
           prefetch: () => {
             if (nextToken !== undefined) next ??= fetchPage(nextToken);
           },
@@ -1002,12 +1005,13 @@ function bufferedResponse(statusCode: number, headers: IncomingHttpHeaders, byte
 /** A list body split into items parsed on demand; a body the splitter cannot read is parsed whole. */
 function splitListResponse(bytes: Buffer): ParsedBody {
   try {
-    const { members, itemRanges } = splitListBody(bytes);
+    const items = new ListItems(bytes);
     return {
-      members,
-      itemCount: itemRanges.length / 2,
-      item: (index) =>
-        JSON.parse(bytes.toString('utf8', itemRanges[index * 2], itemRanges[index * 2 + 1])) as unknown,
+      members: items.members,
+      get itemCount() {
+        return items.count;
+      },
+      item: (index) => items.item(index),
     };
   } catch {
     const { items, ...members } = JSON.parse(bytes.toString('utf8')) as { items?: unknown[] | null };
