@@ -5,8 +5,8 @@ import { memoryIo } from './memory-io.js';
  * docs/CLI.md, generated from the commands' own --help so that the reference cannot drift from the code
  * (a test compares the committed file with this output; `npm run docs` rewrites it).
  */
-export function renderCliReference(): string {
-  const program = buildProgram({ io: memoryIo().io, setExitCode: () => {} });
+export async function renderCliReference(): Promise<string> {
+  const program = await buildProgram({ io: memoryIo().io, setExitCode: () => {} });
   program.configureHelp({ helpWidth: 100 });
   const sections = [
     '# CLI reference',

@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { VERSION } from '../version.js';
 import { renderCliReference } from './cli-reference.js';
-import { main } from './main.js';
+import { buildProgram, main } from './main.js';
 import { memoryIo } from './memory-io.js';
 
 describe('main', () => {
@@ -19,6 +19,17 @@ describe('main', () => {
     assert.equal(await main(['no-such-command'], io), 2);
     assert.match(stderr(), /unknown command 'no-such-command'/);
     assert.match(stderr(), /--help/);
+  });
+
+  it('registers only the command it runs, and every command for help or a typo', async () => {
+    const context = { io: memoryIo().io, setExitCode: () => {} };
+    const names = async (commandName?: string) =>
+      (await buildProgram(context, commandName)).commands.map((command) => command.name());
+    assert.deepEqual(await names('clean'), ['clean']);
+    const all = await names();
+    assert.deepEqual(all.slice(0, 3), ['diagnose', 'mitigate', 'clean']);
+    assert.deepEqual(await names('--help'), all);
+    assert.deepEqual(await names('clen'), all);
   });
 
   it('drops the rest of its output when the reader closes the pipe, instead of crashing', async () => {
@@ -40,8 +51,8 @@ describe('main', () => {
     assert.equal(VERSION, pkg.version);
   });
 
-  it('keeps docs/CLI.md in step with --help (npm run docs regenerates it)', () => {
+  it('keeps docs/CLI.md in step with --help (npm run docs regenerates it)', async () => {
     const committed = readFileSync(new URL('../../docs/CLI.md', import.meta.url), 'utf8');
-    assert.equal(committed, renderCliReference());
+    assert.equal(committed, await renderCliReference());
   });
 });

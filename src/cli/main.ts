@@ -2,10 +2,14 @@ import type { Writable } from 'node:stream';
 import { Command, CommanderError } from 'commander';
 import { EXIT, StuckfailedError } from '../errors.js';
 import { VERSION } from '../version.js';
-import { COMMANDS } from './commands.js';
+import { COMMANDS, type RegisterCommand } from './commands.js';
 import type { CliIo, CommandContext } from './io.js';
 
-export function buildProgram(context: CommandContext): Command {
+/**
+ * The program with every command, or with only `commandName` when it names one (a run of one command need not
+ * load the others); help, a typo or no command at all get them all.
+ */
+export async function buildProgram(context: CommandContext, commandName?: string): Promise<Command> {
   const { io } = context;
   const program = new Command('stuckfailed')
     .description(
@@ -20,9 +24,12 @@ export function buildProgram(context: CommandContext): Command {
       writeErr: (text) => io.stderr.write(text),
     })
     .exitOverride();
-  for (const register of COMMANDS) {
-    register(program, context);
-  }
+  const only = commandName !== undefined && Object.hasOwn(COMMANDS, commandName) ? commandName : undefined;
+  const names = only === undefined ? Object.keys(COMMANDS) : [only];
+  const registers = await Promise.all(
+    names.map((name) => (COMMANDS[name] as () => Promise<RegisterCommand>)()),
+  );
+  for (const register of registers) register(program, context);
   for (const command of program.commands) {
     command.exitOverride().configureOutput({
       writeOut: (text) => io.stdout.write(text),
@@ -36,8 +43,8 @@ export function buildProgram(context: CommandContext): Command {
 export async function main(argv: string[], io: CliIo): Promise<number> {
   ignoreBrokenPipe(io.stdout);
   let exitCode: number = EXIT.ok;
-  const program = buildProgram({ io, setExitCode: (code) => (exitCode = code) });
   try {
+    const program = await buildProgram({ io, setExitCode: (code) => (exitCode = code) }, argv[0]);
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
   } catch (error) {

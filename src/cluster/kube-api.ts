@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { Cluster } from '@kubernetes/client-node/dist/config_types.js';
 import { StuckfailedError } from '../errors.js';
+import { APF_PRIORITY_LEVEL_HEADER } from '../kube/priority-and-fairness.js';
 import {
   API_RESOURCES,
   type ApiResourceName,
@@ -56,6 +57,8 @@ export interface KubeApiStats {
   expiredContinues: number;
   /** Watches that had to relist after a 410. */
   relists: number;
+  /** The server answered with API Priority and Fairness headers (it queues and rejects by itself). */
+  priorityAndFairness: boolean;
 }
 
 /** What KubeApi needs of a kubeconfig: client-node's KubeConfig, or the KubeConfigFile that loads it when needed. */
@@ -72,6 +75,13 @@ export interface KubeApiOptions {
   /** Client-side limit, requests per second (kubectl: 5). 0 turns it off. */
   qps?: number;
   burst?: number;
+  /**
+   * Drop the qps limit once a response shows that the server has API Priority and Fairness (default true). SIG API
+   * Machinery advises relying on APF rather than on client-side rates, and controller-runtime does so by default:
+   * the server then queues and rejects (429) by itself, the in-flight cap (which halves on each 429) bounds what we
+   * hold on it, and a client-side rate would only slow us down. Off: the limit holds whatever the server.
+   */
+  qpsOnlyWithoutApf?: boolean;
   /** Requests in flight at once, watches excepted. */
   maxInFlight?: number;
   retry?: Partial<Omit<RetryPolicyOptions, 'random'>>;
@@ -236,7 +246,9 @@ export class KubeApi {
     throttledMs: 0,
     expiredContinues: 0,
     relists: 0,
+    priorityAndFairness: false,
   };
+  readonly #qpsOnlyWithoutApf: boolean;
   #agent: { fingerprint: string; agent: http.Agent } | undefined;
 
   constructor(options: KubeApiOptions) {
@@ -253,6 +265,7 @@ export class KubeApi {
       burst: options.burst ?? DEFAULTS.burst,
       clock: this.#clock,
     });
+    this.#qpsOnlyWithoutApf = options.qpsOnlyWithoutApf ?? true;
     const maxInFlight = options.maxInFlight ?? DEFAULTS.maxInFlight;
     this.#inFlight = new ConcurrencyLimit(maxInFlight);
     // Requests in flight plus a few watches and one prefetched page per list.
@@ -739,6 +752,13 @@ export class KubeApi {
     return { limit: this.#inFlight.limit, max: this.#inFlight.max };
   }
 
+  #notePriorityAndFairness(headers: IncomingHttpHeaders): void {
+    if (this.#stats.priorityAndFairness) return;
+    if (headers[APF_PRIORITY_LEVEL_HEADER.toLowerCase()] === undefined) return;
+    this.#stats.priorityAndFairness = true;
+    if (this.#qpsOnlyWithoutApf) this.#limiter.lift();
+  }
+
   #objectPath(type: ResourceType, name: string, namespace: string | undefined): string {
     if (type.namespaced && namespace === undefined) {
       throw new StuckfailedError('USAGE', `${type.plural} "${name}" needs a namespace`);
@@ -759,11 +779,13 @@ export class KubeApi {
       try {
         if (spec.stream) {
           const response = await this.#exchange(url, spec, false);
+          this.#notePriorityAndFairness(response.headers);
           const code = response.statusCode ?? 0;
           if (code >= 200 && code < 300) return response;
           outcome = bufferedResponse(code, response.headers, await readBody(response));
         } else {
           outcome = await this.#inFlight.run(() => this.#exchange(url, spec, true));
+          this.#notePriorityAndFairness(outcome.headers);
         }
       } catch (error) {
         if (spec.signal?.aborted) throw spec.signal.reason ?? error;

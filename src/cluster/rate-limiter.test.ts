@@ -37,6 +37,18 @@ describe('TokenBucket', () => {
     assert.equal(Math.round(bucket.waitedMs), 400);
   });
 
+  it('lets every caller through once lifted', async () => {
+    const clock = manualClock();
+    const bucket = new TokenBucket({ qps: 1, burst: 1, clock });
+    await bucket.take();
+    await bucket.take();
+    assert.equal(clock.sleeps.length, 1);
+    bucket.lift();
+    for (let i = 0; i < 100; i += 1) await bucket.take();
+    assert.equal(clock.sleeps.length, 1);
+    assert.equal(bucket.unlimited, true);
+  });
+
   it('refills while idle, up to the burst and no further', async () => {
     const clock = manualClock();
     const bucket = new TokenBucket({ qps: 10, burst: 3, clock });

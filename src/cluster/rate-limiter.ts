@@ -15,6 +15,7 @@ export interface TokenBucketOptions {
  */
 export class TokenBucket {
   readonly #qps: number;
+  #lifted = false;
   readonly #burst: number;
   readonly #clock: Clock;
   /** May go negative: each waiting caller has reserved a token that is not minted yet. */
@@ -32,7 +33,15 @@ export class TokenBucket {
   }
 
   get unlimited(): boolean {
-    return this.#qps === 0 || this.#qps === Number.POSITIVE_INFINITY;
+    return this.#lifted || this.#qps === 0 || this.#qps === Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * Lets every caller through from now on. Callers already sleeping keep their reservation: they were due within
+   * a second at the old rate.
+   */
+  lift(): void {
+    this.#lifted = true;
   }
 
   /** Total time callers have been held back, for benchmarks. */

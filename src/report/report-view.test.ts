@@ -89,9 +89,9 @@ describe('nextStepsFor', () => {
     assert.deepEqual(nextStepsFor(diagnosis), []);
   });
 
-  it('names only stuckfailed commands that are registered', () => {
-    const registered = buildProgram({ io: memoryIo().io, setExitCode: () => {} }).commands.map((command) =>
-      command.name(),
+  it('names only stuckfailed commands that are registered', async () => {
+    const registered = (await buildProgram({ io: memoryIo().io, setExitCode: () => {} })).commands.map(
+      (command) => command.name(),
     );
     const diagnosis = fixture();
     const commands = [

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
@@ -77,6 +78,26 @@ describe('simulated API server (HTTP)', () => {
   });
   after(async () => {
     await sim.close();
+  });
+
+  it('names its API Priority and Fairness flow schema and priority level on every response, as one server', async () => {
+    const answers = [
+      await get(sim, '/version'),
+      await get(sim, '/api/v1/pods'),
+      await get(sim, '/api/v1/namespaces/ns-0/pods/no-such-pod'),
+    ];
+    assert.deepEqual(
+      answers.map((answer) => answer.status),
+      [200, 200, 404],
+    );
+    const flowSchemas = new Set(
+      answers.map((answer) => answer.headers.get('x-kubernetes-pf-flowschema-uid')),
+    );
+    const levels = new Set(answers.map((answer) => answer.headers.get('x-kubernetes-pf-prioritylevel-uid')));
+    assert.equal(flowSchemas.size, 1);
+    assert.equal(levels.size, 1);
+    assert.match([...flowSchemas][0] ?? '', /^[0-9a-f-]{36}$/);
+    assert.match([...levels][0] ?? '', /^[0-9a-f-]{36}$/);
   });
 
   it('pins /version to 1.32', async () => {
@@ -375,6 +396,8 @@ describe('simulated API server (HTTP)', () => {
     const throttled = await get(sim, '/api/v1/pods');
     assert.equal(throttled.status, 429);
     assert.equal(throttled.headers.get('retry-after'), '2');
+    // Rejected by API Priority and Fairness: classified first, so the answer names the priority level.
+    assert.match(throttled.headers.get('x-kubernetes-pf-prioritylevel-uid') ?? '', /^[0-9a-f-]{36}$/);
     assert.equal(JSON.parse(throttled.text).reason, 'TooManyRequests');
     assert.equal((await send(sim, 'POST', '/sim/faults', { bogus: 1 })).status, 400);
     await send(sim, 'POST', '/sim/faults', { resetRate: 1 });
@@ -483,7 +506,7 @@ describe('simulated API server (HTTPS, bearer tokens)', () => {
   });
 
   const call = (method: string, path: string, token?: string) =>
-    new Promise<{ status: number; body: string }>((resolve, reject) => {
+    new Promise<{ status: number; headers: IncomingHttpHeaders; body: string }>((resolve, reject) => {
       const request = httpsRequest(
         `${sim.url}${path}`,
         {
@@ -494,7 +517,9 @@ describe('simulated API server (HTTPS, bearer tokens)', () => {
         (response) => {
           let body = '';
           response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-          response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+          response.on('end', () =>
+            resolve({ status: response.statusCode ?? 0, headers: response.headers, body }),
+          );
         },
       );
       request.on('error', reject);
@@ -505,6 +530,8 @@ describe('simulated API server (HTTPS, bearer tokens)', () => {
     assert.equal((await call('GET', '/version')).status, 200);
     const anonymous = await call('GET', '/api/v1/pods');
     assert.equal(anonymous.status, 401);
+    // Authentication comes before API Priority and Fairness: an unauthenticated request is never classified.
+    assert.equal(anonymous.headers['x-kubernetes-pf-flowschema-uid'], undefined);
     assert.equal(JSON.parse(anonymous.body).reason, 'Unauthorized');
     assert.equal((await call('GET', '/api/v1/pods', 'wrong')).status, 401);
     assert.equal((await call('GET', '/api/v1/pods', sim.token)).status, 200);
@@ -514,6 +541,8 @@ describe('simulated API server (HTTPS, bearer tokens)', () => {
     assert.equal((await call('GET', '/api/v1/pods', 'viewer')).status, 200);
     const denied = await call('DELETE', '/api/v1/namespaces/ns-0/pods/virt-launcher-vm0-abcde', 'viewer');
     assert.equal(denied.status, 403);
+    // Authorization comes after API Priority and Fairness: a denied request was classified.
+    assert.notEqual(denied.headers['x-kubernetes-pf-flowschema-uid'], undefined);
     assert.equal(
       JSON.parse(denied.body).message,
       'pods "virt-launcher-vm0-abcde" is forbidden: User "viewer" cannot delete resource "pods" in API group "" in the namespace "ns-0"',

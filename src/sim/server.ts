@@ -5,6 +5,7 @@
 
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { APF_FLOW_SCHEMA_HEADER, APF_PRIORITY_LEVEL_HEADER } from '../kube/priority-and-fairness.js';
 import type { ResourceType } from '../kube/resources.js';
 import {
   type FieldSelector,
@@ -185,6 +186,8 @@ export class SimApi {
   private readonly options: SimApiOptions;
   /** Open watches and followed logs, ended on close(). */
   private readonly streams = new Set<() => void>();
+  /** The simulated cluster's one flow schema and priority level, as UIDs (real ones are object UIDs too). */
+  private readonly apf = { flowSchemaUid: randomUUID(), priorityLevelUid: randomUUID() };
   /** When each list resourceVersion was first handed out in a continue token (expireContinueAfterSeconds). */
   private readonly continueIssuedAt = new Map<number, number>();
 
@@ -232,6 +235,11 @@ export class SimApi {
 
     // /version is readable anonymously, as system:public-info-viewer grants on real clusters.
     const identity = route?.kind === 'version' ? undefined : this.authenticate(request);
+    // API Priority and Fairness classifies every authenticated request (after authentication, before
+    // authorization, so a 403 or a 429 carries them too) and names the matched flow schema and priority level by
+    // UID: what clients such as controller-runtime and stuckfailed read to know that the server limits itself.
+    response.setHeader(APF_FLOW_SCHEMA_HEADER, this.apf.flowSchemaUid);
+    response.setHeader(APF_PRIORITY_LEVEL_HEADER, this.apf.priorityLevelUid);
     this.authorize(identity, route, verb, method, path);
     if (route === undefined) throw pathNotFound();
     if (route.kind === 'version') return sendJson(response, 200, JSON.stringify(SIMULATED_VERSION));

@@ -36,9 +36,9 @@ describe('cleanupRemediation', () => {
 });
 
 describe('remediation commands', () => {
-  it('name only stuckfailed commands that are registered', () => {
+  it('name only stuckfailed commands that are registered', async () => {
     const registered = new Set(
-      buildProgram({ io: memoryIo().io, setExitCode: () => {} }).commands.map((c) => c.name()),
+      (await buildProgram({ io: memoryIo().io, setExitCode: () => {} })).commands.map((c) => c.name()),
     );
     // Facts that make every analyzer speak: each kind of group and event, a migration storm, an upgrade.
     const kinds: FailureKind[] = [
