@@ -3,8 +3,10 @@ export function definedProps<T extends Record<string, unknown>>(
   values: T,
 ): { [K in keyof T]?: Exclude<T[K], undefined> } {
   const result: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(values)) {
-    if (value !== undefined) result[key] = value;
+  // for...in, not Object.entries: called for every pod and event of a list, and entries allocates an array per member.
+  for (const key in values) {
+    const value = values[key];
+    if (value !== undefined && Object.hasOwn(values, key)) result[key] = value;
   }
   return result as { [K in keyof T]?: Exclude<T[K], undefined> };
 }

@@ -174,8 +174,10 @@ export function addEventToGroups(
   if (group) {
     group.objects += 1;
     group.occurrences += occurrences;
-    // The example is the first by namespace/name, whatever order the events were read in.
-    if (exampleKey(eventExample(event)) < exampleKey(group.example)) group.example = eventExample(event);
+    // The example is the first by namespace/name, whatever order the events were read in. The event's key is
+    // exampleKey(eventExample(event)), written out: this runs for every event, and most are not the first.
+    const candidate = `${event.involvedObject.namespace ?? event.metadata.namespace ?? ''}/${event.involvedObject.name ?? event.metadata.name}/${event.message ?? ''}`;
+    if (candidate < exampleKey(group.example)) group.example = eventExample(event);
     return group;
   }
   const created: EventGroup = {
