@@ -28,6 +28,7 @@ import {
 } from './api-error.js';
 import { type Clock, systemClock } from './clock.js';
 import { ConcurrencyLimit } from './concurrency-limit.js';
+import { PageBuffers } from './page-buffers.js';
 import { TokenBucket } from './rate-limiter.js';
 import type { ListOptions } from './reader.js';
 import {
@@ -174,6 +175,8 @@ interface RequestSpec {
   /** Watches: return the open response instead of reading it, and do not hold a concurrency slot. */
   stream?: boolean;
   timeoutMs?: number;
+  /** List pages: read the body into a buffer of this pool (given back once the page is parsed). */
+  pageBuffers?: PageBuffers;
 }
 
 interface BufferedResponse {
@@ -203,6 +206,8 @@ interface ParsedBody {
   members: Record<string, unknown>;
   itemCount: number;
   item(index: number): unknown;
+  /** The items are parsed: the bytes go back to the pool. */
+  release(): void;
 }
 
 interface Connection {
@@ -239,6 +244,7 @@ export class KubeApi {
   readonly #maxLogBytes: number;
   readonly #maxSockets: number;
   readonly #onWarning: (message: string) => void;
+  readonly #pageBuffers = new PageBuffers();
   readonly #stats: KubeApiStats = {
     requests: 0,
     byVerb: {},
@@ -379,7 +385,8 @@ export class KubeApi {
           continue: continueToken,
         },
         signal,
-      }).then((response) => splitListResponse(response.bytes));
+        pageBuffers: this.#pageBuffers,
+      }).then((response) => splitListResponse(response.bytes, this.#pageBuffers));
       // The prefetched page may be abandoned when the caller stops early; its failure is seen when awaited.
       page.catch(() => undefined);
       return page;
@@ -440,6 +447,8 @@ export class KubeApi {
             return item;
           },
         };
+        // The caller is done with this page (list and listPages parse every item they yield before coming back).
+        body.release();
         current = nextToken === undefined ? undefined : (next ?? fetchPage(nextToken));
       }
     } finally {
@@ -879,7 +888,11 @@ export class KubeApi {
         response.once('close', release);
         return response;
       }
-      return bufferedResponse(response.statusCode ?? 0, response.headers, await readBody(response));
+      return bufferedResponse(
+        response.statusCode ?? 0,
+        response.headers,
+        await readBody(response, spec.pageBuffers),
+      );
     } finally {
       if (!streaming) release();
     }
@@ -1004,11 +1017,15 @@ function decoded(response: IncomingMessage): Readable {
   return response.headers['content-encoding'] === 'gzip' ? response.pipe(createGunzip()) : response;
 }
 
-async function readBody(response: IncomingMessage): Promise<Buffer> {
+async function readBody(response: IncomingMessage, pageBuffers?: PageBuffers): Promise<Buffer> {
   const chunks: Buffer[] = [];
   const stream = decoded(response);
   // A gunzip stream does not see the socket's errors: forward them, so a reset mid-body fails the read.
   if (stream !== response) response.on('error', (error) => stream.destroy(error));
+  if (pageBuffers !== undefined) {
+    const announced = stream === response ? Number(response.headers['content-length']) : Number.NaN;
+    return pageBuffers.read(stream, Number.isSafeInteger(announced) ? announced : undefined);
+  }
   for await (const chunk of stream) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
 }
@@ -1025,7 +1042,7 @@ function bufferedResponse(statusCode: number, headers: IncomingHttpHeaders, byte
 }
 
 /** A list body split into items parsed on demand; a body the splitter cannot read is parsed whole. */
-function splitListResponse(bytes: Buffer): ParsedBody {
+function splitListResponse(bytes: Buffer, pageBuffers: PageBuffers): ParsedBody {
   try {
     const items = new ListItems(bytes);
     return {
@@ -1034,11 +1051,16 @@ function splitListResponse(bytes: Buffer): ParsedBody {
         return items.count;
       },
       item: (index) => items.item(index),
+      release: () => {
+        items.release();
+        pageBuffers.give(bytes);
+      },
     };
   } catch {
     const { items, ...members } = JSON.parse(bytes.toString('utf8')) as { items?: unknown[] | null };
     const list = items ?? [];
-    return { members, itemCount: list.length, item: (index) => list[index] };
+    pageBuffers.give(bytes);
+    return { members, itemCount: list.length, item: (index) => list[index], release: () => undefined };
   }
 }
 

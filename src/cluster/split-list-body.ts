@@ -83,7 +83,7 @@ const MAX_SHARED_START = 64;
  * the scanner split the whole body, once.
  */
 export class ListItems {
-  readonly #bytes: Buffer;
+  #bytes: Buffer;
   #split: SplitListBody;
   /** The ranges came from the search and are confirmed one by one, in order. */
   #guessed: boolean;
@@ -120,6 +120,13 @@ export class ListItems {
       this.#scan();
       return this.item(index);
     }
+  }
+
+  /** The bytes are no longer this list's (they go back to a pool): it has no items any more. */
+  release(): void {
+    this.#bytes = Buffer.alloc(0);
+    this.#split = { members: this.#split.members, itemRanges: [] };
+    this.#guessed = false;
   }
 
   #scan(): void {
