@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ClusterReader } from '../cluster/reader.js';
+import type { ClusterReader, ListOptions } from '../cluster/reader.js';
 import type { Event, KubeObject, Pod } from '../kube/types.js';
 import { readinessProbeNoise } from '../sim/scenarios/noise.js';
 import { SnapshotReader } from '../snapshot/snapshot-reader.js';
@@ -253,5 +253,81 @@ describe('gather: past 2,000 signatures', () => {
       gatherErrors[0]?.message ?? '',
       /100 Failed launchers are grouped by kind, reason and container/,
     );
+  });
+});
+
+/** The cluster() of namespace web-vms, moved to `namespace`. */
+function inNamespace(namespace: string, objects: KubeObject[]): KubeObject[] {
+  return objects.map((object) => {
+    const moved = structuredClone(object) as KubeObject & { involvedObject?: { namespace?: string } };
+    moved.metadata.namespace = namespace;
+    if (moved.involvedObject) moved.involvedObject.namespace = namespace;
+    return moved;
+  });
+}
+
+/** A snapshot that answers as the API does (source 'api'), optionally listing pods in another order, and logs when. */
+function apiLike(objects: KubeObject[], reorder?: (pods: Pod[]) => Pod[]) {
+  const snapshot = new SnapshotReader({ objects, logs: [] });
+  const log: string[] = [];
+  const reader: ClusterReader = {
+    source: 'api',
+    get: (resource, name, namespace) => snapshot.get(resource, name, namespace),
+    readLog: (options) => snapshot.readLog(options),
+    async *list<T extends KubeObject>(
+      resource: Parameters<ClusterReader['list']>[0],
+      options: ListOptions = {},
+    ) {
+      if (resource !== 'pods' || !options.fieldSelector) {
+        if (resource === 'events' && options.namespace) log.push(`events ${options.namespace}`);
+        yield* snapshot.list<T>(resource, options);
+        return;
+      }
+      const pods: Pod[] = [];
+      for await (const pod of snapshot.list<Pod>(resource, options)) pods.push(pod);
+      for (const pod of reorder ? reorder(pods) : pods) {
+        log.push(`pod ${pod.metadata.namespace}`);
+        yield pod as unknown as T;
+      }
+      log.push('pods done');
+    },
+  };
+  return { reader, log };
+}
+
+describe('gather: events read while the pods stream by', () => {
+  const objects = [...inNamespace('a-vms', cluster()), ...inNamespace('b-vms', cluster().slice(0, 150))];
+
+  it("reads a namespace's events once the pod list has moved past it, to the same report as a snapshot", async () => {
+    const { reader, log } = apiLike(objects);
+    const live = await gather(reader);
+    // a-vms's events are asked for when the first pod of b-vms arrives, before the pod list ends.
+    assert.ok(log.indexOf('events a-vms') > log.indexOf('pod b-vms'));
+    assert.ok(log.indexOf('events a-vms') < log.indexOf('pods done'));
+    assert.ok(log.indexOf('events b-vms') > log.indexOf('pods done'));
+    const offline = await gather(new SnapshotReader({ objects, logs: [] }));
+    assert.deepEqual(live.facts, offline.facts);
+    assert.deepEqual(live.samples, offline.samples);
+    assert.deepEqual(live.attribution, { fromOwnEvidence: 250, inferred: 0 });
+    assert.deepEqual(live.gatherErrors, []);
+  });
+
+  it('says so when the pod list is not in key order, and counts every pod once', async () => {
+    // The last a-vms launcher comes after b-vms's: a-vms's events were read without it.
+    const { reader } = apiLike(objects, (pods) => {
+      const last = pods.findLastIndex((pod) => pod.metadata.namespace === 'a-vms');
+      return [...pods.slice(0, last), ...pods.slice(last + 1), ...pods.slice(last, last + 1)];
+    });
+    const { facts, gatherErrors } = await gather(reader);
+    assert.equal(facts.failedLaunchers, 250);
+    assert.equal(
+      facts.groups.reduce((total, group) => total + group.count, 0),
+      250,
+    );
+    assert.deepEqual(
+      gatherErrors.map((error) => error.type),
+      ['pods-out-of-order'],
+    );
+    assert.match(gatherErrors[0]?.message ?? '', /1 Failed launcher of namespace a-vms/);
   });
 });

@@ -7,8 +7,18 @@ import type { DiagnosisFacts } from './analyzers/facts.js';
 import { type Artifact, artifactSegment } from './artifacts.js';
 import { ErrorSink } from './gather/error-sink.js';
 import { controlPlaneFacts, readComponentLogs, readKubevirt } from './gather/read-control-plane.js';
-import { type EventAggregate, eventsUnread, readEvents, sortedEventGroups } from './gather/read-events.js';
-import { finalGroups, type LauncherAggregate, readFailedLaunchers } from './gather/read-launchers.js';
+import {
+  type EventAggregate,
+  eventsUnread,
+  sortedEventGroups,
+  startReadingEvents,
+} from './gather/read-events.js';
+import {
+  finalGroups,
+  type LauncherAggregate,
+  type NamespaceLaunchers,
+  readFailedLaunchers,
+} from './gather/read-launchers.js';
 import { migrationFacts, readMigrations } from './gather/read-migrations.js';
 import { readNodes } from './gather/read-nodes.js';
 import { readPrometheus } from './gather/read-prometheus.js';
@@ -119,28 +129,37 @@ export async function gather(reader: ClusterReader, options: GatherOptions = {})
       new Map(),
     ),
   ]);
-  const launchers = await readFailedLaunchers(reader, options, nodes, vmims, sink, progress);
-  // Then the events of the namespaces that hold Failed launchers, most failures first, beside the log tails.
-  const launcherNames = new Map(
-    [...launchers.launchers].map(
-      ([namespace, pods]) => [namespace, new Map(pods.names.map((name, index) => [name, index]))] as const,
-    ),
-  );
-  const sampled = new Set(
-    launchers.baseGroups.flatMap((group) => group.examples.map((example) => example.key)),
-  );
-  const [events, componentLogs, prometheus] = await Promise.all([
-    readEvents(reader, { launchers: launcherNames, sampled, cap: eventsPerNamespace }, limit, sink, progress),
+  // The events of the namespaces that hold Failed launchers. The API lists pods in key order, so a namespace's
+  // launchers are all known once the list has moved past it: its events are read then, while the rest of the pods
+  // stream by. A snapshot's order is the files', so there they are read once every pod is, most failures first.
+  const sampled = new Set<string>();
+  const events = startReadingEvents(reader, { sampled, cap: eventsPerNamespace }, limit, sink, progress);
+  const indexes = (names: string[]) => new Map(names.map((name, index) => [name, index]));
+  const launchers = await readFailedLaunchers(reader, options, nodes, vmims, sink, progress, {
+    sampled,
+    ...definedProps({
+      onNamespaceListed:
+        reader.source === 'api'
+          ? (namespace: string, pods: NamespaceLaunchers) => events.add(namespace, indexes(pods.names))
+          : undefined,
+    }),
+  });
+  for (const [namespace, pods] of [...launchers.launchers].sort(
+    ([a, podsA], [b, podsB]) => podsB.names.length - podsA.names.length || a.localeCompare(b),
+  )) {
+    if (!events.has(namespace)) events.add(namespace, indexes(pods.names));
+  }
+  const [eventAggregate, componentLogs, prometheus] = await Promise.all([
+    events.done(),
     readComponentLogs(reader, options, kubevirt?.metadata.namespace, launchers.byNode, sink, limit, progress),
     prometheusRead,
   ]);
 
-  const { groups, fromOwnEvidence, inferred } = finalGroups(launchers, events);
-  launcherNames.clear();
-  reportEstimates(sink, launchers, events, eventsPerNamespace);
+  const { groups, fromOwnEvidence, inferred } = finalGroups(launchers, eventAggregate);
+  reportEstimates(sink, launchers, eventAggregate, eventsPerNamespace);
   const migrations = migrationFacts(vmims, launchers.vmiChurn.entries());
   const controlPlane = controlPlaneFacts(kubevirt, componentLogs.lines);
-  const eventsOf = (key: string): Sample['events'] => events.sampleEvents.get(key) ?? [];
+  const eventsOf = (key: string): Sample['events'] => eventAggregate.sampleEvents.get(key) ?? [];
   for (const group of launchers.baseGroups) {
     for (const example of group.examples) {
       artifacts.push({
@@ -185,7 +204,7 @@ export async function gather(reader: ClusterReader, options: GatherOptions = {})
     facts: {
       failedLaunchers: launchers.count,
       groups,
-      events: sortedEventGroups(events.groups),
+      events: sortedEventGroups(eventAggregate.groups),
       migrations,
       nodes: [...nodes.values()].map((node) => ({
         ...node.facts,
@@ -221,6 +240,13 @@ function reportEstimates(
       `namespace ${namespace} holds more Warning events than the cap of ${eventsPerNamespace} per namespace: ` +
         `the events of ${plural(past, 'Failed launcher')} were not read, and their causes are inferred from pods ` +
         'with the same failure signature (raise --max-events-per-namespace to read more)',
+    );
+  }
+  for (const [namespace, late] of launchers.late) {
+    sink.add(
+      'pods-out-of-order',
+      `the pod list was not in key order: ${plural(late, 'Failed launcher')} of namespace ${namespace} came after ` +
+        "the namespace's events were read, and their causes rest on their status alone",
     );
   }
   if (launchers.folded > 0) {

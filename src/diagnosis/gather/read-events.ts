@@ -28,47 +28,55 @@ export interface EventAggregate {
 }
 
 export interface ReadEventsOptions {
-  /**
-   * Namespace -> name of each of its Failed launchers -> the launcher's index in the namespace. The event classes
-   * are kept in one array per namespace at these indexes: four bytes a launcher, where a map keyed by
-   * namespace/name cost some hundred at 100k launchers.
-   */
-  launchers: ReadonlyMap<string, ReadonlyMap<string, number>>;
   /** namespace/name of the pods sampled, whose events are kept whole (up to MAX_EVENTS_PER_SAMPLE). */
   sampled: ReadonlySet<string>;
   /** Events of Failed launchers read per namespace (and as many of other pods), at most. */
   cap: number;
 }
 
+/** The Warning events of the namespaces given to it, read as they are given; see startReadingEvents. */
+export interface EventReading {
+  /**
+   * Reads the events of a namespace once all its Failed launchers are known: name -> the launcher's index in the
+   * namespace. The event classes are kept in one array per namespace at these indexes: four bytes a launcher,
+   * where a map keyed by namespace/name cost some hundred at 100k launchers. Twice the same namespace is a no-op.
+   */
+  add(namespace: string, launchers: ReadonlyMap<string, number>): void;
+  /** Whether add() was called for this namespace. */
+  has(namespace: string): boolean;
+  /** Once every namespace is added: the aggregate, when their lists are read. */
+  done(): Promise<EventAggregate>;
+}
+
 /**
  * The Warning events of pods (server-filtered: event strategy.go selectable fields `involvedObject.kind`, `type`)
- * in each namespace that holds Failed launchers, one paged list per namespace, the namespaces with the most
- * failures first, `limit` lists at a time. A namespace's noise costs only its own pages and can no longer starve
- * another namespace's launchers of their events. Within a namespace the list is cut at `cap` events of its Failed
- * launchers (or as many of other pods'): an incident of 100k pods has hundreds of thousands of events. Events of
- * namespaces without Failed launchers are never read. VMI and vmim events are left out (the vmims themselves carry
- * the migration failures).
+ * in each namespace that holds Failed launchers, one paged list per namespace, `limit` lists at a time, each
+ * started as soon as its namespace is added (gather adds a namespace when the pod list has moved past it, so
+ * that the events are read while the rest of the pods stream by). A namespace's noise costs only its own pages and
+ * can no longer starve another namespace's launchers of their events. Within a namespace the list is cut at `cap`
+ * events of its Failed launchers (or as many of other pods'): an incident of 100k pods has hundreds of thousands of
+ * events. Events of namespaces without Failed launchers are never read. VMI and vmim events are left out (the vmims
+ * themselves carry the migration failures).
  */
-export async function readEvents(
+export function startReadingEvents(
   reader: ClusterReader,
   options: ReadEventsOptions,
   limit: ConcurrencyLimit,
   sink: ErrorSink,
   progress: (progress: GatherProgress) => void,
-): Promise<EventAggregate> {
+): EventReading {
   const bitsByNamespace = new Map<string, Uint32Array>();
+  const launchersByNamespace = new Map<string, ReadonlyMap<string, number>>();
   const aggregate: EventAggregate = {
     groups: new Map(),
     bitsOf: (namespace, name) => {
-      const index = options.launchers.get(namespace)?.get(name);
+      const index = launchersByNamespace.get(namespace)?.get(name);
       return index === undefined ? 0 : (bitsByNamespace.get(namespace)?.[index] ?? 0);
     },
     sampleEvents: new Map(),
     cutoffs: new Map(),
     unreadable: new Set(),
   };
-  // A cap of 0 reads no events at all (callers that need only the counts and migrations, e.g. findLoopingVmis).
-  if (options.cap === 0) return aggregate;
   let seen = 0;
   const shapes = new MessageShapes();
   const readNamespace = async (namespace: string, launchers: ReadonlyMap<string, number>) => {
@@ -121,10 +129,14 @@ export async function readEvents(
       if (seen % 500 === 0) progress({ phase: 'events', done: seen });
     }
   };
-  await Promise.all(
-    [...options.launchers]
-      .sort(([a, podsA], [b, podsB]) => podsB.size - podsA.size || a.localeCompare(b))
-      .map(([namespace, launchers]) =>
+  const reads: Array<Promise<void>> = [];
+  return {
+    add: (namespace, launchers) => {
+      if (launchersByNamespace.has(namespace)) return;
+      launchersByNamespace.set(namespace, launchers);
+      // A cap of 0 reads no events at all (callers that need only the counts and migrations, e.g. findLoopingVmis).
+      if (options.cap === 0) return;
+      reads.push(
         limit.run(async () => {
           const before = sink.errors.length;
           await sink.guard(
@@ -134,10 +146,15 @@ export async function readEvents(
           );
           if (sink.errors.length > before) aggregate.unreadable.add(namespace);
         }),
-      ),
-  );
-  progress({ phase: 'events', done: seen });
-  return aggregate;
+      );
+    },
+    has: (namespace) => launchersByNamespace.has(namespace),
+    done: async () => {
+      await Promise.all(reads);
+      progress({ phase: 'events', done: seen });
+      return aggregate;
+    },
+  };
 }
 
 /** Whether the events of this pod lay, even partly, past its namespace's cap. */

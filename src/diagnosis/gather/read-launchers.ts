@@ -53,7 +53,7 @@ interface GroupShare {
  * would take gigabytes: the events are read per namespace after the pods (so that the namespaces with the most
  * failures go first and no namespace's noise starves another), and this is what lets each pod meet its events.
  */
-interface NamespaceLaunchers {
+export interface NamespaceLaunchers {
   names: string[];
   groups: number[];
   nodes: string[];
@@ -69,6 +69,10 @@ export interface LauncherAggregate {
   groupByKey: Map<string, BaseGroup>;
   /** Failed launchers per namespace, for the join with the events (see NamespaceLaunchers). */
   launchers: Map<string, NamespaceLaunchers>;
+  /** namespace/name of the sampled pods (the examples of every group), whose events are kept whole. */
+  sampled: Set<string>;
+  /** Failed launchers listed after their namespace was announced as complete (the list was out of key order). */
+  late: Map<string, number>;
   /** When each Failed launcher's last container terminated (ms since the epoch), ascending once read. */
   terminations: number[];
   /** Failed launchers whose termination time the pod does not say. */
@@ -84,7 +88,17 @@ export async function readFailedLaunchers(
   vmims: MigrationAggregate | undefined,
   sink: ErrorSink,
   progress: (progress: GatherProgress) => void,
+  join: {
+    /** Filled with namespace/name of the sampled pods as they stream by (LauncherAggregate.sampled). */
+    sampled?: Set<string>;
+    /**
+     * Called with each namespace once the list has moved past it: lists come in key order (namespace/name), so its
+     * Failed launchers are all known then, and its events can be read while the rest of the pods stream by.
+     */
+    onNamespaceListed?: (namespace: string, launchers: NamespaceLaunchers) => void;
+  } = {},
 ): Promise<LauncherAggregate> {
+  const { onNamespaceListed } = join;
   const aggregate: LauncherAggregate = {
     count: 0,
     byNamespace: new Map(),
@@ -97,6 +111,8 @@ export async function readFailedLaunchers(
     baseGroups: [],
     groupByKey: new Map(),
     launchers: new Map(),
+    sampled: join.sampled ?? new Set(),
+    late: new Map(),
     terminations: [],
     untimed: 0,
     folded: 0,
@@ -108,6 +124,16 @@ export async function readFailedLaunchers(
   const shapes = new MessageShapes();
   // One string per node, not one per pod: the join keeps a node name for every Failed launcher.
   const nodeNames = new Map<string, string>();
+  let listing: string | undefined;
+  const listed = new Set<string>();
+  const moveTo = (namespace: string | undefined) => {
+    if (listing !== undefined && listing !== namespace) {
+      listed.add(listing);
+      const pods = aggregate.launchers.get(listing);
+      if (pods && onNamespaceListed) onNamespaceListed(listing, pods);
+    }
+    listing = namespace;
+  };
   const read = async () => {
     const pods = reader.list<Pod>('pods', {
       labelSelector,
@@ -119,6 +145,8 @@ export async function readFailedLaunchers(
       if (!isFailedLauncher(pod)) continue;
       aggregate.count += 1;
       const namespace = pod.metadata.namespace ?? '';
+      moveTo(namespace);
+      if (listed.has(namespace)) increment(aggregate.late, namespace);
       const node = launcherNode(pod);
       const nodeName = node ?? '<none>';
       const signature = failureSignature(pod);
@@ -187,6 +215,7 @@ export async function readFailedLaunchers(
       }
       if (group.key !== fine) aggregate.folded += 1;
       if (group.examples.length < samplesPerGroup) {
+        aggregate.sampled.add(`${namespace}/${pod.metadata.name}`);
         group.examples.push({
           namespace,
           name: pod.metadata.name,
@@ -213,6 +242,7 @@ export async function readFailedLaunchers(
       else aggregate.terminations.push(terminated);
       if (aggregate.count % 500 === 0) progress({ phase: 'pods', done: aggregate.count });
     }
+    moveTo(undefined);
     progress({ phase: 'pods', done: aggregate.count });
   };
   await sink.guard(
