@@ -1,4 +1,5 @@
-import { mkdir, open } from 'node:fs/promises';
+import { setMaxListeners } from 'node:events';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KubeApi } from '../cluster/kube-api.js';
 import type { Event, Pod } from '../kube/types.js';
@@ -229,7 +230,7 @@ function inKeyOrder(a: PlanTarget, b: PlanTarget): number {
  * it is now, and to see which changed since the plan); the next namespace's events are read ahead, so the deletes
  * never wait on them for long. Then for each pod, in parallel under the API client's caps: archive (written and
  * fsynced), then DELETE with the planned uid as precondition. Memory follows the writes in flight and the planned
- * pods' events of two namespaces, not the size of the cluster.
+ * pods' events of the namespaces in progress and read ahead, not the size of the cluster.
  */
 export function createCleanExecutor(options: CleanExecutorOptions): StepExecutor {
   return async (step, context) => {
@@ -250,6 +251,8 @@ export function createCleanExecutor(options: CleanExecutorOptions): StepExecutor
       remaining.set(target.namespace, (remaining.get(target.namespace) ?? 0) + 1);
     }
     const reads = new AbortController();
+    // Every list of the step listens to this one signal: more than Node's default ten, and none of them leaks.
+    setMaxListeners(Number.POSITIVE_INFINITY, reads.signal);
     const events = new Map<string, Promise<Map<string, Event[]>>>();
     const states = new Map<string, NamespaceState>();
     const finished = new Set<string>();
@@ -267,7 +270,12 @@ export function createCleanExecutor(options: CleanExecutorOptions): StepExecutor
       }
       return read;
     };
-    /** This namespace's state, and the next one's events read ahead (one ahead only: memory stays flat). */
+    /**
+     * This namespace's state, with the events of the namespaces after it read ahead: at least the next one, and as
+     * many as it takes to cover twice the writes in flight, so that many small namespaces do not each make the
+     * deletes wait for a read. What is held ahead is bounded by the in-flight cap or two namespaces, not by the
+     * cluster.
+     */
     const stateOf = (namespace: string): NamespaceState => {
       let state = states.get(namespace);
       if (state === undefined) {
@@ -281,8 +289,13 @@ export function createCleanExecutor(options: CleanExecutorOptions): StepExecutor
           events: eventsOf(namespace),
         };
         states.set(namespace, state);
-        const next = namespaces[namespaces.indexOf(namespace) + 1];
-        if (next !== undefined && !finished.has(next)) void eventsOf(next);
+        const ahead = 2 * context.api.inFlightLimit().max;
+        let covered = 0;
+        for (const next of namespaces.slice(namespaces.indexOf(namespace) + 1)) {
+          if (covered >= ahead) break;
+          if (!finished.has(next)) void eventsOf(next);
+          covered += remaining.get(next) ?? 0;
+        }
       }
       return state;
     };
@@ -384,12 +397,7 @@ export async function archivePod(
   const path = join(folder, `${pod.metadata.name}.yaml`);
   // YAML documents written as JSON (JSON is YAML 1.2): a YAML serializer costs more CPU per pod than the DELETE.
   const text = [pod, ...events].map((object) => `${JSON.stringify(object, null, 2)}\n`).join('---\n');
-  const handle = await open(path, 'w');
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  // flush: fsync before the promise resolves, so that the DELETE that follows never outruns its archive.
+  await writeFile(path, text, { flush: true });
   return path;
 }
