@@ -151,6 +151,8 @@ export class NamespacePods {
   #error: unknown;
   /** Claims run one after the other: they share the list's position. */
   #queue: Promise<unknown> = Promise.resolve();
+  /** The first read, started before any claim (see start). */
+  #head: Promise<IteratorResult<Pod>> | undefined;
 
   constructor(
     pods: AsyncIterable<Pod>,
@@ -160,6 +162,13 @@ export class NamespacePods {
     this.#pods = pods[Symbol.asyncIterator]();
     this.#wanted = wanted;
     this.#fetch = fetch;
+  }
+
+  /** Starts reading the list before the first claim, so that the claim does not wait for a round trip. */
+  start(): void {
+    this.#head ??= this.#pods.next();
+    // Its failure is met by the claim that consumes it; this copy only keeps it from being unhandled.
+    this.#head.catch(() => undefined);
   }
 
   /** The pod of this name as the list has it now, or undefined when the namespace no longer holds it. */
@@ -181,7 +190,9 @@ export class NamespacePods {
     while (!this.#ended) {
       let next: IteratorResult<Pod>;
       try {
-        next = await this.#pods.next();
+        const head = this.#head;
+        this.#head = undefined;
+        next = await (head ?? this.#pods.next());
       } catch (error) {
         this.#error = error;
         throw error;
@@ -253,47 +264,46 @@ export function createCleanExecutor(options: CleanExecutorOptions): StepExecutor
     const reads = new AbortController();
     // Every list of the step listens to this one signal: more than Node's default ten, and none of them leaks.
     setMaxListeners(Number.POSITIVE_INFINITY, reads.signal);
-    const events = new Map<string, Promise<Map<string, Event[]>>>();
     const states = new Map<string, NamespaceState>();
     const finished = new Set<string>();
     const folders = new Map<string, Promise<unknown>>();
-    const eventsOf = (namespace: string): Promise<Map<string, Event[]>> => {
-      let read = events.get(namespace);
-      if (read === undefined) {
-        read =
-          archiveDir === undefined
-            ? Promise.resolve(new Map())
-            : readEvents(context.api, namespace, wanted.get(namespace) ?? new Map(), reads.signal);
-        // Failures are seen by each target that awaits it; this copy only keeps them from being unhandled.
-        read.catch(() => undefined);
-        events.set(namespace, read);
-      }
-      return read;
-    };
-    /**
-     * This namespace's state, with the events of the namespaces after it read ahead: at least the next one, and as
-     * many as it takes to cover twice the writes in flight, so that many small namespaces do not each make the
-     * deletes wait for a read. What is held ahead is bounded by the in-flight cap or two namespaces, not by the
-     * cluster.
-     */
-    const stateOf = (namespace: string): NamespaceState => {
+    /** Starts reading a namespace: its planned pods' events, and the first page of its pods. */
+    const open = (namespace: string): NamespaceState => {
       let state = states.get(namespace);
       if (state === undefined) {
+        const events =
+          archiveDir === undefined
+            ? Promise.resolve(new Map<string, Event[]>())
+            : readEvents(context.api, namespace, wanted.get(namespace) ?? new Map(), reads.signal);
+        // Failures are seen by each target that awaits them; this copy only keeps them from being unhandled.
+        events.catch(() => undefined);
         // Every pod of the namespace, not only the labelled ones: a planned pod whose labels changed is still there
         // and must be told apart from one that is gone.
-        const pods = context.api.list<Pod>('pods', { namespace, signal: reads.signal });
-        state = {
-          pods: new NamespacePods(pods, new Set(wanted.get(namespace)?.keys()), (name) =>
-            context.api.get<Pod>('pods', name, namespace, reads.signal),
-          ),
-          events: eventsOf(namespace),
-        };
+        const pods = new NamespacePods(
+          context.api.list<Pod>('pods', { namespace, signal: reads.signal }),
+          new Set(wanted.get(namespace)?.keys()),
+          (name) => context.api.get<Pod>('pods', name, namespace, reads.signal),
+        );
+        pods.start();
+        state = { pods, events };
         states.set(namespace, state);
+      }
+      return state;
+    };
+    /**
+     * This namespace's state, with the namespaces after it read ahead: at least the next one, and as many as it
+     * takes to cover twice the writes in flight, so that many small namespaces do not each make the deletes wait
+     * for a read. What is held ahead is bounded by the in-flight cap or two namespaces, not by the cluster.
+     */
+    const stateOf = (namespace: string): NamespaceState => {
+      const known = states.has(namespace);
+      const state = open(namespace);
+      if (!known) {
         const ahead = 2 * context.api.inFlightLimit().max;
         let covered = 0;
         for (const next of namespaces.slice(namespaces.indexOf(namespace) + 1)) {
           if (covered >= ahead) break;
-          if (!finished.has(next)) void eventsOf(next);
+          if (!finished.has(next)) open(next);
           covered += remaining.get(next) ?? 0;
         }
       }
@@ -306,7 +316,6 @@ export function createCleanExecutor(options: CleanExecutorOptions): StepExecutor
       if (left === 0) {
         states.get(namespace)?.pods.close();
         states.delete(namespace);
-        events.delete(namespace);
         finished.add(namespace);
       }
     };
