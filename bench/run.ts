@@ -1,15 +1,13 @@
 // Benchmarks: stuckfailed side by side with the runbook's own commands, against one simulator per size, in one run.
 // Results go to docs/BENCHMARKS.md. `npm run bench` builds first; `npm run bench -- --quick` uses small counts.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { readinessProbeNoise } from '../src/sim/scenarios/noise.js';
+import { cleanSection } from './clean.js';
+import { cli, type Measured, measure, root, type Simulator, startSimulator } from './harness.js';
 import { serveLoadSection } from './serve-load.js';
 
-const root = new URL('..', import.meta.url).pathname;
-const cli = join(root, 'dist/bin/stuckfailed.js');
 const quick = process.argv.includes('--quick');
 const sizes = quick ? [2_000, 10_000] : [20_000, 100_000];
 const SELECTOR = '-l kubevirt.io=virt-launcher --field-selector=status.phase=Failed';
@@ -19,26 +17,9 @@ const NOISY_NAMESPACES = VM_NAMESPACES / 2;
 /** Unrelated Warning events per noisy namespace: the issue's 6,000 readiness-probe warnings. */
 const NOISE_EVENTS = 6_000;
 
-interface Simulator {
-  url: string;
-  kubeconfig: string;
-  startSeconds: number;
-  process: ChildProcess;
-}
-
-interface Measured {
-  seconds: number;
-  maxRssMiB: number;
-  requests: number;
-  exitCode: number;
-}
-
-async function startSimulator(dir: string, failed: number): Promise<Simulator> {
-  const kubeconfig = join(dir, 'kubeconfig');
-  const started = performance.now();
-  // The simulator holds every object of a 100k-pod cluster by design: give it the heap for that.
-  // A third of the namespaces carry heavy unrelated Warning events (app namespaces that sort before the VMs'),
-  // laid in beside the scenario from a file.
+/** One simulator with the scenario and, beside it, a third of the namespaces full of unrelated Warning events. */
+async function startNoisySimulator(dir: string, failed: number): Promise<Simulator> {
+  // App namespaces that sort before the VMs', laid in beside the scenario from a file.
   const noise = join(dir, 'noise.json');
   const items = Array.from({ length: NOISY_NAMESPACES }, (_, index) =>
     readinessProbeNoise({
@@ -49,69 +30,10 @@ async function startSimulator(dir: string, failed: number): Promise<Simulator> {
     }),
   ).flat();
   writeFileSync(noise, JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
-  const args = [
-    '--max-old-space-size=8192',
-    cli,
-    'sim',
-    '--scenario',
-    'image-pull',
-    '--failed',
-    String(failed),
-    '--from',
-    noise,
-  ];
-  args.push(
-    '--namespaces',
-    String(VM_NAMESPACES),
-    '--nodes',
-    '60',
-    '--seed',
-    '1',
-    '--kubeconfig-out',
-    kubeconfig,
-  );
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error('the simulator did not start within 10 minutes')),
-      600_000,
-    );
-    child.once('exit', (code) => reject(new Error(`the simulator exited with ${code}`)));
-    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-      const match = /^listening on (\S+)/.exec(line);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-  });
-  return { url, kubeconfig, startSeconds: (performance.now() - started) / 1000, process: child };
-}
-
-async function requestsServed(sim: Simulator): Promise<number> {
-  const response = await fetch(`${sim.url}/sim/stats`);
-  return ((await response.json()) as { requests: number }).requests;
-}
-
-/** Runs a shell command under GNU time; API requests are counted by the simulator. */
-async function measure(sim: Simulator, command: string, home: string): Promise<Measured> {
-  const before = await requestsServed(sim);
-  const timeFile = join(home, 'time.txt');
-  const exitCode = await new Promise<number>((resolve) => {
-    const child = spawn(
-      '/usr/bin/time',
-      ['-f', '%e %M', '-o', timeFile, 'bash', '-o', 'pipefail', '-c', command],
-      {
-        stdio: ['ignore', 'ignore', 'inherit'],
-        env: { ...process.env, HOME: home, KUBECONFIG: sim.kubeconfig },
-      },
-    );
-    child.once('exit', (code) => resolve(code ?? 1));
-  });
-  const requests = (await requestsServed(sim)) - before;
-  const [seconds = 'NaN', maxRssKiB = 'NaN'] =
-    readFileSync(timeFile, 'utf8').trim().split('\n').at(-1)?.split(' ') ?? [];
-  return { seconds: Number(seconds), maxRssMiB: Math.round(Number(maxRssKiB) / 1024), requests, exitCode };
+  return startSimulator(dir, [
+    ...['--scenario', 'image-pull', '--failed', String(failed), '--from', noise],
+    ...['--namespaces', String(VM_NAMESPACES), '--nodes', '60', '--seed', '1'],
+  ]);
 }
 
 /** Pods per second the simulator serves for the runbook's paged list (limit=500), the client parsing each page. */
@@ -165,7 +87,7 @@ function floorCommand(url: string, dir: string): string {
 
 for (const failed of sizes) {
   const dir = mkdtempSync(join(os.tmpdir(), 'stuckfailed-bench-'));
-  const sim = await startSimulator(dir, failed);
+  const sim = await startNoisySimulator(dir, failed);
   try {
     const list = await pagedListThroughput(sim);
     simRows.push(
@@ -272,6 +194,11 @@ const report = [
   '|---:|---:|---:|---:|---:|---:|',
   ...simRows,
   '',
+  ...(await cleanSection({
+    sizes: quick ? [200, 2_000] : [200, 2_000, 20_000],
+    namespaces: VM_NAMESPACES,
+    timeoutSeconds: 1_800,
+  })),
   ...(await serveLoadSection({ rate: 200, seconds: quick ? 5 : 30 })),
 ];
 writeFileSync(join(root, 'docs/BENCHMARKS.md'), report.join('\n'));

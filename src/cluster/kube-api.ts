@@ -567,17 +567,18 @@ export class KubeApi {
   }
 
   /**
-   * Deletes one object; returns it as deleted (or undefined when the server answers with a Success Status, as it
-   * does for some built-ins). A failed precondition is ApiError 409 Conflict; an object already gone, 404.
+   * Deletes one object. A failed precondition is ApiError 409 Conflict; an object already gone, 404. The object as
+   * deleted, which the server sends back, is not parsed: no caller needs it, and at 20,000 deletes parsing it cost
+   * more CPU than sending them.
    */
-  async delete<T extends KubeObject>(
+  async delete(
     resource: ApiResourceName,
     name: string,
     namespace: string | undefined,
     options: DeleteOptions = {},
-  ): Promise<T | undefined> {
+  ): Promise<void> {
     const type = API_RESOURCES[resource];
-    const response = await this.#send({
+    await this.#send({
       verb: 'delete',
       method: 'DELETE',
       path: this.#objectPath(type, name, namespace),
@@ -585,8 +586,6 @@ export class KubeApi {
       contentType: 'application/json',
       signal: options.signal,
     });
-    const body = JSON.parse(response.body) as T | Status;
-    return body.kind === 'Status' ? undefined : withTypeMeta(body as T, type);
   }
 
   /**

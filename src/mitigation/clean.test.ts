@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Pod } from '../kube/types.js';
-import { planCleanStep } from './clean.js';
+import { NamespacePods, planCleanStep } from './clean.js';
 
 const NOW = new Date('2026-11-29T12:00:00Z');
 
@@ -107,5 +107,78 @@ describe('planCleanStep', () => {
     );
     assert.equal(selection.tooRecent, 2);
     assert.equal(selection.step.caps.olderThanSeconds, 1800);
+  });
+});
+
+describe('NamespacePods', () => {
+  /** A list that counts the pods it has handed out, and can break after some. */
+  function counted(pods: Pod[], breakAfter?: number) {
+    const read = { count: 0 };
+    async function* list(): AsyncGenerator<Pod> {
+      for (const item of pods) {
+        if (read.count === breakAfter) throw new Error('connection reset');
+        read.count += 1;
+        yield item;
+      }
+    }
+    return { read, list: list() };
+  }
+  const names = (count: number) =>
+    Array.from({ length: count }, (_, index) => `virt-launcher-${String(index).padStart(4, '0')}`);
+
+  it('hands each planned pod to its claim while reading no further than the claims need, in key order', async () => {
+    const all = names(1000).map((name) => pod(name));
+    const { read, list } = counted(all);
+    const { gets, fetch } = getter(all);
+    const planned = names(1000).filter((_, index) => index % 10 === 0);
+    const pods = new NamespacePods(list, new Set(planned), fetch);
+    for (const name of planned.slice(0, 5)) assert.equal((await pods.claim(name))?.metadata.name, name);
+    // The fifth planned pod is the 41st listed: nothing past it was read, and nothing read twice.
+    assert.equal(read.count, 41);
+    assert.deepEqual(gets, []);
+  });
+
+  /** The namespace as a GET of one pod sees it, counting the GETs. */
+  function getter(pods: Pod[]) {
+    const gets: string[] = [];
+    const fetch = async (name: string) => {
+      gets.push(name);
+      return pods.find((item) => item.metadata.name === name);
+    };
+    return { gets, fetch };
+  }
+
+  it('reads a name the list has passed once more by itself, and takes the end of the list as gone', async () => {
+    const listed = ['a', 'c', 'e'].map((name) => pod(name));
+    const { read, list } = counted(listed);
+    const { gets, fetch } = getter(listed);
+    const pods = new NamespacePods(list, new Set(['b', 'c', 'z']), fetch);
+    assert.equal(await pods.claim('b'), undefined);
+    assert.equal(read.count, 2);
+    assert.deepEqual(gets, ['b']);
+    assert.equal((await pods.claim('c'))?.metadata.name, 'c');
+    assert.equal(await pods.claim('z'), undefined);
+    assert.equal(read.count, 3);
+    assert.deepEqual(gets, ['b']);
+  });
+
+  it('finds every pod of a list out of key order, whatever the order of the claims', async () => {
+    const listed = ['d', 'a', 'c', 'b'].map((name) => pod(name));
+    const { list } = counted(listed);
+    const pods = new NamespacePods(list, new Set(['a', 'b', 'c', 'd']), getter(listed).fetch);
+    const claimed = await Promise.all(['b', 'd', 'a', 'c', 'x'].map((name) => pods.claim(name)));
+    assert.deepEqual(
+      claimed.map((found) => found?.metadata.name),
+      ['b', 'd', 'a', 'c', undefined],
+    );
+  });
+
+  it('fails every claim after a broken list instead of taking the pods for gone', async () => {
+    const listed = ['a', 'b', 'c'].map((name) => pod(name));
+    const { list } = counted(listed, 1);
+    const pods = new NamespacePods(list, new Set(['a', 'b', 'c']), getter(listed).fetch);
+    assert.equal((await pods.claim('a'))?.metadata.name, 'a');
+    await assert.rejects(pods.claim('b'), /connection reset/);
+    await assert.rejects(pods.claim('c'), /connection reset/);
   });
 });

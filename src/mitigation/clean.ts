@@ -1,4 +1,5 @@
-import { mkdir, open } from 'node:fs/promises';
+import { setMaxListeners } from 'node:events';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KubeApi } from '../cluster/kube-api.js';
 import type { Event, Pod } from '../kube/types.js';
@@ -131,66 +132,189 @@ export interface CleanExecutorOptions {
   archiveDir: string | undefined;
 }
 
-/** What one namespace's targets need: their pods as they are now, and their events. */
+/**
+ * One namespace's pods as its list streams them, each handed to the target that claims it. Targets claim in name
+ * order, the order a paged list comes in (its continue token is the last key read), so what is held at once is
+ * the pods of the writes in flight and the page being read, whatever the size of the namespace. A name the list
+ * has passed without it is read once more by itself (`fetch`) before it counts as gone, so a list out of order
+ * costs requests, never a wrong answer; pods read ahead of their claim wait in `pending`.
+ */
+export class NamespacePods {
+  readonly #pods: AsyncIterator<Pod>;
+  readonly #wanted: ReadonlySet<string>;
+  readonly #fetch: (name: string) => Promise<Pod | undefined>;
+  /** Planned pods the list has passed and no target has claimed yet. */
+  readonly #pending = new Map<string, Pod>();
+  #last: string | undefined;
+  #inKeyOrder = true;
+  #ended = false;
+  #error: unknown;
+  /** Claims run one after the other: they share the list's position. */
+  #queue: Promise<unknown> = Promise.resolve();
+  /** The first read, started before any claim (see start). */
+  #head: Promise<IteratorResult<Pod>> | undefined;
+
+  constructor(
+    pods: AsyncIterable<Pod>,
+    wanted: ReadonlySet<string>,
+    fetch: (name: string) => Promise<Pod | undefined>,
+  ) {
+    this.#pods = pods[Symbol.asyncIterator]();
+    this.#wanted = wanted;
+    this.#fetch = fetch;
+  }
+
+  /** Starts reading the list before the first claim, so that the claim does not wait for a round trip. */
+  start(): void {
+    this.#head ??= this.#pods.next();
+    // Its failure is met by the claim that consumes it; this copy only keeps it from being unhandled.
+    this.#head.catch(() => undefined);
+  }
+
+  /** The pod of this name as the list has it now, or undefined when the namespace no longer holds it. */
+  claim(name: string): Promise<Pod | undefined> {
+    const claimed = this.#queue.then(() => this.#claim(name));
+    this.#queue = claimed.catch(() => undefined);
+    return claimed;
+  }
+
+  async #claim(name: string): Promise<Pod | undefined> {
+    const held = this.#pending.get(name);
+    if (held !== undefined) {
+      this.#pending.delete(name);
+      return held;
+    }
+    // A failed list fails every claim after it too: a target must never be taken for gone because a read broke.
+    if (this.#error !== undefined) throw this.#error;
+    if (this.#passed(name)) return this.#fetch(name);
+    while (!this.#ended) {
+      let next: IteratorResult<Pod>;
+      try {
+        const head = this.#head;
+        this.#head = undefined;
+        next = await (head ?? this.#pods.next());
+      } catch (error) {
+        this.#error = error;
+        throw error;
+      }
+      if (next.done) {
+        this.#ended = true;
+        break;
+      }
+      const pod = next.value;
+      const podName = pod.metadata.name;
+      if (this.#last !== undefined && podName < this.#last) this.#inKeyOrder = false;
+      this.#last = podName;
+      if (podName === name) return pod;
+      if (this.#wanted.has(podName)) this.#pending.set(podName, pod);
+      if (this.#passed(name)) return this.#fetch(name);
+    }
+    return undefined;
+  }
+
+  /** In key order, a name behind the list's position is not coming (unless the list is out of order). */
+  #passed(name: string): boolean {
+    return this.#inKeyOrder && this.#last !== undefined && this.#last > name;
+  }
+
+  /** Stops the list (its next page is not fetched). */
+  close(): void {
+    void this.#pods.return?.().catch(() => undefined);
+  }
+}
+
 interface NamespaceState {
-  pods: Map<string, Pod>;
-  events: Map<string, Event[]>;
+  pods: NamespacePods;
+  /** The planned pods' events, read before the first pod is archived. */
+  events: Promise<Map<string, Event[]>>;
+}
+
+/** Key order, as etcd lists: by namespace, then by name (plain code-unit order; Kubernetes names are ASCII). */
+function inKeyOrder(a: PlanTarget, b: PlanTarget): number {
+  if (a.namespace !== b.namespace) return a.namespace < b.namespace ? -1 : 1;
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
 /**
- * Deletes the planned pods. Per namespace it reads the pods once (to archive them as they are now, and to see
- * which changed since the plan) and, when archiving, the pods' events once (one list, not one per pod); the next
- * namespace's reads start early, so the deletes never wait on them for long. Then for each pod, in parallel under
- * the API client's caps: archive (written and fsynced), then DELETE with the planned uid as precondition.
+ * Deletes the planned pods, namespace by namespace in key order. Per namespace it reads, when archiving, the
+ * planned pods' events once (one list, not one per pod), and streams the namespace's pods once (to archive each as
+ * it is now, and to see which changed since the plan); the next namespace's events are read ahead, so the deletes
+ * never wait on them for long. Then for each pod, in parallel under the API client's caps: archive (written and
+ * fsynced), then DELETE with the planned uid as precondition. Memory follows the writes in flight and the planned
+ * pods' events of the namespaces in progress and read ahead, not the size of the cluster.
  */
 export function createCleanExecutor(options: CleanExecutorOptions): StepExecutor {
   return async (step, context) => {
     const archiveDir = context.dryRun === 'server' ? undefined : options.archiveDir;
+    const ordered: PlanStep = { ...step, targets: [...step.targets].sort(inKeyOrder) };
     const namespaces: string[] = [];
     const remaining = new Map<string, number>();
-    const wanted = new Map<string, Set<string>>();
-    for (const target of step.targets) {
+    const wanted = new Map<string, Map<string, string>>();
+    for (const target of ordered.targets) {
       if (context.settled.has(targetKey(step.id, target))) continue;
-      if (!remaining.has(target.namespace)) {
+      let names = wanted.get(target.namespace);
+      if (names === undefined) {
         namespaces.push(target.namespace);
-        wanted.set(target.namespace, new Set());
+        names = new Map();
+        wanted.set(target.namespace, names);
       }
+      names.set(target.name, target.uid);
       remaining.set(target.namespace, (remaining.get(target.namespace) ?? 0) + 1);
-      wanted.get(target.namespace)?.add(target.name);
     }
-    const states = new Map<string, Promise<NamespaceState>>();
-    const finished = new Set<string>();
     const reads = new AbortController();
+    // Every list of the step listens to this one signal: more than Node's default ten, and none of them leaks.
+    setMaxListeners(Number.POSITIVE_INFINITY, reads.signal);
+    const states = new Map<string, NamespaceState>();
+    const finished = new Set<string>();
     const folders = new Map<string, Promise<unknown>>();
-    const read = (namespace: string): Promise<NamespaceState> => {
+    /** Starts reading a namespace: its planned pods' events, and the first page of its pods. */
+    const open = (namespace: string): NamespaceState => {
       let state = states.get(namespace);
       if (state === undefined) {
-        state = readNamespace(
-          context.api,
-          namespace,
-          wanted.get(namespace) ?? new Set(),
-          archiveDir !== undefined,
-          reads.signal,
+        const events =
+          archiveDir === undefined
+            ? Promise.resolve(new Map<string, Event[]>())
+            : readEvents(context.api, namespace, wanted.get(namespace) ?? new Map(), reads.signal);
+        // Failures are seen by each target that awaits them; this copy only keeps them from being unhandled.
+        events.catch(() => undefined);
+        // Every pod of the namespace, not only the labelled ones: a planned pod whose labels changed is still there
+        // and must be told apart from one that is gone.
+        const pods = new NamespacePods(
+          context.api.list<Pod>('pods', { namespace, signal: reads.signal }),
+          new Set(wanted.get(namespace)?.keys()),
+          (name) => context.api.get<Pod>('pods', name, namespace, reads.signal),
         );
-        // Failures are seen by each target that awaits it; this copy only keeps them from being unhandled.
-        state.catch(() => undefined);
+        pods.start();
+        state = { pods, events };
         states.set(namespace, state);
       }
       return state;
     };
-    /** This namespace's state, and the next one's read started ahead (one ahead only: memory stays flat). */
-    const stateOf = (namespace: string): Promise<NamespaceState> => {
-      const state = read(namespace);
-      const next = namespaces[namespaces.indexOf(namespace) + 1];
-      if (next !== undefined && !finished.has(next)) void read(next);
+    /**
+     * This namespace's state, with the namespaces after it read ahead: at least the next one, and as many as it
+     * takes to cover twice the writes in flight, so that many small namespaces do not each make the deletes wait
+     * for a read. What is held ahead is bounded by the in-flight cap or two namespaces, not by the cluster.
+     */
+    const stateOf = (namespace: string): NamespaceState => {
+      const known = states.has(namespace);
+      const state = open(namespace);
+      if (!known) {
+        const ahead = 2 * context.api.inFlightLimit().max;
+        let covered = 0;
+        for (const next of namespaces.slice(namespaces.indexOf(namespace) + 1)) {
+          if (covered >= ahead) break;
+          if (!finished.has(next)) open(next);
+          covered += remaining.get(next) ?? 0;
+        }
+      }
       return state;
     };
     const release = (namespace: string) => {
       const left = (remaining.get(namespace) ?? 1) - 1;
       remaining.set(namespace, left);
-      // A namespace's pods and events are dropped once its last target is done: memory follows the namespaces in
-      // progress, not the cluster.
+      // A namespace's list and events are dropped once its last target is done.
       if (left === 0) {
+        states.get(namespace)?.pods.close();
         states.delete(namespace);
         finished.add(namespace);
       }
@@ -198,8 +322,8 @@ export function createCleanExecutor(options: CleanExecutorOptions): StepExecutor
 
     const write = async (target: PlanTarget): Promise<TargetResult> => {
       try {
-        const state = await stateOf(target.namespace);
-        const pod = state.pods.get(target.name);
+        const state = stateOf(target.namespace);
+        const pod = await state.pods.claim(target.name);
         if (pod === undefined) return { outcome: 'gone', detail: 'no longer in the namespace' };
         if (pod.metadata.uid !== target.uid) {
           return {
@@ -212,7 +336,8 @@ export function createCleanExecutor(options: CleanExecutorOptions): StepExecutor
         }
         let archived: string | undefined;
         if (archiveDir !== undefined) {
-          archived = await archivePod(archiveDir, pod, state.events.get(target.name) ?? [], folders);
+          const podEvents = (await state.events).get(target.name) ?? [];
+          archived = await archivePod(archiveDir, pod, podEvents, folders);
         }
         await context.api.delete('pods', target.name, target.namespace, {
           preconditions: { uid: target.uid },
@@ -226,46 +351,38 @@ export function createCleanExecutor(options: CleanExecutorOptions): StepExecutor
       }
     };
     try {
-      return await forEachTarget(step, context, write);
+      return await forEachTarget(ordered, context, write);
     } finally {
-      // A namespace read ahead that no target will use (after an abort) must not outlive the step.
+      // Reads started ahead that no target will use (after an abort) must not outlive the step.
       reads.abort();
+      for (const state of states.values()) state.pods.close();
     }
   };
 }
 
-async function readNamespace(
+/** The events of the planned pods of one namespace (name to uid), by pod name. */
+async function readEvents(
   api: KubeApi,
   namespace: string,
-  names: ReadonlySet<string>,
-  withEvents: boolean,
+  planned: ReadonlyMap<string, string>,
   signal: AbortSignal,
-): Promise<NamespaceState> {
-  const pods = new Map<string, Pod>();
-  // Every pod of the namespace, not only the labelled ones: a planned pod whose labels changed is still there and
-  // must be told apart from one that is gone. Only the planned names are kept.
-  for await (const pod of api.list<Pod>('pods', { namespace, signal })) {
-    if (names.has(pod.metadata.name)) pods.set(pod.metadata.name, pod);
-  }
+): Promise<Map<string, Event[]>> {
   const events = new Map<string, Event[]>();
-  if (withEvents) {
-    for await (const event of api.list<Event>('events', {
-      namespace,
-      fieldSelector: 'involvedObject.kind=Pod',
-      signal,
-    })) {
-      const name = event.involvedObject.name;
-      if (name === undefined) continue;
-      const pod = pods.get(name);
-      // Events of an earlier pod of the same name are not this pod's.
-      if (pod === undefined || (event.involvedObject.uid && event.involvedObject.uid !== pod.metadata.uid))
-        continue;
-      const list = events.get(name);
-      if (list) list.push(event);
-      else events.set(name, [event]);
-    }
+  for await (const event of api.list<Event>('events', {
+    namespace,
+    fieldSelector: 'involvedObject.kind=Pod',
+    signal,
+  })) {
+    const name = event.involvedObject.name;
+    if (name === undefined) continue;
+    const uid = planned.get(name);
+    // Events of an earlier pod of the same name are not this pod's; a replaced pod is not archived at all.
+    if (uid === undefined || (event.involvedObject.uid && event.involvedObject.uid !== uid)) continue;
+    const list = events.get(name);
+    if (list) list.push(event);
+    else events.set(name, [event]);
   }
-  return { pods, events };
+  return events;
 }
 
 /**
@@ -289,12 +406,7 @@ export async function archivePod(
   const path = join(folder, `${pod.metadata.name}.yaml`);
   // YAML documents written as JSON (JSON is YAML 1.2): a YAML serializer costs more CPU per pod than the DELETE.
   const text = [pod, ...events].map((object) => `${JSON.stringify(object, null, 2)}\n`).join('---\n');
-  const handle = await open(path, 'w');
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  // flush: fsync before the promise resolves, so that the DELETE that follows never outruns its archive.
+  await writeFile(path, text, { flush: true });
   return path;
 }

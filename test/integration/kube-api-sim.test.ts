@@ -191,17 +191,15 @@ describe('KubeApi against the simulator', () => {
       api.delete('pods', 'virt-launcher-vm-00001-abcde', 'vms-1', { preconditions: { uid: 'someone-else' } }),
       (error) => isConflict(error),
     );
-    const dryRun = await api.delete<Pod>('pods', 'virt-launcher-vm-00001-abcde', 'vms-1', {
+    await api.delete('pods', 'virt-launcher-vm-00001-abcde', 'vms-1', {
       preconditions: { uid: target.metadata.uid },
       dryRun: true,
     });
-    assert.equal(dryRun?.metadata.uid, target.metadata.uid);
     assert.ok(await api.get('pods', 'virt-launcher-vm-00001-abcde', 'vms-1'), 'a dry run changes nothing');
-    const deleted = await api.delete<Pod>('pods', 'virt-launcher-vm-00001-abcde', 'vms-1', {
+    await api.delete('pods', 'virt-launcher-vm-00001-abcde', 'vms-1', {
       preconditions: { uid: target.metadata.uid },
       propagationPolicy: 'Background',
     });
-    assert.equal(deleted?.metadata.name, 'virt-launcher-vm-00001-abcde');
     assert.equal(await api.get('pods', 'virt-launcher-vm-00001-abcde', 'vms-1'), undefined);
     await assert.rejects(api.delete('pods', 'virt-launcher-vm-00001-abcde', 'vms-1'), (error) =>
       isNotFound(error),
