@@ -54,7 +54,7 @@ export async function forEachTarget(
   const report = () =>
     context.onProgress?.({ step: step.id, action: step.action, settled: settledCount, total });
 
-  const record = async (target: PlanTarget, result: TargetResult): Promise<void> => {
+  const record = (target: PlanTarget, result: TargetResult): Promise<void> => {
     const entry: JournalEntry = {
       time: context.now().toISOString(),
       step: step.id,
@@ -66,12 +66,20 @@ export async function forEachTarget(
       outcome: result.outcome,
       ...(result.detail === undefined ? {} : { detail: result.detail }),
     };
-    await context.journal.append(entry);
-    counts[result.outcome] += 1;
-    if (result.outcome === 'failed' || result.outcome === 'conflict') failures.push(entry);
-    settledCount += 1;
-    report();
+    return context.journal.append(entry).then(() => {
+      counts[result.outcome] += 1;
+      if (result.outcome === 'failed' || result.outcome === 'conflict') failures.push(entry);
+      settledCount += 1;
+      report();
+    });
   };
+  /**
+   * Journal appends on their way to disk. A worker does not wait for its entry's fsync before the next target: an
+   * action done and not yet journaled when the process dies is found done by the re-run (a 404, a VM already
+   * paused), which every executor handles, so the wait would only slow the run. All are awaited before the step
+   * ends, and a failed append stops the run.
+   */
+  const journaling = new Set<Promise<void>>();
 
   let next = 0;
   const stopped = () => fatal !== undefined || context.signal?.aborted === true;
@@ -94,18 +102,19 @@ export async function forEachTarget(
           fatal ??= error;
         }
       }
-      try {
-        await record(target, result);
-      } catch (error) {
+      const appended = record(target, result).catch((error: unknown) => {
         // A journal that cannot be written makes the run unresumable: stop writing to the cluster.
         fatal ??= error;
-      }
+      });
+      journaling.add(appended);
+      void appended.then(() => journaling.delete(appended));
     }
   };
 
   report();
   const workers = Math.max(1, Math.min(total, options.concurrency ?? context.api.inFlightLimit().max));
   await Promise.all(Array.from({ length: workers }, worker));
+  await Promise.all(journaling);
   if (fatal !== undefined) throw fatal;
   return { step: step.id, action: step.action, counts, failures, alreadyDone };
 }
