@@ -109,6 +109,20 @@ describe('KubeApi.list paging', () => {
     assert.deepEqual(continues, [undefined, '10']);
   });
 
+  it('prefetches the next page as soon as this one arrives for a caller that reads everything', async () => {
+    continues.length = 0;
+    const client = api();
+    const iterator = client.list<Pod>('pods', { readsAll: true })[Symbol.asyncIterator]();
+    await iterator.next();
+    // Let the prefetch request reach the server before stopping.
+    for (let waited = 0; continues.length < 2 && waited < 200; waited += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await iterator.return?.(undefined);
+    client.close();
+    assert.deepEqual(continues, [undefined, '10']);
+  });
+
   it('listPages gives whole pages with their metadata', async () => {
     continues.length = 0;
     const client = api();

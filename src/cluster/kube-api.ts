@@ -319,14 +319,15 @@ export class KubeApi {
    * Every item of a collection, page by page. Items are parsed one at a time as they are asked for (see
    * split-list-body.ts), so a page costs its bytes, not its objects. The next page is requested once the caller
    * is halfway through this one: a caller that reads everything never waits long, and one that stops early
-   * (a budget, the first match) does not pay for a page it never reads.
+   * (a budget, the first match) does not pay for a page it never reads. A caller that says it reads everything
+   * (`readsAll`) gets the next page requested as soon as this one arrives.
    */
   async *list<T extends KubeObject>(
     resource: ApiResourceName,
     options: PagedListOptions = {},
   ): AsyncGenerator<T> {
     for await (const page of this.#rawPages<T>(resource, options)) {
-      const halfway = page.size >>> 1;
+      const halfway = options.readsAll ? 0 : page.size >>> 1;
       for (let index = 0; index < page.size; index += 1) {
         if (index === halfway) page.prefetch();
         const item = page.item(index);

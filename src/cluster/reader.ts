@@ -6,6 +6,12 @@ export interface ListOptions {
   namespace?: string;
   labelSelector?: string;
   fieldSelector?: string;
+  /**
+   * The caller reads every item: the next page may be fetched as soon as this one arrives, so that its transfer
+   * overlaps the parsing of the whole page (else from halfway through, so that a caller that stops early does not
+   * pay for a page it never reads).
+   */
+  readsAll?: boolean;
 }
 
 export interface LogOptions {

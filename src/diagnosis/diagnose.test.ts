@@ -247,7 +247,11 @@ describe('diagnose', () => {
     assert.deepEqual(podLists, [
       {
         resource: 'pods',
-        options: { labelSelector: 'kubevirt.io=virt-launcher', fieldSelector: 'status.phase=Failed' },
+        options: {
+          labelSelector: 'kubevirt.io=virt-launcher',
+          fieldSelector: 'status.phase=Failed',
+          readsAll: true,
+        },
       },
     ]);
     assert.deepEqual(
@@ -279,6 +283,7 @@ describe('diagnose', () => {
       namespace: 'web-vms',
       labelSelector: 'kubevirt.io=virt-launcher,kubevirt.io/nodeName=worker-1',
       fieldSelector: 'status.phase=Failed',
+      readsAll: true,
     });
   });
 

@@ -138,6 +138,7 @@ export async function readFailedLaunchers(
     const pods = reader.list<Pod>('pods', {
       labelSelector,
       fieldSelector: FAILED_LAUNCHER_FIELD_SELECTOR,
+      readsAll: true,
       ...definedProps({ namespace: options.namespace }),
     });
     for await (const pod of pods) {
