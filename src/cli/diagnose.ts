@@ -3,14 +3,7 @@ import { openClusterReader } from '../cluster/open-reader.js';
 import { DEFAULT_SAMPLES, DEFAULT_THRESHOLD, diagnose } from '../diagnosis/diagnose.js';
 import { EVENTS_PER_NAMESPACE, type GatherProgress } from '../diagnosis/gather.js';
 import { createPrometheusGatherer } from '../diagnosis/prometheus-gatherer.js';
-import { createPrometheusClient } from '../prometheus/client.js';
-import {
-  createProgressReporter,
-  REPORT_FORMATS,
-  type ReportFormat,
-  renderReport,
-  writeBundle,
-} from '../report/index.js';
+import { createProgressReporter, REPORT_FORMATS, type ReportFormat, renderReport } from '../report/index.js';
 import { plural } from '../util/plural.js';
 import {
   addKubeFlags,
@@ -98,9 +91,11 @@ export async function runDiagnose(flags: DiagnoseFlags, context: CommandContext)
   });
   // -A (or nothing) is every namespace: the alert is cluster-wide on purpose (kubevirt.md §1.1).
   const scope = flags.namespace !== undefined && !flags.allNamespaces ? { namespace: flags.namespace } : {};
+  // The Prometheus client (and zod with it) and the bundle writer (and tar) load only when asked for: a run that
+  // needs neither starts faster.
   const prometheus = flags.prometheusUrl
     ? createPrometheusGatherer(
-        createPrometheusClient({
+        (await import('../prometheus/client.js')).createPrometheusClient({
           url: flags.prometheusUrl,
           ...(flags.prometheusTokenFile === undefined ? {} : { tokenFile: flags.prometheusTokenFile }),
           ...(flags.prometheusCaFile === undefined ? {} : { caFile: flags.prometheusCaFile }),
@@ -131,6 +126,7 @@ export async function runDiagnose(flags: DiagnoseFlags, context: CommandContext)
     progress.stop();
     io.stdout.write(renderReport(diagnosis, flags.output, { color: colorsFor(io).isColorSupported }));
     if (flags.bundle !== undefined) {
+      const { writeBundle } = await import('../report/bundle.js');
       const summary = await writeBundle(flags.bundle, { diagnosis, artifacts });
       if (!flags.quiet) {
         io.stderr.write(

@@ -4,9 +4,7 @@ import { renderJson } from './json.js';
 import { renderMarkdown } from './markdown.js';
 import { renderText } from './text.js';
 
-export { type BundleSummary, type WriteBundleOptions, writeBundle } from './bundle.js';
 export { createProgressReporter, type ProgressReporter } from './progress.js';
-export { diagnosisSchema } from './schema.js';
 
 export const REPORT_FORMATS = ['text', 'markdown', 'json', 'html'] as const;
 
