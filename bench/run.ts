@@ -95,11 +95,18 @@ for (const failed of sizes) {
     );
     // Warm kubectl's discovery cache once, as an SRE's machine would have it.
     await measure(sim, 'kubectl get ns >/dev/null', dir);
+    // The floor and diagnose, which the 1.3× target compares, run back to back and first: after kubectl's full
+    // list (tens of GB at 100,000 pods) the machine takes a while to give its memory back.
     const cases: Array<[string, string, ('kubectl' | 'floor' | 'diagnose')?]> = [
       [
         'the I/O floor: a bare paged list of the same pods, parsed (`limit=500`, one process)',
         floorCommand(sim.url, dir),
         'floor',
+      ],
+      [
+        '`stuckfailed diagnose -o json`: steps 1 to 5 and the causes',
+        `node ${cli} diagnose -o json >/dev/null`,
+        'diagnose',
       ],
       [
         'runbook step 2 as a full list: `kubectl get pods -A ... -o json`',
@@ -111,11 +118,6 @@ for (const failed of sizes) {
         `kubectl get pods -A ${SELECTOR} --no-headers | head -n 20 >/dev/null || true`,
       ],
       ['runbook step 3: `kubectl get vmim -A`', 'kubectl get vmim -A >/dev/null'],
-      [
-        '`stuckfailed diagnose -o json`: steps 1 to 5 and the causes',
-        `node ${cli} diagnose -o json >/dev/null`,
-        'diagnose',
-      ],
     ];
     for (const [name, command, role] of cases) {
       const result = await measure(sim, command, dir);
