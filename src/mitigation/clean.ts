@@ -238,8 +238,8 @@ function inKeyOrder(a: PlanTarget, b: PlanTarget): number {
 /**
  * Deletes the planned pods, namespace by namespace in key order. Per namespace it reads, when archiving, the
  * planned pods' events once (one list, not one per pod), and streams the namespace's pods once (to archive each as
- * it is now, and to see which changed since the plan); the next namespace's events are read ahead, so the deletes
- * never wait on them for long. Then for each pod, in parallel under the API client's caps: archive (written and
+ * it is now, and to see which changed since the plan); the next namespaces' events and first pages of pods are read
+ * ahead, so the deletes never wait on them for long. Then for each pod, in parallel under the API client's caps: archive (written and
  * fsynced), then DELETE with the planned uid as precondition. Memory follows the writes in flight and the planned
  * pods' events of the namespaces in progress and read ahead, not the size of the cluster.
  */
