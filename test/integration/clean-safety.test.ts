@@ -299,6 +299,14 @@ function assertUntouched(h: Harness, deleted: ReadonlySet<string>): void {
   }
 }
 
+/** After an interrupted run and its re-run: exactly the expected pods deleted, each archived first, nothing else. */
+function assertSameEndAsOneRun(h: Harness, expected: ReadonlySet<string>): void {
+  const deleted = new Set(h.deletions.map((deletion) => deletion.uid));
+  assert.deepEqual([...deleted].sort(), [...expected].sort(), 'the same end state as one whole run');
+  assert.ok(h.deletions.every((deletion) => deletion.archivedFirst));
+  assertUntouched(h, deleted);
+}
+
 // More runs: STUCKFAILED_PROPERTY_RUNS=100; replay a failure: FC_SEED=<the seed fast-check printed>.
 const RUNS = Number(process.env.STUCKFAILED_PROPERTY_RUNS ?? 12);
 
@@ -443,10 +451,7 @@ describe('clean safety over random clusters and faults', { timeout: 120_000 }, (
           if (doneFirst > 0) {
             assert.match(second.stderr, new RegExp(`an earlier run recorded ${doneFirst} action\\(s\\)`));
           }
-          const deleted = new Set(h.deletions.map((deletion) => deletion.uid));
-          assert.deepEqual([...deleted].sort(), [...expected].sort(), 'the same end state as one whole run');
-          assert.ok(h.deletions.every((deletion) => deletion.archivedFirst));
-          assertUntouched(h, deleted);
+          assertSameEndAsOneRun(h, expected);
         } finally {
           await h.stop();
         }
@@ -487,10 +492,7 @@ describe('clean safety over random clusters and faults', { timeout: 120_000 }, (
           const second = await runClean(h, run, {});
           h.handle.sim.setFaults({});
           assert.equal(second.exitCode, 0, second.stderr);
-          const deleted = new Set(h.deletions.map((deletion) => deletion.uid));
-          assert.deepEqual([...deleted].sort(), [...expected].sort(), 'the same end state as one whole run');
-          assert.ok(h.deletions.every((deletion) => deletion.archivedFirst));
-          assertUntouched(h, deleted);
+          assertSameEndAsOneRun(h, expected);
         } finally {
           await h.stop();
         }
