@@ -13,7 +13,7 @@ import { ALERT_NAME } from '../prometheus/queries.js';
 import type { AlertmanagerWebhook } from '../server/alertmanager-webhook.js';
 import type { Incident } from '../server/incident.js';
 import { DEFAULT_TIMING } from '../server/leader-election.js';
-import type { DemoFlags } from './demo.js';
+import { type DemoFlags, startDemoSimulator } from './demo.js';
 import type { CommandContext } from './io.js';
 import { runServe } from './serve.js';
 
@@ -65,16 +65,7 @@ export function demoNotification(
 export async function runDemoServe(flags: DemoFlags, context: CommandContext): Promise<void> {
   const { io } = context;
   const dir = await mkdtemp(path.join(tmpdir(), 'stuckfailed-demo-serve-'));
-  // Loaded here, not at start-up: every other command runs without the simulator's code.
-  const { startSimulator } = await import('../sim/index.js');
-  const sim = await startSimulator({
-    scenario: flags.scenario,
-    failed: flags.failed,
-    namespaces: flags.namespaces,
-    nodes: flags.nodes,
-    seed: flags.seed,
-    churn: flags.churn,
-  });
+  const sim = await startDemoSimulator(flags);
   let follower: NodeJS.Timeout | undefined;
   try {
     const kubeconfig = path.join(dir, 'kubeconfig');

@@ -35,6 +35,20 @@ export interface DemoFlags {
   port: number;
 }
 
+/** The demo's simulated cluster, for `demo` and `demo --serve`. */
+export async function startDemoSimulator(flags: DemoFlags) {
+  // Loaded when a demo runs, not when the command is registered: --help registers every command.
+  const { startSimulator } = await import('../sim/index.js');
+  return startSimulator({
+    scenario: flags.scenario,
+    failed: flags.failed,
+    namespaces: flags.namespaces,
+    nodes: flags.nodes,
+    seed: flags.seed,
+    churn: flags.churn,
+  });
+}
+
 /** The demo's validate window: long enough to see the count hold, short enough to watch (the real default is 10m). */
 const DEMO_WINDOW_MS = 10_000;
 
@@ -108,16 +122,7 @@ async function runDemo(flags: DemoFlags, context: CommandContext): Promise<void>
   const archiveDir = path.resolve(
     flags.archive ?? (await mkdtemp(path.join(tmpdir(), 'stuckfailed-demo-archive-'))),
   );
-  // Loaded here, not at start-up: every other command runs without the simulator's code.
-  const { startSimulator } = await import('../sim/index.js');
-  const sim = await startSimulator({
-    scenario: flags.scenario,
-    failed: flags.failed,
-    namespaces: flags.namespaces,
-    nodes: flags.nodes,
-    seed: flags.seed,
-    churn: flags.churn,
-  });
+  const sim = await startDemoSimulator(flags);
   const timings: Timing[] = [];
   const timed = async <T>(step: string, work: () => Promise<T>): Promise<T> => {
     const started = Date.now();

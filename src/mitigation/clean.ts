@@ -141,7 +141,7 @@ export interface CleanExecutorOptions {
  */
 export class NamespacePods {
   readonly #pods: AsyncIterator<Pod>;
-  readonly #wanted: ReadonlySet<string>;
+  readonly #wanted: { has(name: string): boolean };
   readonly #fetch: (name: string) => Promise<Pod | undefined>;
   /** Planned pods the list has passed and no target has claimed yet. */
   readonly #pending = new Map<string, Pod>();
@@ -156,7 +156,7 @@ export class NamespacePods {
 
   constructor(
     pods: AsyncIterable<Pod>,
-    wanted: ReadonlySet<string>,
+    wanted: { has(name: string): boolean },
     fetch: (name: string) => Promise<Pod | undefined>,
   ) {
     this.#pods = pods[Symbol.asyncIterator]();
@@ -281,7 +281,7 @@ export function createCleanExecutor(options: CleanExecutorOptions): StepExecutor
         // and must be told apart from one that is gone.
         const pods = new NamespacePods(
           context.api.list<Pod>('pods', { namespace, signal: reads.signal }),
-          new Set(wanted.get(namespace)?.keys()),
+          wanted.get(namespace) ?? new Map(),
           (name) => context.api.get<Pod>('pods', name, namespace, reads.signal),
         );
         pods.start();

@@ -307,6 +307,32 @@ function assertSameEndAsOneRun(h: Harness, expected: ReadonlySet<string>): void 
   assertUntouched(h, deleted);
 }
 
+/** A scenario with at least one pod to delete, on a fresh simulator with the scenario's faults on. */
+async function withTargets(
+  run: Scenario,
+  body: (h: Harness, expected: ReadonlySet<string>) => Promise<void>,
+): Promise<void> {
+  const { pods, objects } = objectsOf(run);
+  const expected = expectedTargets(pods, run.pods, run);
+  fc.pre(expected.size > 0);
+  const h = await harness(objects);
+  try {
+    h.handle.sim.setFaults(run.faults);
+    await body(h, expected);
+  } finally {
+    await h.stop();
+  }
+}
+
+/** fast-check's settings for these properties; FC_SEED replays a failure. */
+function propertyOptions(numRuns: number): fc.Parameters<unknown> {
+  return {
+    numRuns,
+    includeErrorInReport: true,
+    ...(process.env.FC_SEED ? { seed: Number(process.env.FC_SEED) } : {}),
+  };
+}
+
 // More runs: STUCKFAILED_PROPERTY_RUNS=100; replay a failure: FC_SEED=<the seed fast-check printed>.
 const RUNS = Number(process.env.STUCKFAILED_PROPERTY_RUNS ?? 12);
 
@@ -358,11 +384,7 @@ describe('clean safety over random clusters and faults', { timeout: 120_000 }, (
           await h.stop();
         }
       }),
-      {
-        numRuns: RUNS,
-        includeErrorInReport: true,
-        ...(process.env.FC_SEED ? { seed: Number(process.env.FC_SEED) } : {}),
-      },
+      propertyOptions(RUNS),
     );
   });
 
@@ -416,23 +438,14 @@ describe('clean safety over random clusters and faults', { timeout: 120_000 }, (
           await h.stop();
         }
       }),
-      {
-        numRuns: RUNS,
-        includeErrorInReport: true,
-        ...(process.env.FC_SEED ? { seed: Number(process.env.FC_SEED) } : {}),
-      },
+      propertyOptions(RUNS),
     );
   });
 
   it('an interrupted run, run again, converges to the same end state and says what it found done', async () => {
     await fc.assert(
-      fc.asyncProperty(scenario, fc.nat({ max: 30 }), async (run, stopAfter) => {
-        const { pods, objects } = objectsOf(run);
-        const expected = expectedTargets(pods, run.pods, run);
-        fc.pre(expected.size > 0);
-        const h = await harness(objects);
-        try {
-          h.handle.sim.setFaults(run.faults);
+      fc.asyncProperty(scenario, fc.nat({ max: 30 }), (run, stopAfter) =>
+        withTargets(run, async (h, expected) => {
           const controller = new AbortController();
           const stopAt = stopAfter % expected.size;
           if (stopAt === 0) controller.abort();
@@ -452,27 +465,16 @@ describe('clean safety over random clusters and faults', { timeout: 120_000 }, (
             assert.match(second.stderr, new RegExp(`an earlier run recorded ${doneFirst} action\\(s\\)`));
           }
           assertSameEndAsOneRun(h, expected);
-        } finally {
-          await h.stop();
-        }
-      }),
-      {
-        numRuns: RUNS,
-        includeErrorInReport: true,
-        ...(process.env.FC_SEED ? { seed: Number(process.env.FC_SEED) } : {}),
-      },
+        }),
+      ),
+      propertyOptions(RUNS),
     );
   });
 
   it('a run killed with SIGKILL at a random point, run again, converges to the same end state', async () => {
     await fc.assert(
-      fc.asyncProperty(scenario, fc.nat({ max: 30 }), async (run, killAfter) => {
-        const { pods, objects } = objectsOf(run);
-        const expected = expectedTargets(pods, run.pods, run);
-        fc.pre(expected.size > 0);
-        const h = await harness(objects);
-        try {
-          h.handle.sim.setFaults(run.faults);
+      fc.asyncProperty(scenario, fc.nat({ max: 30 }), (run, killAfter) =>
+        withTargets(run, async (h, expected) => {
           // The real CLI in a process of its own, killed outright once the simulator has seen this many of its
           // deletions: whatever it had in flight, half-written archive or journal line included, is cut there.
           const killAt = 1 + (killAfter % expected.size);
@@ -493,16 +495,10 @@ describe('clean safety over random clusters and faults', { timeout: 120_000 }, (
           h.handle.sim.setFaults({});
           assert.equal(second.exitCode, 0, second.stderr);
           assertSameEndAsOneRun(h, expected);
-        } finally {
-          await h.stop();
-        }
-      }),
-      {
-        // Each run starts the CLI as a process of its own: fewer runs than the in-process properties.
-        numRuns: Math.max(1, Math.ceil(RUNS / 2)),
-        includeErrorInReport: true,
-        ...(process.env.FC_SEED ? { seed: Number(process.env.FC_SEED) } : {}),
-      },
+        }),
+      ),
+      // Each run starts the CLI as a process of its own: fewer runs than the in-process properties.
+      propertyOptions(Math.max(1, Math.ceil(RUNS / 2))),
     );
   });
 });
