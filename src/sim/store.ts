@@ -389,11 +389,11 @@ export class ObjectStore {
       // Already terminating: a repeat DELETE may only shorten the grace period (rest.BeforeDelete).
       const deadline = Date.parse(object.metadata.deletionTimestamp);
       const shortened = now + grace * 1000 < deadline;
-      if (grace === 0 && finalizers.length === 0) return this.removeNow(resource, current, options.dryRun);
+      if (grace === 0 && finalizers.length === 0) return this.removeNow(resource, current, options.dryRun, object);
       if (!shortened || options.dryRun) return { object: current, removed: false };
       return { object: this.markTerminating(resource, object, grace, now), removed: false };
     }
-    if (grace === 0 && finalizers.length === 0) return this.removeNow(resource, current, options.dryRun);
+    if (grace === 0 && finalizers.length === 0) return this.removeNow(resource, current, options.dryRun, object);
     if (options.dryRun) {
       return {
         object: this.serialize(resource, withDeletion(object, grace, now), current.resourceVersion),
@@ -588,14 +588,15 @@ export class ObjectStore {
     return stored;
   }
 
+  /** `object`: the stored object as decoded already by the caller, if it has it (a pod is 7 KB of JSON). */
   private removeNow(
     resource: StoreResource,
     current: StoredObject,
     dryRun: boolean | undefined,
+    object: KubeObject = decodeObject(current),
   ): DeleteResult {
     if (dryRun) return { object: current, removed: true };
     const collection = this.collection(resource);
-    const object = decodeObject(current) as KubeObject;
     const last = this.serialize(resource, object, ++this.revision);
     collection.byKey.delete(current.key);
     const index = lowerBound(collection.keys, current.key);

@@ -230,6 +230,21 @@ describe('simulator query parameters: write options', () => {
       body: JSON.stringify(migration(name)),
     });
 
+  it('a body over the 3 MiB the apiserver reads is a 413 Status, and nothing is created', async () => {
+    const object = migration('huge');
+    const body = JSON.stringify({
+      ...object,
+      metadata: { ...object.metadata, annotations: { padding: 'x'.repeat(3.5 * 1024 * 1024) } },
+    });
+    const { status, body: answer } = await call(
+      '/apis/kubevirt.io/v1/namespaces/finance-vms/virtualmachineinstancemigrations',
+      { method: 'POST', headers: { 'Content-Type': 'application/json' }, body },
+    );
+    assert.equal(status, 413);
+    assert.equal(answer.reason, 'RequestEntityTooLarge');
+    assert.equal(sim.store.get('virtualmachineinstancemigrations', 'finance-vms', 'huge'), undefined);
+  });
+
   it('dryRun=All creates nothing; any other value is 422 with the supported values', async () => {
     const dry = await post('?dryRun=All', 'dry');
     assert.equal(dry.status, 201);
