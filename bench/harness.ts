@@ -1,12 +1,35 @@
 // What every benchmark here shares: a simulator in its own process, and a shell command measured under GNU time
 // (wall seconds, peak RSS of its largest process) with the API requests it cost counted by the simulator.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 export const root = new URL('..', import.meta.url).pathname;
 export const cli = join(root, 'dist/bin/stuckfailed.js');
+
+/**
+ * The environment of a measured command, as on an operator's workstation. This machine sets NODE_EXTRA_CA_CERTS
+ * to the whole system bundle, which Node parses at every start (about 90 ms here, `nodeStartSeconds` shows it)
+ * and which kubectl ignores; a workstation does not have it, so the measured commands run without it.
+ */
+export function measuredEnv(home: string, kubeconfig: string): NodeJS.ProcessEnv {
+  const { NODE_EXTRA_CA_CERTS: _extraCaCerts, ...env } = process.env;
+  return { ...env, HOME: home, KUBECONFIG: kubeconfig };
+}
+
+/** Median seconds of `node -e 0` with this machine's environment and with measuredEnv's: what the note above costs. */
+export function nodeStartSeconds(): { asIs: number; measured: number } {
+  const median = (env: NodeJS.ProcessEnv) => {
+    const runs = Array.from({ length: 5 }, () => {
+      const started = performance.now();
+      spawnSync(process.execPath, ['-e', '0'], { env });
+      return (performance.now() - started) / 1000;
+    }).sort((a, b) => a - b);
+    return runs[2] ?? Number.NaN;
+  };
+  return { asIs: median(process.env), measured: median(measuredEnv('/tmp', '')) };
+}
 
 export interface Simulator {
   url: string;
@@ -76,7 +99,7 @@ export async function measure(
       {
         stdio: ['ignore', 'ignore', 'inherit'],
         cwd: home,
-        env: { ...process.env, HOME: home, KUBECONFIG: sim.kubeconfig },
+        env: measuredEnv(home, sim.kubeconfig),
         detached: true,
       },
     );

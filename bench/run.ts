@@ -5,7 +5,15 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { readinessProbeNoise } from '../src/sim/scenarios/noise.js';
 import { cleanSection } from './clean.js';
-import { cli, type Measured, measure, root, type Simulator, startSimulator } from './harness.js';
+import {
+  cli,
+  type Measured,
+  measure,
+  nodeStartSeconds,
+  root,
+  type Simulator,
+  startSimulator,
+} from './harness.js';
 import { serveLoadSection } from './serve-load.js';
 
 const quick = process.argv.includes('--quick');
@@ -181,6 +189,7 @@ function targetLines(): string[] {
 }
 
 const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
+const nodeStart = nodeStartSeconds();
 const report = [
   '# Benchmarks',
   '',
@@ -192,6 +201,10 @@ const report = [
   'compare the rows of one size.',
   '',
   `Machine: ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.`,
+  '',
+  'The measured commands run without NODE_EXTRA_CA_CERTS, which this machine sets to the whole system CA bundle and a',
+  `workstation does not have: Node parses it at every start (\`node -e 0\`: ${nodeStart.asIs.toFixed(3)} s with it, ${nodeStart.measured.toFixed(3)} s without),`,
+  'and kubectl ignores it.',
   '',
   '## Against the targets',
   '',
