@@ -1,8 +1,8 @@
 import { setMaxListeners } from 'node:events';
 import { writeFile } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { KubeApi } from '../cluster/kube-api.js';
 import type { Event, Pod } from '../kube/types.js';
 import {

@@ -389,11 +389,13 @@ export class ObjectStore {
       // Already terminating: a repeat DELETE may only shorten the grace period (rest.BeforeDelete).
       const deadline = Date.parse(object.metadata.deletionTimestamp);
       const shortened = now + grace * 1000 < deadline;
-      if (grace === 0 && finalizers.length === 0) return this.removeNow(resource, current, options.dryRun, object);
+      if (grace === 0 && finalizers.length === 0)
+        return this.removeNow(resource, current, options.dryRun, object);
       if (!shortened || options.dryRun) return { object: current, removed: false };
       return { object: this.markTerminating(resource, object, grace, now), removed: false };
     }
-    if (grace === 0 && finalizers.length === 0) return this.removeNow(resource, current, options.dryRun, object);
+    if (grace === 0 && finalizers.length === 0)
+      return this.removeNow(resource, current, options.dryRun, object);
     if (options.dryRun) {
       return {
         object: this.serialize(resource, withDeletion(object, grace, now), current.resourceVersion),
