@@ -16,7 +16,7 @@ function isInputError(pattern: RegExp) {
 }
 
 describe('the rule file', () => {
-  it('is found beside the package, two levels above this module (src/rules under tsx, dist/rules once built)', () => {
+  it('is found beside the package, two levels above this module (src/rules under tsx, dist/bin once bundled)', () => {
     assert.ok(DEFAULT_RULE_FILE_PATH.endsWith('/rules/stuckfailed.rules.yaml'));
     assert.ok(existsSync(DEFAULT_RULE_FILE_PATH));
   });

@@ -48,8 +48,8 @@ export interface LoadedRuleFile {
 }
 
 /**
- * rules/stuckfailed.rules.yaml, the source of truth. Resolved from this module: src/rules/ under tsx and dist/rules/
- * once built are both two levels below the package root, where `rules/` ships (package.json "files").
+ * rules/stuckfailed.rules.yaml, the source of truth. Resolved from this module: src/rules/ under tsx and the bundle's
+ * dist/bin/ once built are both two levels below the package root, where `rules/` ships (package.json "files").
  */
 export const DEFAULT_RULE_FILE_PATH: string = fileURLToPath(
   new URL('../../rules/stuckfailed.rules.yaml', import.meta.url),
