@@ -232,6 +232,13 @@ export class NamespacePods {
   }
 }
 
+/**
+ * Pods per page of the executor's lists. The writes claim a few dozen pods at a time; a page of 500 (3-4 MB of JSON,
+ * the plan's size) would only be held longer, per namespace read ahead, and the peak memory would follow the size
+ * of the namespaces.
+ */
+const CLAIMED_PAGE_SIZE = 100;
+
 interface NamespaceState {
   pods: NamespacePods;
   /** The planned pods' events, read before the first pod is archived. */
@@ -293,6 +300,7 @@ export function createCleanExecutor(options: CleanExecutorOptions): StepExecutor
             namespace,
             labelSelector: FAILED_LAUNCHER_LABEL_SELECTOR,
             fieldSelector: FAILED_LAUNCHER_FIELD_SELECTOR,
+            limit: CLAIMED_PAGE_SIZE,
             signal: reads.signal,
           }),
           wanted.get(namespace) ?? new Map(),
