@@ -65,7 +65,7 @@ async function namespacesOf(sim: Simulator): Promise<string[]> {
 
 async function commandFor(method: Method, sim: Simulator, dir: string): Promise<string> {
   if (method === 'clean') {
-    return `node ${cli} clean -A --yes --archive ${join(dir, 'archive')} >/dev/null`;
+    return `${cli} clean -A --yes --archive ${join(dir, 'archive')} >/dev/null`;
   }
   const list = await namespacesOf(sim);
   if (method === 'runbook') {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 export const root = new URL('..', import.meta.url).pathname;
+/** The CLI as installed (npm's bin link, the image's /usr/local/bin/stuckfailed): run by its first line, with its flags. */
 export const cli = join(root, 'dist/bin/stuckfailed.js');
 
 /**

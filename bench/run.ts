@@ -116,7 +116,7 @@ for (const failed of sizes) {
       ],
       [
         '`stuckfailed diagnose -o json`: steps 1 to 5 and the causes',
-        `node ${cli} diagnose -o json >/dev/null`,
+        `${cli} diagnose -o json >/dev/null`,
         'diagnose',
       ],
     ];
