@@ -1018,7 +1018,6 @@ function decoded(response: IncomingMessage): Readable {
 }
 
 async function readBody(response: IncomingMessage, pageBuffers?: PageBuffers): Promise<Buffer> {
-  const chunks: Buffer[] = [];
   const stream = decoded(response);
   // A gunzip stream does not see the socket's errors: forward them, so a reset mid-body fails the read.
   if (stream !== response) response.on('error', (error) => stream.destroy(error));
@@ -1026,6 +1025,7 @@ async function readBody(response: IncomingMessage, pageBuffers?: PageBuffers): P
     const announced = stream === response ? Number(response.headers['content-length']) : Number.NaN;
     return pageBuffers.read(stream, Number.isSafeInteger(announced) ? announced : undefined);
   }
+  const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
 }

@@ -264,12 +264,15 @@ export function createCleanExecutor(options: CleanExecutorOptions): StepExecutor
     const archiveDir = context.dryRun === 'server' ? undefined : options.archiveDir;
     const ordered: PlanStep = { ...step, targets: [...step.targets].sort(inKeyOrder) };
     const namespaces: string[] = [];
+    /** Each namespace's index in `namespaces`, for the read-ahead. */
+    const position = new Map<string, number>();
     const remaining = new Map<string, number>();
     const wanted = new Map<string, Map<string, string>>();
     for (const target of ordered.targets) {
       if (context.settled.has(targetKey(step.id, target))) continue;
       let names = wanted.get(target.namespace);
       if (names === undefined) {
+        position.set(target.namespace, namespaces.length);
         namespaces.push(target.namespace);
         names = new Map();
         wanted.set(target.namespace, names);
@@ -287,10 +290,11 @@ export function createCleanExecutor(options: CleanExecutorOptions): StepExecutor
     const open = (namespace: string): NamespaceState => {
       let state = states.get(namespace);
       if (state === undefined) {
+        const names = wanted.get(namespace) ?? new Map<string, string>();
         const events =
           archiveDir === undefined
             ? Promise.resolve(new Map<string, Event[]>())
-            : readEvents(context.api, namespace, wanted.get(namespace) ?? new Map(), reads.signal);
+            : readEvents(context.api, namespace, names, reads.signal);
         // Failures are seen by each target that awaits them; this copy only keeps them from being unhandled.
         events.catch(() => undefined);
         // Only what the plan's list selected: the pods that are no longer Failed launchers are few, and each is read
@@ -303,7 +307,7 @@ export function createCleanExecutor(options: CleanExecutorOptions): StepExecutor
             limit: CLAIMED_PAGE_SIZE,
             signal: reads.signal,
           }),
-          wanted.get(namespace) ?? new Map(),
+          names,
           (name) => context.api.get<Pod>('pods', name, namespace, reads.signal),
         );
         pods.start();
@@ -323,8 +327,9 @@ export function createCleanExecutor(options: CleanExecutorOptions): StepExecutor
       if (!known) {
         const ahead = 2 * context.api.inFlightLimit().max;
         let covered = 0;
-        for (const next of namespaces.slice(namespaces.indexOf(namespace) + 1)) {
+        for (let index = (position.get(namespace) ?? 0) + 1; index < namespaces.length; index += 1) {
           if (covered >= ahead) break;
+          const next = namespaces[index] as string;
           if (!finished.has(next)) open(next);
           covered += remaining.get(next) ?? 0;
         }
