@@ -6,7 +6,7 @@
 //   options: --namespaces N (default 40), --timeout SECONDS per command (default 1800)
 //
 // Each method deletes, so each (size, method) gets its own simulator, laid down with the same seed: the same pods.
-// - clean: `stuckfailed clean -A --yes`, archive and uid preconditions on, default --qps and --max-in-flight;
+// - clean: `stuckfailed clean -A --yes`, archive and uid + resourceVersion preconditions on, default --qps and --max-in-flight;
 // - runbook: its pipeline scoped per namespace so that it works (docs/CLEANUP.md), one namespace after another:
 //   `kubectl get pods -n NS -l ... --field-selector=... -o name | xargs -r -n50 kubectl delete -n NS`. It runs at
 //   kubectl's 5 requests per second, so at 20,000 pods it would take hours: it is given 25 times clean's time, and
@@ -89,7 +89,7 @@ async function commandFor(method: Method, sim: Simulator, dir: string): Promise<
 }
 
 const METHOD_NAMES: Record<Method, string> = {
-  clean: '`stuckfailed clean -A --yes` (archive, uid preconditions)',
+  clean: '`stuckfailed clean -A --yes` (archive, preconditions)',
   runbook: 'runbook per namespace: `kubectl get ... -o name \\| xargs -r -n50 kubectl delete -n NS`',
   floor: 'floor: one `deletecollection` per namespace (curl)',
 };

@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
 import type { Pod } from '../kube/types.js';
 import { FAILED_LAUNCHER_FIELD_SELECTOR, FAILED_LAUNCHER_LABEL_SELECTOR } from '../launcher/launcher-pod.js';
-import { createCleanExecutor, planCleanStep } from '../mitigation/clean.js';
+import { createCleanExecutor, HeldPods, planCleanStep } from '../mitigation/clean.js';
 import { makePlan } from '../mitigation/plan.js';
 import { parseDurationFlag } from './duration-flag.js';
 import { addKubeFlags, parsePositiveInt } from './flags.js';
@@ -29,7 +29,8 @@ export function registerClean(program: Command, context: CommandContext): void {
     .command('clean')
     .description(
       "Delete the Failed virt-launcher pods in scope (the runbook's Mitigation 2), and nothing else: each pod is\n" +
-        'archived with its events first, then deleted with a uid precondition. A dry run unless --yes.',
+        'archived with its events first, then deleted with its uid and resourceVersion as preconditions. A dry run\n' +
+        'unless --yes.',
     )
     .addOption(
       new Option('--keep-per-vmi <k>', 'keep the newest K Failed launchers of each VMI as evidence')
@@ -58,20 +59,33 @@ export async function runClean(flags: CleanFlags, context: CommandContext): Prom
   await runWritingCommand(cleanCommand(flags, context));
 }
 
+export interface CleanCommandOptions {
+  /** How many of the pods it read the plan holds for the executor (HeldPods' budget); the safety tests vary it. */
+  heldPods?: number;
+}
+
 /** What `clean` plans and executes, as runWritingCommand takes it (the demo and tests run it with their own signal). */
-export function cleanCommand(flags: CleanFlags, context: CommandContext): WritingCommandSpec {
+export function cleanCommand(
+  flags: CleanFlags,
+  context: CommandContext,
+  options: CleanCommandOptions = {},
+): WritingCommandSpec {
   const archiveDir = archiveDirOf(
     flags,
     context,
     'the pods are deleted with no copy of their manifests and events; the evidence of what failed them goes with them.',
   );
+  // The command plans once, then executes that plan: the executor takes the pods the plan read (HeldPods).
+  const held = new HeldPods(options.heldPods);
   const plan = async (request: PlanRequest): Promise<BuiltPlan> => {
     const labelSelector = [FAILED_LAUNCHER_LABEL_SELECTOR, request.labelSelector].filter(Boolean).join(',');
-    const pods = request.api.list<Pod>('pods', {
-      ...(request.namespace === undefined ? {} : { namespace: request.namespace }),
-      labelSelector,
-      fieldSelector: FAILED_LAUNCHER_FIELD_SELECTOR,
-    });
+    const pods = held.pass(
+      request.api.list<Pod>('pods', {
+        ...(request.namespace === undefined ? {} : { namespace: request.namespace }),
+        labelSelector,
+        fieldSelector: FAILED_LAUNCHER_FIELD_SELECTOR,
+      }),
+    );
     const selection = await planCleanStep(pods, {
       keepPerVmi: flags.keepPerVmi,
       olderThanSeconds: flags.olderThan,
@@ -122,7 +136,7 @@ export function cleanCommand(flags: CleanFlags, context: CommandContext): Writin
     context,
     scopeHint: 'choose -n NAMESPACE for one namespace, or -A for all of them (narrow either with -l)',
     plan,
-    executors: { clean: createCleanExecutor({ archiveDir }) },
+    executors: { clean: createCleanExecutor({ archiveDir, held }) },
     ...(archiveDir === undefined ? {} : { journalBeside: archiveDir }),
     resumeFlags,
   };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Pod } from '../kube/types.js';
-import { NamespacePods, planCleanStep } from './clean.js';
+import { HeldPods, NamespacePods, planCleanStep } from './clean.js';
 
 const NOW = new Date('2026-11-29T12:00:00Z');
 
@@ -183,5 +183,65 @@ describe('NamespacePods', () => {
     assert.equal((await pods.claim('a'))?.metadata.name, 'a');
     await assert.rejects(pods.claim('b'), /connection reset/);
     await assert.rejects(pods.claim('c'), /connection reset/);
+  });
+});
+
+describe('HeldPods', () => {
+  const inNamespace = (namespace: string, name: string): Pod => {
+    const held = pod(name);
+    held.metadata.namespace = namespace;
+    return held;
+  };
+  const names = async (pods: AsyncIterable<Pod> | undefined): Promise<string[] | undefined> => {
+    if (pods === undefined) return undefined;
+    const read: string[] = [];
+    for await (const each of pods) read.push(each.metadata.name);
+    return read;
+  };
+
+  it('passes every pod on, and holds whole namespaces, in name order, up to its budget', async () => {
+    const held = new HeldPods(3);
+    const listed = [
+      inNamespace('a', 'virt-launcher-y'),
+      inNamespace('a', 'virt-launcher-x'),
+      inNamespace('b', 'virt-launcher-z'),
+      inNamespace('c', 'virt-launcher-w'),
+      inNamespace('c', 'virt-launcher-v'),
+    ];
+    const passed: string[] = [];
+    for await (const each of held.pass(stream(listed))) passed.push(each.metadata.name);
+    assert.deepEqual(
+      passed,
+      listed.map((each) => each.metadata.name),
+    );
+    assert.deepEqual(await names(held.take('a')), ['virt-launcher-x', 'virt-launcher-y']);
+    assert.deepEqual(await names(held.take('b')), ['virt-launcher-z']);
+    // Past the budget: c is not held at all, rather than held in part.
+    assert.equal(held.take('c'), undefined);
+    // Taken once: the executor owns them now.
+    assert.equal(held.take('a'), undefined);
+  });
+
+  it('lets go of a namespace that gets one more pod once the budget is spent (a list out of order)', async () => {
+    const held = new HeldPods(2);
+    const listed = [
+      inNamespace('a', 'virt-launcher-1'),
+      inNamespace('b', 'virt-launcher-2'),
+      inNamespace('c', 'virt-launcher-3'),
+      inNamespace('a', 'virt-launcher-4'),
+    ];
+    for await (const _ of held.pass(stream(listed))) {
+      // drained
+    }
+    assert.equal(held.take('a'), undefined);
+    assert.deepEqual(await names(held.take('b')), ['virt-launcher-2']);
+  });
+
+  it('with a budget of 0 holds nothing', async () => {
+    const held = new HeldPods(0);
+    for await (const _ of held.pass(stream([inNamespace('a', 'virt-launcher-1')]))) {
+      // drained
+    }
+    assert.equal(held.take('a'), undefined);
   });
 });

@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { isApiError } from '../cluster/api-error.js';
 import type { KubeApi } from '../cluster/kube-api.js';
 import type { Event, Pod } from '../kube/types.js';
 import {
@@ -17,8 +18,9 @@ import { type PlanStep, type PlanTarget, type StepExecutor, targetKey } from './
 
 // Mitigation 2 of the runbook: delete the Failed virt-launcher pods, which nothing else removes before the pod
 // garbage collector's 12,500 terminated pods. Planning is a pure selection over the pods as they stream in; the
-// executor archives each pod with its events, then deletes it with a uid precondition, so that what is deleted is
-// exactly what was planned and nothing is lost that the root cause analysis could still need.
+// executor archives each pod with its events, then deletes it with the uid and the resourceVersion of what it
+// archived as preconditions, so that what is deleted is exactly what was planned, its archive is exactly what was
+// deleted, and nothing is lost that the root cause analysis could still need.
 
 export const CLEAN_STEP_ID = 'clean';
 
@@ -135,10 +137,70 @@ export async function planCleanStep(
   };
 }
 
+/**
+ * The pods a plan's list returned, held for the executor that runs right after it (clean --yes), so that it does
+ * not list them a second time: a list per namespace fewer, and pods not parsed twice. Holding them is safe because
+ * the executor deletes each pod with the resourceVersion it archived as a precondition: a pod that changed since
+ * the plan is read again, never archived stale. A namespace is held whole or not at all (one that is not held is
+ * listed as before), and nothing more is held once `budget` pods are: the first page of a plan's list, whatever the
+ * size of the plan.
+ */
+export class HeldPods {
+  readonly #byNamespace = new Map<string, Pod[]>();
+  readonly #budget: number;
+  #count = 0;
+  #spent = false;
+
+  /** The default budget, one page of the API client's lists: about 7 MB of parsed pods. */
+  constructor(budget = 500) {
+    this.#budget = budget;
+  }
+
+  /** The same pods, held as they pass. */
+  async *pass(pods: AsyncIterable<Pod>): AsyncGenerator<Pod> {
+    for await (const pod of pods) {
+      this.#hold(pod);
+      yield pod;
+    }
+  }
+
+  #hold(pod: Pod): void {
+    const namespace = pod.metadata.namespace ?? '';
+    if (!this.#spent && this.#count >= this.#budget) this.#spent = true;
+    // Past the budget, a namespace that gets one more pod is not held whole any more.
+    if (this.#spent) {
+      this.#count -= this.#byNamespace.get(namespace)?.length ?? 0;
+      this.#byNamespace.delete(namespace);
+      return;
+    }
+    const held = this.#byNamespace.get(namespace);
+    if (held) held.push(pod);
+    else this.#byNamespace.set(namespace, [pod]);
+    this.#count += 1;
+  }
+
+  /** All the pods the list returned in this namespace, in name order, each let go as it is read; or undefined. */
+  take(namespace: string): AsyncIterable<Pod> | undefined {
+    const held = this.#byNamespace.get(namespace);
+    if (held === undefined) return undefined;
+    this.#byNamespace.delete(namespace);
+    this.#count -= held.length;
+    held.sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
+    return (async function* () {
+      while (held.length > 0) yield held.shift() as Pod;
+    })();
+  }
+}
+
 export interface CleanExecutorOptions {
   /** Where each pod goes before its DELETE: `<archiveDir>/<namespace>/<pod>.yaml`; undefined: no archive. */
   archiveDir: string | undefined;
+  /** Pods the plan read, used instead of listing their namespace again. */
+  held?: HeldPods | undefined;
 }
+
+/** Reads and DELETEs of one pod that keeps changing under us before it is reported as a conflict. */
+const CHANGED_POD_ATTEMPTS = 3;
 
 /**
  * One namespace's Failed launchers as their list streams them, each handed to the target that claims it. Targets
@@ -254,10 +316,11 @@ function inKeyOrder(a: PlanTarget, b: PlanTarget): number {
 /**
  * Deletes the planned pods, namespace by namespace in key order. Per namespace it reads, when archiving, the
  * planned pods' events once (one list, not one per pod), and streams the namespace's Failed launchers once (to
- * archive each as it is now, and to see which changed since the plan); the next namespaces' events and first pages
- * are read ahead, so the deletes never wait on them for long. Then for each pod, in parallel under the API client's
- * caps: archive (written and fsynced), then DELETE with the planned uid as precondition. Memory follows the writes
- * in flight and the planned pods' events of the namespaces in progress and read ahead, not the size of the cluster.
+ * archive each, and to see which were replaced or are gone since the plan), unless the plan held them (HeldPods);
+ * the next namespaces' events and first pages are read ahead, so the deletes never wait on them for long. Then for
+ * each pod, in parallel under the API client's caps: archive (written and fsynced), then DELETE with the planned
+ * uid and the archived resourceVersion as preconditions. Memory follows the writes in flight and the planned pods'
+ * events of the namespaces in progress and read ahead, not the size of the cluster.
  */
 export function createCleanExecutor(options: CleanExecutorOptions): StepExecutor {
   return async (step, context) => {
@@ -300,13 +363,14 @@ export function createCleanExecutor(options: CleanExecutorOptions): StepExecutor
         // Only what the plan's list selected: the pods that are no longer Failed launchers are few, and each is read
         // by itself (NamespacePods), so a namespace's other pods are neither sent nor parsed.
         const pods = new NamespacePods(
-          context.api.list<Pod>('pods', {
-            namespace,
-            labelSelector: FAILED_LAUNCHER_LABEL_SELECTOR,
-            fieldSelector: FAILED_LAUNCHER_FIELD_SELECTOR,
-            limit: CLAIMED_PAGE_SIZE,
-            signal: reads.signal,
-          }),
+          options.held?.take(namespace) ??
+            context.api.list<Pod>('pods', {
+              namespace,
+              labelSelector: FAILED_LAUNCHER_LABEL_SELECTOR,
+              fieldSelector: FAILED_LAUNCHER_FIELD_SELECTOR,
+              limit: CLAIMED_PAGE_SIZE,
+              signal: reads.signal,
+            }),
           names,
           (name) => context.api.get<Pod>('pods', name, namespace, reads.signal),
         );
@@ -350,29 +414,40 @@ export function createCleanExecutor(options: CleanExecutorOptions): StepExecutor
     const write = async (target: PlanTarget): Promise<TargetResult> => {
       try {
         const state = stateOf(target.namespace);
-        const pod = await state.pods.claim(target.name);
-        if (pod === undefined) return { outcome: 'gone', detail: 'no longer in the namespace' };
-        if (pod.metadata.uid !== target.uid) {
-          return {
-            outcome: 'conflict',
-            detail: `replaced since the plan: a new pod of the same name (uid ${pod.metadata.uid ?? '?'}) is left alone`,
-          };
+        let pod = await state.pods.claim(target.name);
+        for (let attempt = 1; ; attempt += 1) {
+          if (pod === undefined) return { outcome: 'gone', detail: 'no longer in the namespace' };
+          if (pod.metadata.uid !== target.uid) {
+            return {
+              outcome: 'conflict',
+              detail: `replaced since the plan: a new pod of the same name (uid ${pod.metadata.uid ?? '?'}) is left alone`,
+            };
+          }
+          if (!isFailedLauncher(pod)) {
+            return { outcome: 'skipped', detail: 'no longer a Failed virt-launcher pod' };
+          }
+          let archived: string | undefined;
+          if (archiveDir !== undefined) {
+            const podEvents = (await state.events).get(target.name) ?? [];
+            archived = await archivePod(archiveDir, pod, podEvents, folders);
+          }
+          const resourceVersion = pod.metadata.resourceVersion;
+          try {
+            await context.api.delete('pods', target.name, target.namespace, {
+              preconditions: { uid: target.uid, ...(resourceVersion ? { resourceVersion } : {}) },
+              dryRun: context.dryRun === 'server',
+            });
+          } catch (error) {
+            // 409: the pod changed since it was read (or was replaced). Read it again and decide anew, so that what
+            // is deleted is always what was archived.
+            if (!isApiError(error, 409) || attempt >= CHANGED_POD_ATTEMPTS) throw error;
+            pod = await context.api.get<Pod>('pods', target.name, target.namespace, reads.signal);
+            continue;
+          }
+          return archived === undefined
+            ? { outcome: 'done' }
+            : { outcome: 'done', detail: `archived ${archived}` };
         }
-        if (!isFailedLauncher(pod)) {
-          return { outcome: 'skipped', detail: 'no longer a Failed virt-launcher pod' };
-        }
-        let archived: string | undefined;
-        if (archiveDir !== undefined) {
-          const podEvents = (await state.events).get(target.name) ?? [];
-          archived = await archivePod(archiveDir, pod, podEvents, folders);
-        }
-        await context.api.delete('pods', target.name, target.namespace, {
-          preconditions: { uid: target.uid },
-          dryRun: context.dryRun === 'server',
-        });
-        return archived === undefined
-          ? { outcome: 'done' }
-          : { outcome: 'done', detail: `archived ${archived}` };
       } finally {
         release(target.namespace);
       }

@@ -145,6 +145,8 @@ describe('stuckfailed clean (CLI)', () => {
     }
     // Events are read once per namespace, not once per pod.
     assert.equal(sim.sim.stats().byResource.events, 2);
+    // Pods are listed once, by the plan, whose pods the executor reuses; then six DELETEs.
+    assert.equal(sim.sim.stats().byResource.pods, 1 + 6);
     const journal = (await readFile(`${archive}.journal.jsonl`, 'utf8')).trim().split('\n');
     assert.equal(journal.length, 6);
     assert.match(result.stdout, new RegExp(`journal: ${archive}\\.journal\\.jsonl`));
@@ -208,7 +210,7 @@ describe('stuckfailed clean (CLI)', () => {
     const sim = await fresh();
     const archive = join(dir, 'archive-conflict');
     // Once the first pod is deleted, vm2 is replaced by a new pod of the same name: its DELETE, sent later with the
-    // planned uid as precondition, must fail with 409 and leave the new pod alone.
+    // planned uid as precondition, must fail with 409; the pod read again is the new one, which is left alone.
     let replaced = false;
     const unsubscribe = sim.sim.store.subscribe('pods', (event) => {
       if (replaced || event.type !== 'DELETED') return;
@@ -243,7 +245,7 @@ describe('stuckfailed clean (CLI)', () => {
       assert.match(memory.stdout(), /clean: 2 done, 1 changed since the plan \(left alone\)/);
       assert.match(
         memory.stdout(),
-        /not done \(1\):\n {2}conflict: pod\/virt-launcher-vm2-abcde -n vms-0: changed since the plan \(409\)/,
+        /not done \(1\):\n {2}conflict: pod\/virt-launcher-vm2-abcde -n vms-0: replaced since the plan: a new pod of the same name \(uid replacement\) is left alone/,
       );
       assert.equal(sim.sim.store.get('pods', 'vms-0', 'virt-launcher-vm2-abcde')?.uid, 'replacement');
     } finally {

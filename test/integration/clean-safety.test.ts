@@ -2,6 +2,8 @@
 // - it deletes exactly the Failed virt-launcher pods in scope (label AND name AND phase), minus the ones kept, and
 //   touches nothing else, whatever faults the API throws (5xx, 429, resets, latency);
 // - every pod it deletes is in the archive, with its uid, at the moment the simulator deletes it;
+// - every archive is the pod exactly as it was deleted (its last resourceVersion), even when the plan's pods are
+//   reused by the executor (HeldPods) and a pod changed after the plan;
 // - a pod replaced (same name, new uid) after the plan survives and is reported as a conflict;
 // - a run interrupted at a random point (stopped by Ctrl-C in the process, or killed with SIGKILL as a process of
 //   its own), run again, converges to the same end state.
@@ -48,6 +50,8 @@ interface Scenario {
   namespace: number | undefined;
   keepPerVmi: number;
   olderThanMinutes: number | undefined;
+  /** The plan's HeldPods budget: 0 lists every namespace again, 4 holds some, 500 all of them. */
+  heldPods: number;
   faults: Faults;
 }
 
@@ -77,6 +81,7 @@ const scenario: fc.Arbitrary<Scenario> = fc.record({
   namespace: fc.option(fc.nat({ max: NAMESPACES.length - 1 }), { nil: undefined }),
   keepPerVmi: fc.constantFrom(0, 0, 1, 2),
   olderThanMinutes: fc.option(fc.constantFrom(12.5, 62.5), { nil: undefined }),
+  heldPods: fc.constantFrom(0, 4, 500),
   faults,
 });
 
@@ -154,7 +159,7 @@ interface Deletion {
   uid: string;
   namespace: string;
   name: string;
-  /** The archive file held the pod's uid when the simulator deleted it. */
+  /** The archive file held the pod as deleted (its uid and its last resourceVersion) when the simulator deleted it. */
   archivedFirst: boolean;
 }
 
@@ -201,10 +206,13 @@ async function harness(objects: KubeObject[]): Promise<Harness> {
   };
   const unsubscribe = handle.sim.store.subscribe('pods', (event: StoreEvent) => {
     if (testWriting) return;
-    const { object } = event;
+    const { object, previous } = event;
     if (event.type === 'DELETED') {
       const path = join(archive, object.namespace ?? '', `${object.name}.yaml`);
-      const archivedFirst = existsSync(path) && readFileSync(path, 'utf8').includes(`"uid": "${object.uid}"`);
+      const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
+      const archivedFirst =
+        text.includes(`"uid": "${object.uid}"`) &&
+        text.includes(`"resourceVersion": "${previous?.resourceVersion}"`);
       const deletion = {
         uid: object.uid,
         namespace: object.namespace ?? '',
@@ -251,7 +259,11 @@ async function runClean(
 ): Promise<RunResult> {
   const memory = memoryIo();
   let exitCode = 0;
-  const spec = cleanCommand(flagsFor(h, run), { io: memory.io, setExitCode: (code) => (exitCode = code) });
+  const spec = cleanCommand(
+    flagsFor(h, run),
+    { io: memory.io, setExitCode: (code) => (exitCode = code) },
+    { heldPods: run.heldPods },
+  );
   const plan = spec.plan;
   await runWritingCommand({
     ...spec,
@@ -434,6 +446,44 @@ describe('clean safety over random clusters and faults', { timeout: 120_000 }, (
           );
           assertUntouched(h, deleted);
           assert.equal(result.exitCode, replaced.size > 0 ? 1 : 0);
+        } finally {
+          await h.stop();
+        }
+      }),
+      propertyOptions(RUNS),
+    );
+  });
+
+  it('reads a pod changed after the plan (same uid) again: deletes it, archived as it was when deleted', async () => {
+    await fc.assert(
+      fc.asyncProperty(scenario, fc.infiniteStream(fc.boolean()), async (run, coin) => {
+        const { pods, objects } = objectsOf(run);
+        const h = await harness(objects);
+        try {
+          h.handle.sim.setFaults(run.faults);
+          const changed = new Set<string>();
+          const result = await runClean(h, run, {
+            afterPlan: (plan) => {
+              for (const target of plan.steps.flatMap((step) => step.targets)) {
+                if (!coin.next().value) continue;
+                const pod = structuredClone(pods.find((each) => each.metadata.uid === target.uid) as Pod);
+                pod.metadata.annotations = { ...pod.metadata.annotations, 'test/changed': 'after the plan' };
+                h.handle.sim.store.put('pods', pod);
+                changed.add(target.uid);
+              }
+            },
+          });
+          h.handle.sim.setFaults({});
+          assert.equal(result.exitCode, 0, result.stderr);
+          const expected = expectedTargets(pods, run.pods, run);
+          const deleted = new Set(h.deletions.map((deletion) => deletion.uid));
+          assert.deepEqual([...deleted].sort(), [...expected].sort(), 'the changed pods are deleted too');
+          for (const deletion of h.deletions) {
+            assert.ok(deletion.archivedFirst, `${deletion.namespace}/${deletion.name} archived as deleted`);
+            const text = readFileSync(join(h.archive, deletion.namespace, `${deletion.name}.yaml`), 'utf8');
+            assert.equal(text.includes('after the plan'), changed.has(deletion.uid), deletion.name);
+          }
+          assertUntouched(h, deleted);
         } finally {
           await h.stop();
         }
