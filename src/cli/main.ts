@@ -7,7 +7,7 @@ import type { CliIo, CommandContext } from './io.js';
 
 /**
  * The program with every command, or with only `commandName` when it names one (a run of one command need not
- * load the others); help, a typo or no command at all get them all.
+ * load the others), or with none for `--version`; help, a typo or no command at all get them all.
  */
 export async function buildProgram(context: CommandContext, commandName?: string): Promise<Command> {
   const { io } = context;
@@ -25,7 +25,7 @@ export async function buildProgram(context: CommandContext, commandName?: string
     })
     .exitOverride();
   const only = commandName !== undefined && Object.hasOwn(COMMANDS, commandName) ? commandName : undefined;
-  const names = only === undefined ? Object.keys(COMMANDS) : [only];
+  const names = only !== undefined ? [only] : commandName === '--version' ? [] : Object.keys(COMMANDS);
   const registers = await Promise.all(
     names.map((name) => (COMMANDS[name] as () => Promise<RegisterCommand>)()),
   );
