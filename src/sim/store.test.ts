@@ -5,7 +5,13 @@ import { launcherPod } from '../../test/helpers/cluster-fixtures.js';
 import { matchesLabels, parseFieldSelector, parseLabelSelector } from '../kube/selectors.js';
 import type { KubeObject, Pod } from '../kube/types.js';
 import { ApiStatusError } from './api-status.js';
-import { decodeObject, ObjectStore, type StoredObject, type StoreEvent } from './store.js';
+import {
+  decodeObject,
+  ObjectStore,
+  resourceVersionSpan,
+  type StoredObject,
+  type StoreEvent,
+} from './store.js';
 
 const names = (items: Array<{ key: string }>) => items.map((item) => item.key);
 
@@ -303,6 +309,63 @@ describe('ObjectStore deletes (registry rules)', () => {
     assert.equal(
       statusCode(() => store.delete('pods', 'a', 'p')),
       404,
+    );
+  });
+
+  it('answers a removed object as its last state at the deletion resourceVersion, in the DELETED event too', () => {
+    const pod = launcherPod({ namespace: 'a', name: 'p' });
+    // Other resourceVersions in the object (an annotation named so) must stay as they are.
+    pod.metadata.annotations = { ...pod.metadata.annotations, resourceVersion: '"7"' };
+    const store = storeWith([pod]);
+    const before = store.get('pods', 'a', 'p') as StoredObject;
+    const events: StoreEvent[] = [];
+    store.subscribe('pods', (event) => events.push(event));
+    const result = store.delete('pods', 'a', 'p');
+    assert.equal(result.removed, true);
+    assert.equal(result.object.resourceVersion, store.resourceVersion);
+    const expected = decodeObject(before);
+    expected.metadata.resourceVersion = String(store.resourceVersion);
+    // Byte for byte what serializing the last state would give: same keys, same order.
+    assert.equal(result.object.body.toString('utf8'), JSON.stringify(expected));
+    assert.deepEqual(result.object.fields, before.fields);
+    assert.equal(events.length, 1);
+    assert.equal(events[0]?.type, 'DELETED');
+    assert.equal(events[0]?.object, result.object);
+    assert.equal(events[0]?.previous, before);
+  });
+
+  it('finds the top-level metadata.resourceVersion whatever else the object holds', () => {
+    // Keys that a text search could mistake for the one wanted, among any others.
+    const key = fc.oneof(
+      fc.string(),
+      fc.constantFrom('metadata', 'resourceVersion', '"resourceVersion', 'resourceVersion"', 'a\\'),
+    );
+    const json = fc.letrec((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small' },
+        fc.string(),
+        fc.integer(),
+        fc.boolean(),
+        fc.constant(null),
+        fc.array(tie('value')),
+        fc.dictionary(key, tie('value')),
+      ),
+    })).value;
+    fc.assert(
+      fc.property(
+        fc.dictionary(key, json),
+        fc.dictionary(key, json),
+        fc.nat(),
+        fc.boolean(),
+        (rest, meta, version, metadataFirst) => {
+          const { metadata: _ignored, ...top } = rest;
+          const metadata = { ...meta, resourceVersion: String(version) };
+          const object = metadataFirst ? { metadata, ...top } : { ...top, metadata };
+          const body = Buffer.from(JSON.stringify(object));
+          const [start, end] = resourceVersionSpan(body);
+          assert.equal(body.subarray(start, end).toString('utf8'), String(version));
+        },
+      ),
     );
   });
 
