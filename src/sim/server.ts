@@ -4,7 +4,7 @@
 // able to destroy a socket mid-request, all of which want the raw request and response.
 
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { APF_FLOW_SCHEMA_HEADER, APF_PRIORITY_LEVEL_HEADER } from '../kube/priority-and-fairness.js';
 import type { ResourceType } from '../kube/resources.js';
 import {
@@ -154,6 +154,20 @@ const EVENT_END = Buffer.from('}\n');
 const WHOLE_BODY_ITEMS = 1000;
 const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
+/**
+ * The API Priority and Fairness headers of each response whose request was classified (see dispatch), to be
+ * written with the others by writeHead. Setting them ahead with setHeader would send every header of the
+ * response through setHeader (node:http's slow path for writeHead), which cost more than the rest of a small
+ * response's headers.
+ */
+const classified = new WeakMap<ServerResponse, OutgoingHttpHeaders>();
+
+/** response.writeHead, with the APF headers when the request was classified. */
+function writeHead(response: ServerResponse, status: number, headers: OutgoingHttpHeaders): void {
+  const apf = classified.get(response);
+  response.writeHead(status, apf === undefined ? headers : Object.assign(headers, apf));
+}
+
 interface ContinueToken {
   rv: number;
   start: string;
@@ -187,7 +201,10 @@ export class SimApi {
   /** Open watches and followed logs, ended on close(). */
   private readonly streams = new Set<() => void>();
   /** The simulated cluster's one flow schema and priority level, as UIDs (real ones are object UIDs too). */
-  private readonly apf = { flowSchemaUid: randomUUID(), priorityLevelUid: randomUUID() };
+  private readonly apfHeaders: OutgoingHttpHeaders = {
+    [APF_FLOW_SCHEMA_HEADER]: randomUUID(),
+    [APF_PRIORITY_LEVEL_HEADER]: randomUUID(),
+  };
   /** When each list resourceVersion was first handed out in a continue token (expireContinueAfterSeconds). */
   private readonly continueIssuedAt = new Map<number, number>();
 
@@ -238,8 +255,7 @@ export class SimApi {
     // API Priority and Fairness classifies every authenticated request (after authentication, before
     // authorization, so a 403 or a 429 carries them too) and names the matched flow schema and priority level by
     // UID: what clients such as controller-runtime and stuckfailed read to know that the server limits itself.
-    response.setHeader(APF_FLOW_SCHEMA_HEADER, this.apf.flowSchemaUid);
-    response.setHeader(APF_PRIORITY_LEVEL_HEADER, this.apf.priorityLevelUid);
+    classified.set(response, this.apfHeaders);
     this.authorize(identity, route, verb, method, path);
     if (route === undefined) throw pathNotFound();
     if (route.kind === 'version') return sendJson(response, 200, JSON.stringify(SIMULATED_VERSION));
@@ -465,7 +481,7 @@ export class SimApi {
       matchesFieldValues(fieldSelector, object.fields) &&
       matchesLabels(labelSelector, object.labels);
 
-    response.writeHead(200, {
+    writeHead(response, 200, {
       'Content-Type': 'application/json',
       'Cache-Control': 'no-cache, private',
       'Audit-Id': randomUUID(),
@@ -628,7 +644,7 @@ export class SimApi {
     if (limitBytes !== undefined && limitBytes > 0) {
       text = Buffer.from(text).subarray(0, limitBytes).toString('utf8');
     }
-    response.writeHead(200, { 'Content-Type': 'text/plain', 'Audit-Id': randomUUID() });
+    writeHead(response, 200, { 'Content-Type': 'text/plain', 'Audit-Id': randomUUID() });
     if (!queryBool(params, 'follow')) {
       response.end(text);
       return;
@@ -1099,7 +1115,7 @@ function sendJson(
   body: string | Buffer,
   contentType = 'application/json',
 ): void {
-  response.writeHead(status, {
+  writeHead(response, status, {
     'Content-Type': contentType,
     'Content-Length': Buffer.byteLength(body),
     'Cache-Control': 'no-cache, private',
@@ -1110,7 +1126,7 @@ function sendJson(
 
 function sendStatus(response: ServerResponse, error: ApiStatusError): void {
   const body = JSON.stringify(error.status);
-  response.writeHead(error.status.code, {
+  writeHead(response, error.status.code, {
     'Content-Type': 'application/json',
     'Content-Length': Buffer.byteLength(body),
     'Cache-Control': 'no-cache, private',
@@ -1145,11 +1161,11 @@ async function streamJson(
     }
     parts.push(Buffer.from(tail));
     const body = Buffer.concat(parts);
-    response.writeHead(200, { ...headers, 'Content-Length': body.length });
+    writeHead(response, 200, { ...headers, 'Content-Length': body.length });
     response.end(body);
     return;
   }
-  response.writeHead(200, headers);
+  writeHead(response, 200, headers);
   for (let index = 0; index < items.length; index += 1) {
     if (index > 0) parts.push(COMMA);
     const body = (items[index] as StoredObject).body;
