@@ -145,72 +145,25 @@ export function decodeObject<T extends KubeObject = KubeObject>(stored: StoredOb
   return JSON.parse(stored.body.toString('utf8')) as T;
 }
 
+/** `{"a":1}` as `,"a":1}` and `{}` as `}`: an object's members, to close an object whose first member is written. */
+function moreMembers(objectText: string): string {
+  return objectText === '{}' ? '}' : `,${objectText.slice(1)}`;
+}
+
+/** How serialize() begins metadata.resourceVersion, which restamped() rewrites. */
+const RESOURCE_VERSION_KEY = Buffer.from('"resourceVersion":"');
 const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COLON = 0x3a;
-const OPEN_BRACE = 0x7b;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACE = 0x7d;
-const CLOSE_BRACKET = 0x5d;
-const METADATA_KEY = Buffer.from('metadata');
-const RESOURCE_VERSION_KEY = Buffer.from('resourceVersion');
-
-/** The index of the quote that closes the JSON string opened at `open`. */
-function stringEnd(body: Buffer, open: number): number {
-  for (let index = open + 1; index < body.length; index += 1) {
-    const byte = body[index];
-    if (byte === BACKSLASH) index += 1;
-    else if (byte === QUOTE) return index;
-  }
-  throw new Error('unterminated string in a stored object');
-}
-
-function bytesEqual(body: Buffer, start: number, end: number, expected: Buffer): boolean {
-  if (end - start !== expected.length) return false;
-  for (let index = 0; index < expected.length; index += 1) {
-    if (body[start + index] !== expected[index]) return false;
-  }
-  return true;
-}
-
-/**
- * Where the characters of the top-level metadata.resourceVersion are in a stored body: [start, end), quotes
- * excluded. A walk over the JSON's structure (strings skipped whole, nesting counted) rather than a text search,
- * so that no other resourceVersion (an event's involvedObject's, an annotation named so) can be the one found.
- * The body is UTF-8, whose multi-byte sequences never contain an ASCII byte: reading bytes is safe.
- */
-export function resourceVersionSpan(body: Buffer): [number, number] {
-  let depth = 0;
-  let inMetadata = false;
-  for (let index = 0; index < body.length; index += 1) {
-    const byte = body[index];
-    if (byte === QUOTE) {
-      const end = stringEnd(body, index);
-      if (body[end + 1] === COLON) {
-        if (depth === 1 && bytesEqual(body, index + 1, end, METADATA_KEY)) inMetadata = true;
-        else if (depth === 2 && inMetadata && bytesEqual(body, index + 1, end, RESOURCE_VERSION_KEY)) {
-          // serialize() writes the resourceVersion as a string: its opening quote follows the colon.
-          return [end + 3, stringEnd(body, end + 2)];
-        }
-      }
-      index = end;
-    } else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) depth += 1;
-    else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) {
-      depth -= 1;
-      if (depth === 1) inMetadata = false;
-    }
-  }
-  throw new Error('a stored object has no metadata.resourceVersion');
-}
 
 /**
  * The stored object as of a later resourceVersion, nothing else changed: a deleted object's last state (the
  * etcd3 store decodes it at the deletion's revision). Its body is the stored one with the version's digits
- * replaced, which costs a copy instead of a parse and a serialization; labels, fields and the rest are unchanged,
- * since no selectable field reads metadata.resourceVersion.
+ * replaced, which costs two byte searches and a copy instead of a parse and a serialization. The first
+ * `"resourceVersion":"` of a body is metadata's: serialize() writes it after kind and apiVersion only. Labels,
+ * fields and the rest are unchanged: no selectable field reads metadata.resourceVersion.
  */
 function restamped(stored: StoredObject, resourceVersion: number): StoredObject {
-  const [start, end] = resourceVersionSpan(stored.body);
+  const start = stored.body.indexOf(RESOURCE_VERSION_KEY) + RESOURCE_VERSION_KEY.length;
+  const end = stored.body.indexOf(QUOTE, start);
   const body = Buffer.concat([
     stored.body.subarray(0, start),
     Buffer.from(String(resourceVersion)),
@@ -625,17 +578,20 @@ export class ObjectStore {
       throw new Error(`${type.kind} ${object.metadata.name} has no namespace`);
     }
     const uid = object.metadata.uid ?? randomUUID();
-    const normalized: KubeObject = {
-      ...object,
-      apiVersion: type.group === '' ? type.version : `${type.group}/${type.version}`,
-      kind: type.kind,
-      metadata: {
-        ...object.metadata,
-        uid,
-        resourceVersion: String(resourceVersion),
-        creationTimestamp: object.metadata.creationTimestamp ?? rfc3339(this.clock()),
-      },
+    const apiVersion = type.group === '' ? type.version : `${type.group}/${type.version}`;
+    const metadata = {
+      ...object.metadata,
+      uid,
+      resourceVersion: String(resourceVersion),
+      creationTimestamp: object.metadata.creationTimestamp ?? rfc3339(this.clock()),
     };
+    const normalized: KubeObject = { ...object, apiVersion, kind: type.kind, metadata };
+    // Written as kind, apiVersion, metadata, then the rest (the apiserver's order), with metadata.resourceVersion
+    // first: its place is then known whatever the object holds, for restamped() to rewrite. JSON.stringify alone
+    // could not promise that, as it writes integer-like keys ("0") before all others.
+    const { resourceVersion: version, ...otherMetadata } = metadata;
+    const { kind: _kind, apiVersion: _apiVersion, metadata: _metadata, ...rest } = object;
+    const text = `{"kind":${JSON.stringify(type.kind)},"apiVersion":${JSON.stringify(apiVersion)},"metadata":{"resourceVersion":${JSON.stringify(version)}${moreMembers(JSON.stringify(otherMetadata))}${moreMembers(JSON.stringify(rest))}`;
     return {
       resource,
       key: storageKey(namespace, object.metadata.name),
@@ -643,10 +599,7 @@ export class ObjectStore {
       name: object.metadata.name,
       uid,
       resourceVersion,
-      body:
-        arena === undefined
-          ? Buffer.from(JSON.stringify(normalized))
-          : arena.copy(JSON.stringify(normalized)),
+      body: arena === undefined ? Buffer.from(text) : arena.copy(text),
       labels: object.metadata.labels,
       fields: withoutEmptyValues(selectableFields(resource, normalized, type.namespaced)),
       finalizers: object.metadata.finalizers,
