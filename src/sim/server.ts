@@ -233,14 +233,18 @@ export class SimApi {
   }
 
   private async dispatch(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const url = new URL(request.url ?? '/', 'http://simulator');
-    const path = url.pathname.replace(/\/+$/, '') || '/';
+    // The request target as the apiserver reads it (Go's URL.Path, split on '/'): dot segments are names like any
+    // other, not resolved as a browser would (new URL), and the query is parsed only when there is one.
+    const target = request.url ?? '/';
+    const queryAt = target.indexOf('?');
+    const path = (queryAt < 0 ? target : target.slice(0, queryAt)).replace(/\/+$/, '') || '/';
+    const query = new URLSearchParams(queryAt < 0 ? '' : target.slice(queryAt + 1));
     if (path.startsWith('/sim/')) return this.control(request, response, path);
     if (path === '/metrics') return this.metrics(request, response);
 
     const route = routeOf(path, this.options.registry);
     const method = request.method ?? 'GET';
-    const verb = route?.kind === 'resource' ? verbOf(method, route.request, url) : 'get';
+    const verb = route?.kind === 'resource' ? verbOf(method, route.request, query) : 'get';
     this.options.stats.record(
       verb ?? method.toLowerCase(),
       route?.kind === 'resource'
@@ -270,23 +274,23 @@ export class SimApi {
 
     switch (verb) {
       case 'list':
-        return this.list(request, response, resourceRequest, url);
+        return this.list(request, response, resourceRequest, query);
       case 'watch':
-        return this.watch(request, response, resourceRequest, url);
+        return this.watch(request, response, resourceRequest, query);
       case 'get':
         return resourceRequest.subresource === 'log'
-          ? this.log(request, response, resourceRequest, url)
-          : this.get(request, response, resourceRequest, url);
+          ? this.log(request, response, resourceRequest, query)
+          : this.get(request, response, resourceRequest, query);
       case 'delete':
-        return this.delete(request, response, resourceRequest, url);
+        return this.delete(request, response, resourceRequest, query);
       case 'deletecollection':
-        return this.deleteCollection(request, response, resourceRequest, url);
+        return this.deleteCollection(request, response, resourceRequest, query);
       case 'create':
-        return this.create(request, response, resourceRequest, url);
+        return this.create(request, response, resourceRequest, query);
       case 'update':
-        return this.update(request, response, resourceRequest, url);
+        return this.update(request, response, resourceRequest, query);
       case 'patch':
-        return this.patch(request, response, resourceRequest, url);
+        return this.patch(request, response, resourceRequest, query);
     }
   }
 
@@ -368,12 +372,12 @@ export class SimApi {
 
   private parseSelectors(
     resource: StoreResource,
-    url: URL,
+    query: URLSearchParams,
   ): { labelSelector: LabelSelector; fieldSelector: FieldSelector } {
     try {
       return {
-        labelSelector: parseLabelSelector(url.searchParams.get('labelSelector') ?? ''),
-        fieldSelector: parseFieldSelector(resource, url.searchParams.get('fieldSelector') ?? ''),
+        labelSelector: parseLabelSelector(query.get('labelSelector') ?? ''),
+        fieldSelector: parseFieldSelector(resource, query.get('fieldSelector') ?? ''),
       };
     } catch (error) {
       if (error instanceof SelectorError) throw badRequest(error.message);
@@ -381,10 +385,15 @@ export class SimApi {
     }
   }
 
-  private async list(request: IncomingMessage, response: ServerResponse, target: ResourceRequest, url: URL) {
+  private async list(
+    request: IncomingMessage,
+    response: ServerResponse,
+    target: ResourceRequest,
+    query: URLSearchParams,
+  ) {
     const { store, clock } = this.options;
-    const options = listParams(url.searchParams);
-    const selectors = this.parseSelectors(target.resource, url);
+    const options = listParams(query);
+    const selectors = this.parseSelectors(target.resource, query);
     const limit = options.limit;
     const continueText = options.continueToken;
     const requestedRv = options.resourceVersion;
@@ -439,7 +448,7 @@ export class SimApi {
       ...(continueToken === undefined ? {} : { continue: continueToken }),
       ...(page.remainingItemCount === undefined ? {} : { remainingItemCount: page.remainingItemCount }),
     };
-    const table = tableRequested(request, url);
+    const table = tableRequested(request, query);
     if (table !== undefined) {
       const body = renderTable(
         printerOf(target),
@@ -460,10 +469,15 @@ export class SimApi {
     for (const rv of oldest) this.continueIssuedAt.delete(rv);
   }
 
-  private watch(request: IncomingMessage, response: ServerResponse, target: ResourceRequest, url: URL): void {
+  private watch(
+    request: IncomingMessage,
+    response: ServerResponse,
+    target: ResourceRequest,
+    query: URLSearchParams,
+  ): void {
     const { store } = this.options;
-    const options = listParams(url.searchParams);
-    const selectors = this.parseSelectors(target.resource, url);
+    const options = listParams(query);
+    const selectors = this.parseSelectors(target.resource, query);
     const { labelSelector } = selectors;
     // GET .../pods/NAME?watch=1 (the deprecated single-object watch) is a watch with metadata.name=NAME.
     const fieldSelector: FieldSelector =
@@ -563,9 +577,14 @@ export class SimApi {
     }
   }
 
-  private get(request: IncomingMessage, response: ServerResponse, target: ResourceRequest, url: URL): void {
+  private get(
+    request: IncomingMessage,
+    response: ServerResponse,
+    target: ResourceRequest,
+    query: URLSearchParams,
+  ): void {
     const stored = this.requireObject(target);
-    const table = tableRequested(request, url);
+    const table = tableRequested(request, query);
     if (table !== undefined) {
       const body = renderTable(
         printerOf(target),
@@ -601,10 +620,14 @@ export class SimApi {
 
   // pkg/registry/core/pod/rest/log.go + strategy.go LogLocation: the container must be named when there are
   // several; `previous` needs a terminated previous instance (launchers never restart, so there is none).
-  private log(request: IncomingMessage, response: ServerResponse, target: ResourceRequest, url: URL): void {
+  private log(
+    request: IncomingMessage,
+    response: ServerResponse,
+    target: ResourceRequest,
+    params: URLSearchParams,
+  ): void {
     const stored = this.requireObject(target);
     const pod = decodeObject<Pod>(stored);
-    const params = url.searchParams;
     const names = pod.spec.containers.map((container) => container.name);
     const initNames = (pod.spec.initContainers ?? []).map((container) => container.name);
     let container = params.get('container') ?? '';
@@ -663,9 +686,9 @@ export class SimApi {
     request: IncomingMessage,
     response: ServerResponse,
     target: ResourceRequest,
-    url: URL,
+    query: URLSearchParams,
   ) {
-    const options = await deleteOptionsOf(request, url);
+    const options = await deleteOptionsOf(request, query);
     const result = this.options.store.delete(
       target.resource,
       target.namespace,
@@ -679,12 +702,12 @@ export class SimApi {
     request: IncomingMessage,
     response: ServerResponse,
     target: ResourceRequest,
-    url: URL,
+    query: URLSearchParams,
   ) {
     // DELETE /api/v1/pods does not exist: deletecollection is served on namespaced paths only.
     if (target.type.namespaced && target.namespace === undefined) throw methodNotAllowed();
-    const selectors = this.parseSelectors(target.resource, url);
-    const options = await deleteOptionsOf(request, url);
+    const selectors = this.parseSelectors(target.resource, query);
+    const options = await deleteOptionsOf(request, query);
     const deleted = this.options.store.deleteCollection(
       target.resource,
       { namespace: target.namespace, ...selectors },
@@ -698,10 +721,10 @@ export class SimApi {
     request: IncomingMessage,
     response: ServerResponse,
     target: ResourceRequest,
-    url: URL,
+    query: URLSearchParams,
   ) {
     if (target.subresource !== undefined) throw methodNotAllowed();
-    const params = writeParams(url.searchParams, 'CreateOptions');
+    const params = writeParams(query, 'CreateOptions');
     const object = (await readJsonBody(request)) as KubeObject | undefined;
     if (object === undefined || typeof object !== 'object' || typeof object.metadata !== 'object') {
       throw badRequest('the body of the request must be an object with metadata');
@@ -747,9 +770,9 @@ export class SimApi {
     request: IncomingMessage,
     response: ServerResponse,
     target: ResourceRequest,
-    url: URL,
+    query: URLSearchParams,
   ) {
-    const params = writeParams(url.searchParams, 'UpdateOptions');
+    const params = writeParams(query, 'UpdateOptions');
     const object = (await readJsonBody(request)) as KubeObject | undefined;
     if (object === undefined || typeof object !== 'object' || typeof object.metadata !== 'object') {
       throw badRequest('the body of the request must be an object with metadata');
@@ -767,8 +790,13 @@ export class SimApi {
     this.write(response, target, submitted, params);
   }
 
-  private async patch(request: IncomingMessage, response: ServerResponse, target: ResourceRequest, url: URL) {
-    const params = writeParams(url.searchParams, 'PatchOptions');
+  private async patch(
+    request: IncomingMessage,
+    response: ServerResponse,
+    target: ResourceRequest,
+    query: URLSearchParams,
+  ) {
+    const params = writeParams(query, 'PatchOptions');
     const current = this.requireObject(target);
     const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
     const body = (await readJsonBody(request)) as JsonValue | undefined;
@@ -971,8 +999,8 @@ export function routeOf(path: string, registry: ResourceRegistry): Route | undef
   };
 }
 
-function verbOf(method: string, target: ResourceRequest, url: URL): Verb | undefined {
-  const isWatch = queryBool(url.searchParams, 'watch');
+function verbOf(method: string, target: ResourceRequest, query: URLSearchParams): Verb | undefined {
+  const isWatch = queryBool(query, 'watch');
   if (target.name === undefined) {
     if (method === 'GET') return isWatch ? 'watch' : 'list';
     if (method === 'POST') return 'create';
@@ -1038,11 +1066,11 @@ function specChanged(before: KubeObject, after: KubeObject): boolean {
 }
 
 /** The Table form kubectl asks for with `Accept: application/json;as=Table;v=v1;g=meta.k8s.io`, if it does. */
-function tableRequested(request: IncomingMessage, url: URL): IncludeObject | undefined {
+function tableRequested(request: IncomingMessage, query: URLSearchParams): IncludeObject | undefined {
   const accept = request.headers.accept ?? '';
   const first = accept.split(',')[0] ?? '';
   if (!first.includes('as=Table')) return undefined;
-  const include = url.searchParams.get('includeObject');
+  const include = query.get('includeObject');
   return include === 'None' || include === 'Object' ? include : 'Metadata';
 }
 
@@ -1104,9 +1132,9 @@ async function readJsonBody(request: IncomingMessage): Promise<unknown> {
 }
 
 // DeleteOptions come as query parameters (client-node), as a body (kubectl), both, or neither (apiserver.md §4.5).
-async function deleteOptionsOf(request: IncomingMessage, url: URL): Promise<DeleteOptions> {
+async function deleteOptionsOf(request: IncomingMessage, query: URLSearchParams): Promise<DeleteOptions> {
   const body = ((await readJsonBody(request)) ?? {}) as DeleteBody;
-  return deleteParams(url.searchParams, body);
+  return deleteParams(query, body);
 }
 
 function sendJson(
