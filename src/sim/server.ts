@@ -270,7 +270,10 @@ export class SimApi {
     if (identity?.readOnly && WRITE_VERBS.has(verb)) {
       throw forbiddenError(requestAttributes(identity, resourceRequest, verb, path));
     }
-    if (await this.injectFault(request, response)) return;
+    const faults = this.options.faults();
+    // Only injected latency waits here: other requests go on in the turn they arrived in.
+    if (faults.latencyMs) await new Promise((resolve) => setTimeout(resolve, faults.latencyMs));
+    if (this.injectFault(request, response, faults)) return;
 
     switch (verb) {
       case 'list':
@@ -323,11 +326,9 @@ export class SimApi {
     return identity;
   }
 
-  /** Applies the configured faults; true when the request was answered (or its socket destroyed). */
-  private async injectFault(request: IncomingMessage, response: ServerResponse): Promise<boolean> {
-    const faults = this.options.faults();
+  /** Applies the configured failure faults; true when the request was answered (or its socket destroyed). */
+  private injectFault(request: IncomingMessage, response: ServerResponse, faults: Faults): boolean {
     const { random } = this.options;
-    if (faults.latencyMs) await new Promise((resolve) => setTimeout(resolve, faults.latencyMs));
     if (faults.resetRate && random() < faults.resetRate) {
       request.socket.destroy();
       return true;
