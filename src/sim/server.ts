@@ -233,8 +233,8 @@ export class SimApi {
   }
 
   private async dispatch(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    // The request target as the apiserver reads it (Go's URL.Path, split on '/'): dot segments are names like any
-    // other, not resolved as a browser would (new URL), and the query is parsed only when there is one.
+    // The request target split at '?', as Go's URL.Path and RawQuery: dot segments stay path segments, not resolved
+    // as a WHATWG URL would resolve them, and no URL object is built per request.
     const target = request.url ?? '/';
     const queryAt = target.indexOf('?');
     const path = (queryAt < 0 ? target : target.slice(0, queryAt)).replace(/\/+$/, '') || '/';
