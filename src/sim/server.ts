@@ -4,7 +4,7 @@
 // able to destroy a socket mid-request, all of which want the raw request and response.
 
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { APF_FLOW_SCHEMA_HEADER, APF_PRIORITY_LEVEL_HEADER } from '../kube/priority-and-fairness.js';
 import type { ResourceType } from '../kube/resources.js';
 import {
@@ -154,6 +154,20 @@ const EVENT_END = Buffer.from('}\n');
 const WHOLE_BODY_ITEMS = 1000;
 const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
+/**
+ * The API Priority and Fairness headers of each response whose request was classified (see dispatch), to be
+ * written with the others by writeHead. Setting them ahead with setHeader would send every header of the
+ * response through setHeader (node:http's slow path for writeHead), which cost more than the rest of a small
+ * response's headers.
+ */
+const classified = new WeakMap<ServerResponse, OutgoingHttpHeaders>();
+
+/** response.writeHead, with the APF headers when the request was classified. */
+function writeHead(response: ServerResponse, status: number, headers: OutgoingHttpHeaders): void {
+  const apf = classified.get(response);
+  response.writeHead(status, apf === undefined ? headers : Object.assign(headers, apf));
+}
+
 interface ContinueToken {
   rv: number;
   start: string;
@@ -187,7 +201,10 @@ export class SimApi {
   /** Open watches and followed logs, ended on close(). */
   private readonly streams = new Set<() => void>();
   /** The simulated cluster's one flow schema and priority level, as UIDs (real ones are object UIDs too). */
-  private readonly apf = { flowSchemaUid: randomUUID(), priorityLevelUid: randomUUID() };
+  private readonly apfHeaders: OutgoingHttpHeaders = {
+    [APF_FLOW_SCHEMA_HEADER]: randomUUID(),
+    [APF_PRIORITY_LEVEL_HEADER]: randomUUID(),
+  };
   /** When each list resourceVersion was first handed out in a continue token (expireContinueAfterSeconds). */
   private readonly continueIssuedAt = new Map<number, number>();
 
@@ -216,14 +233,18 @@ export class SimApi {
   }
 
   private async dispatch(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const url = new URL(request.url ?? '/', 'http://simulator');
-    const path = url.pathname.replace(/\/+$/, '') || '/';
+    // The request target split at '?', as Go's URL.Path and RawQuery: dot segments stay path segments, not resolved
+    // as a WHATWG URL would resolve them, and no URL object is built per request.
+    const target = request.url ?? '/';
+    const queryAt = target.indexOf('?');
+    const path = (queryAt < 0 ? target : target.slice(0, queryAt)).replace(/\/+$/, '') || '/';
+    const query = new URLSearchParams(queryAt < 0 ? '' : target.slice(queryAt + 1));
     if (path.startsWith('/sim/')) return this.control(request, response, path);
     if (path === '/metrics') return this.metrics(request, response);
 
     const route = routeOf(path, this.options.registry);
     const method = request.method ?? 'GET';
-    const verb = route?.kind === 'resource' ? verbOf(method, route.request, url) : 'get';
+    const verb = route?.kind === 'resource' ? verbOf(method, route.request, query) : 'get';
     this.options.stats.record(
       verb ?? method.toLowerCase(),
       route?.kind === 'resource'
@@ -238,8 +259,7 @@ export class SimApi {
     // API Priority and Fairness classifies every authenticated request (after authentication, before
     // authorization, so a 403 or a 429 carries them too) and names the matched flow schema and priority level by
     // UID: what clients such as controller-runtime and stuckfailed read to know that the server limits itself.
-    response.setHeader(APF_FLOW_SCHEMA_HEADER, this.apf.flowSchemaUid);
-    response.setHeader(APF_PRIORITY_LEVEL_HEADER, this.apf.priorityLevelUid);
+    classified.set(response, this.apfHeaders);
     this.authorize(identity, route, verb, method, path);
     if (route === undefined) throw pathNotFound();
     if (route.kind === 'version') return sendJson(response, 200, JSON.stringify(SIMULATED_VERSION));
@@ -250,27 +270,30 @@ export class SimApi {
     if (identity?.readOnly && WRITE_VERBS.has(verb)) {
       throw forbiddenError(requestAttributes(identity, resourceRequest, verb, path));
     }
-    if (await this.injectFault(request, response)) return;
+    const faults = this.options.faults();
+    // Only injected latency waits here: other requests go on in the turn they arrived in.
+    if (faults.latencyMs) await new Promise((resolve) => setTimeout(resolve, faults.latencyMs));
+    if (this.injectFault(request, response, faults)) return;
 
     switch (verb) {
       case 'list':
-        return this.list(request, response, resourceRequest, url);
+        return this.list(request, response, resourceRequest, query);
       case 'watch':
-        return this.watch(request, response, resourceRequest, url);
+        return this.watch(request, response, resourceRequest, query);
       case 'get':
         return resourceRequest.subresource === 'log'
-          ? this.log(request, response, resourceRequest, url)
-          : this.get(request, response, resourceRequest, url);
+          ? this.log(request, response, resourceRequest, query)
+          : this.get(request, response, resourceRequest, query);
       case 'delete':
-        return this.delete(request, response, resourceRequest, url);
+        return this.delete(request, response, resourceRequest, query);
       case 'deletecollection':
-        return this.deleteCollection(request, response, resourceRequest, url);
+        return this.deleteCollection(request, response, resourceRequest, query);
       case 'create':
-        return this.create(request, response, resourceRequest, url);
+        return this.create(request, response, resourceRequest, query);
       case 'update':
-        return this.update(request, response, resourceRequest, url);
+        return this.update(request, response, resourceRequest, query);
       case 'patch':
-        return this.patch(request, response, resourceRequest, url);
+        return this.patch(request, response, resourceRequest, query);
     }
   }
 
@@ -303,11 +326,9 @@ export class SimApi {
     return identity;
   }
 
-  /** Applies the configured faults; true when the request was answered (or its socket destroyed). */
-  private async injectFault(request: IncomingMessage, response: ServerResponse): Promise<boolean> {
-    const faults = this.options.faults();
+  /** Applies the configured failure faults; true when the request was answered (or its socket destroyed). */
+  private injectFault(request: IncomingMessage, response: ServerResponse, faults: Faults): boolean {
     const { random } = this.options;
-    if (faults.latencyMs) await new Promise((resolve) => setTimeout(resolve, faults.latencyMs));
     if (faults.resetRate && random() < faults.resetRate) {
       request.socket.destroy();
       return true;
@@ -352,12 +373,12 @@ export class SimApi {
 
   private parseSelectors(
     resource: StoreResource,
-    url: URL,
+    query: URLSearchParams,
   ): { labelSelector: LabelSelector; fieldSelector: FieldSelector } {
     try {
       return {
-        labelSelector: parseLabelSelector(url.searchParams.get('labelSelector') ?? ''),
-        fieldSelector: parseFieldSelector(resource, url.searchParams.get('fieldSelector') ?? ''),
+        labelSelector: parseLabelSelector(query.get('labelSelector') ?? ''),
+        fieldSelector: parseFieldSelector(resource, query.get('fieldSelector') ?? ''),
       };
     } catch (error) {
       if (error instanceof SelectorError) throw badRequest(error.message);
@@ -365,10 +386,15 @@ export class SimApi {
     }
   }
 
-  private async list(request: IncomingMessage, response: ServerResponse, target: ResourceRequest, url: URL) {
+  private async list(
+    request: IncomingMessage,
+    response: ServerResponse,
+    target: ResourceRequest,
+    query: URLSearchParams,
+  ) {
     const { store, clock } = this.options;
-    const options = listParams(url.searchParams);
-    const selectors = this.parseSelectors(target.resource, url);
+    const options = listParams(query);
+    const selectors = this.parseSelectors(target.resource, query);
     const limit = options.limit;
     const continueText = options.continueToken;
     const requestedRv = options.resourceVersion;
@@ -423,7 +449,7 @@ export class SimApi {
       ...(continueToken === undefined ? {} : { continue: continueToken }),
       ...(page.remainingItemCount === undefined ? {} : { remainingItemCount: page.remainingItemCount }),
     };
-    const table = tableRequested(request, url);
+    const table = tableRequested(request, query);
     if (table !== undefined) {
       const body = renderTable(
         printerOf(target),
@@ -444,10 +470,15 @@ export class SimApi {
     for (const rv of oldest) this.continueIssuedAt.delete(rv);
   }
 
-  private watch(request: IncomingMessage, response: ServerResponse, target: ResourceRequest, url: URL): void {
+  private watch(
+    request: IncomingMessage,
+    response: ServerResponse,
+    target: ResourceRequest,
+    query: URLSearchParams,
+  ): void {
     const { store } = this.options;
-    const options = listParams(url.searchParams);
-    const selectors = this.parseSelectors(target.resource, url);
+    const options = listParams(query);
+    const selectors = this.parseSelectors(target.resource, query);
     const { labelSelector } = selectors;
     // GET .../pods/NAME?watch=1 (the deprecated single-object watch) is a watch with metadata.name=NAME.
     const fieldSelector: FieldSelector =
@@ -465,7 +496,7 @@ export class SimApi {
       matchesFieldValues(fieldSelector, object.fields) &&
       matchesLabels(labelSelector, object.labels);
 
-    response.writeHead(200, {
+    writeHead(response, 200, {
       'Content-Type': 'application/json',
       'Cache-Control': 'no-cache, private',
       'Audit-Id': randomUUID(),
@@ -547,9 +578,14 @@ export class SimApi {
     }
   }
 
-  private get(request: IncomingMessage, response: ServerResponse, target: ResourceRequest, url: URL): void {
+  private get(
+    request: IncomingMessage,
+    response: ServerResponse,
+    target: ResourceRequest,
+    query: URLSearchParams,
+  ): void {
     const stored = this.requireObject(target);
-    const table = tableRequested(request, url);
+    const table = tableRequested(request, query);
     if (table !== undefined) {
       const body = renderTable(
         printerOf(target),
@@ -585,10 +621,14 @@ export class SimApi {
 
   // pkg/registry/core/pod/rest/log.go + strategy.go LogLocation: the container must be named when there are
   // several; `previous` needs a terminated previous instance (launchers never restart, so there is none).
-  private log(request: IncomingMessage, response: ServerResponse, target: ResourceRequest, url: URL): void {
+  private log(
+    request: IncomingMessage,
+    response: ServerResponse,
+    target: ResourceRequest,
+    params: URLSearchParams,
+  ): void {
     const stored = this.requireObject(target);
     const pod = decodeObject<Pod>(stored);
-    const params = url.searchParams;
     const names = pod.spec.containers.map((container) => container.name);
     const initNames = (pod.spec.initContainers ?? []).map((container) => container.name);
     let container = params.get('container') ?? '';
@@ -628,7 +668,7 @@ export class SimApi {
     if (limitBytes !== undefined && limitBytes > 0) {
       text = Buffer.from(text).subarray(0, limitBytes).toString('utf8');
     }
-    response.writeHead(200, { 'Content-Type': 'text/plain', 'Audit-Id': randomUUID() });
+    writeHead(response, 200, { 'Content-Type': 'text/plain', 'Audit-Id': randomUUID() });
     if (!queryBool(params, 'follow')) {
       response.end(text);
       return;
@@ -647,9 +687,9 @@ export class SimApi {
     request: IncomingMessage,
     response: ServerResponse,
     target: ResourceRequest,
-    url: URL,
+    query: URLSearchParams,
   ) {
-    const options = await deleteOptionsOf(request, url);
+    const options = await deleteOptionsOf(request, query);
     const result = this.options.store.delete(
       target.resource,
       target.namespace,
@@ -663,12 +703,12 @@ export class SimApi {
     request: IncomingMessage,
     response: ServerResponse,
     target: ResourceRequest,
-    url: URL,
+    query: URLSearchParams,
   ) {
     // DELETE /api/v1/pods does not exist: deletecollection is served on namespaced paths only.
     if (target.type.namespaced && target.namespace === undefined) throw methodNotAllowed();
-    const selectors = this.parseSelectors(target.resource, url);
-    const options = await deleteOptionsOf(request, url);
+    const selectors = this.parseSelectors(target.resource, query);
+    const options = await deleteOptionsOf(request, query);
     const deleted = this.options.store.deleteCollection(
       target.resource,
       { namespace: target.namespace, ...selectors },
@@ -682,10 +722,10 @@ export class SimApi {
     request: IncomingMessage,
     response: ServerResponse,
     target: ResourceRequest,
-    url: URL,
+    query: URLSearchParams,
   ) {
     if (target.subresource !== undefined) throw methodNotAllowed();
-    const params = writeParams(url.searchParams, 'CreateOptions');
+    const params = writeParams(query, 'CreateOptions');
     const object = (await readJsonBody(request)) as KubeObject | undefined;
     if (object === undefined || typeof object !== 'object' || typeof object.metadata !== 'object') {
       throw badRequest('the body of the request must be an object with metadata');
@@ -731,9 +771,9 @@ export class SimApi {
     request: IncomingMessage,
     response: ServerResponse,
     target: ResourceRequest,
-    url: URL,
+    query: URLSearchParams,
   ) {
-    const params = writeParams(url.searchParams, 'UpdateOptions');
+    const params = writeParams(query, 'UpdateOptions');
     const object = (await readJsonBody(request)) as KubeObject | undefined;
     if (object === undefined || typeof object !== 'object' || typeof object.metadata !== 'object') {
       throw badRequest('the body of the request must be an object with metadata');
@@ -751,8 +791,13 @@ export class SimApi {
     this.write(response, target, submitted, params);
   }
 
-  private async patch(request: IncomingMessage, response: ServerResponse, target: ResourceRequest, url: URL) {
-    const params = writeParams(url.searchParams, 'PatchOptions');
+  private async patch(
+    request: IncomingMessage,
+    response: ServerResponse,
+    target: ResourceRequest,
+    query: URLSearchParams,
+  ) {
+    const params = writeParams(query, 'PatchOptions');
     const current = this.requireObject(target);
     const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
     const body = (await readJsonBody(request)) as JsonValue | undefined;
@@ -955,8 +1000,8 @@ export function routeOf(path: string, registry: ResourceRegistry): Route | undef
   };
 }
 
-function verbOf(method: string, target: ResourceRequest, url: URL): Verb | undefined {
-  const isWatch = queryBool(url.searchParams, 'watch');
+function verbOf(method: string, target: ResourceRequest, query: URLSearchParams): Verb | undefined {
+  const isWatch = queryBool(query, 'watch');
   if (target.name === undefined) {
     if (method === 'GET') return isWatch ? 'watch' : 'list';
     if (method === 'POST') return 'create';
@@ -1022,11 +1067,11 @@ function specChanged(before: KubeObject, after: KubeObject): boolean {
 }
 
 /** The Table form kubectl asks for with `Accept: application/json;as=Table;v=v1;g=meta.k8s.io`, if it does. */
-function tableRequested(request: IncomingMessage, url: URL): IncludeObject | undefined {
+function tableRequested(request: IncomingMessage, query: URLSearchParams): IncludeObject | undefined {
   const accept = request.headers.accept ?? '';
   const first = accept.split(',')[0] ?? '';
   if (!first.includes('as=Table')) return undefined;
-  const include = url.searchParams.get('includeObject');
+  const include = query.get('includeObject');
   return include === 'None' || include === 'Object' ? include : 'Metadata';
 }
 
@@ -1088,9 +1133,9 @@ async function readJsonBody(request: IncomingMessage): Promise<unknown> {
 }
 
 // DeleteOptions come as query parameters (client-node), as a body (kubectl), both, or neither (apiserver.md §4.5).
-async function deleteOptionsOf(request: IncomingMessage, url: URL): Promise<DeleteOptions> {
+async function deleteOptionsOf(request: IncomingMessage, query: URLSearchParams): Promise<DeleteOptions> {
   const body = ((await readJsonBody(request)) ?? {}) as DeleteBody;
-  return deleteParams(url.searchParams, body);
+  return deleteParams(query, body);
 }
 
 function sendJson(
@@ -1099,7 +1144,7 @@ function sendJson(
   body: string | Buffer,
   contentType = 'application/json',
 ): void {
-  response.writeHead(status, {
+  writeHead(response, status, {
     'Content-Type': contentType,
     'Content-Length': Buffer.byteLength(body),
     'Cache-Control': 'no-cache, private',
@@ -1110,7 +1155,7 @@ function sendJson(
 
 function sendStatus(response: ServerResponse, error: ApiStatusError): void {
   const body = JSON.stringify(error.status);
-  response.writeHead(error.status.code, {
+  writeHead(response, error.status.code, {
     'Content-Type': 'application/json',
     'Content-Length': Buffer.byteLength(body),
     'Cache-Control': 'no-cache, private',
@@ -1145,11 +1190,11 @@ async function streamJson(
     }
     parts.push(Buffer.from(tail));
     const body = Buffer.concat(parts);
-    response.writeHead(200, { ...headers, 'Content-Length': body.length });
+    writeHead(response, 200, { ...headers, 'Content-Length': body.length });
     response.end(body);
     return;
   }
-  response.writeHead(200, headers);
+  writeHead(response, 200, headers);
   for (let index = 0; index < items.length; index += 1) {
     if (index > 0) parts.push(COMMA);
     const body = (items[index] as StoredObject).body;
