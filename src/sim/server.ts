@@ -148,7 +148,7 @@ type Route =
 
 const WRITE_VERBS = new Set<Verb>(['create', 'update', 'patch', 'delete', 'deletecollection']);
 const LIST_CHUNK_BYTES = 1024 * 1024;
-const COMMA = Buffer.from(',');
+const COMMA = 0x2c;
 const EVENT_END = Buffer.from('}\n');
 /** Lists of at most this many items (kubectl's default page is 500) are sent as one body. */
 const WHOLE_BODY_ITEMS = 1000;
@@ -1176,39 +1176,51 @@ async function streamJson(
   items: readonly StoredObject[],
   tail: string,
 ): Promise<void> {
-  const headers = {
+  const headers: OutgoingHttpHeaders = {
     'Content-Type': 'application/json',
     'Cache-Control': 'no-cache, private',
     'Audit-Id': randomUUID(),
   };
-  const parts: Buffer[] = [Buffer.from(head)];
-  let size = 0;
   if (items.length <= WHOLE_BODY_ITEMS) {
-    for (const [index, item] of items.entries()) {
-      if (index > 0) parts.push(COMMA);
-      parts.push(item.body);
-    }
-    parts.push(Buffer.from(tail));
-    const body = Buffer.concat(parts);
-    writeHead(response, 200, { ...headers, 'Content-Length': body.length });
+    const body = joined(head, items, tail);
+    headers['Content-Length'] = body.length;
+    writeHead(response, 200, headers);
     response.end(body);
     return;
   }
   writeHead(response, 200, headers);
+  let start = 0;
+  let size = 0;
   for (let index = 0; index < items.length; index += 1) {
-    if (index > 0) parts.push(COMMA);
-    const body = (items[index] as StoredObject).body;
-    parts.push(body);
-    size += body.length;
-    if (size >= LIST_CHUNK_BYTES) {
-      const flushed = response.write(Buffer.concat(parts));
-      parts.length = 0;
-      size = 0;
-      if (!flushed) await drained(response);
-    }
+    size += (items[index] as StoredObject).body.length;
+    if (size < LIST_CHUNK_BYTES) continue;
+    const flushed = response.write(joined(start === 0 ? head : ',', items.slice(start, index + 1), ''));
+    start = index + 1;
+    size = 0;
+    if (!flushed) await drained(response);
   }
-  parts.push(Buffer.from(tail));
-  response.end(Buffer.concat(parts));
+  const rest = items.slice(start);
+  response.end(rest.length === 0 ? tail : joined(start === 0 ? head : ',', rest, tail));
+}
+
+/**
+ * `head`, the items' bodies comma-separated, then `tail`, in one buffer of the right size: each body is copied
+ * once, by Uint8Array#set. Buffer.concat of the bodies and commas, a JavaScript loop over twice as many parts,
+ * cost the simulator more to run and to compile.
+ */
+function joined(head: string, items: readonly StoredObject[], tail: string): Buffer {
+  let length = Buffer.byteLength(head) + Buffer.byteLength(tail) + Math.max(items.length - 1, 0);
+  for (const item of items) length += item.body.length;
+  const buffer = Buffer.allocUnsafe(length);
+  let offset = buffer.write(head, 0);
+  for (let index = 0; index < items.length; index += 1) {
+    if (index > 0) buffer[offset++] = COMMA;
+    const body = (items[index] as StoredObject).body;
+    buffer.set(body, offset);
+    offset += body.length;
+  }
+  buffer.write(tail, offset);
+  return buffer;
 }
 
 /** Resolves when the response can take more, rejects when the client went away first. */
