@@ -49,6 +49,7 @@ import {
   type DeleteBody,
   deleteParams,
   listParams,
+  parseQuery,
   queryBool,
   queryInt,
   type WriteParams,
@@ -238,7 +239,7 @@ export class SimApi {
     const target = request.url ?? '/';
     const queryAt = target.indexOf('?');
     const path = (queryAt < 0 ? target : target.slice(0, queryAt)).replace(/\/+$/, '') || '/';
-    const query = new URLSearchParams(queryAt < 0 ? '' : target.slice(queryAt + 1));
+    const query = parseQuery(queryAt < 0 ? '' : target.slice(queryAt + 1));
     if (path.startsWith('/sim/')) return this.control(request, response, path);
     if (path === '/metrics') return this.metrics(request, response);
 
