@@ -158,8 +158,9 @@ const QUOTE = 0x22;
  * The stored object as of a later resourceVersion, nothing else changed: a deleted object's last state (the
  * etcd3 store decodes it at the deletion's revision). Its body is the stored one with the version's digits
  * replaced, which costs two byte searches and a copy instead of a parse and a serialization. The first
- * `"resourceVersion":"` of a body is metadata's: serialize() writes it after kind and apiVersion only. Labels,
- * fields and the rest are unchanged: no selectable field reads metadata.resourceVersion.
+ * `"resourceVersion":"` of a body is metadata's: serialize() writes before it only kind, apiVersion and metadata's
+ * name, generateName, namespace and uid, none of which can hold those bytes. Labels, fields and the rest are
+ * unchanged: no selectable field reads metadata.resourceVersion.
  */
 function restamped(stored: StoredObject, resourceVersion: number): StoredObject {
   const start = stored.body.indexOf(RESOURCE_VERSION_KEY) + RESOURCE_VERSION_KEY.length;
@@ -607,12 +608,29 @@ export class ObjectStore {
       creationTimestamp: object.metadata.creationTimestamp ?? rfc3339(this.clock()),
     };
     const normalized: KubeObject = { ...object, apiVersion, kind: type.kind, metadata };
-    // Written as kind, apiVersion, metadata, then the rest (the apiserver's order), with metadata.resourceVersion
-    // first: its place is then known whatever the object holds, for restamped() to rewrite. JSON.stringify alone
-    // could not promise that, as it writes integer-like keys ("0") before all others.
-    const { resourceVersion: version, ...otherMetadata } = metadata;
+    // Written in the apiserver's order: kind, apiVersion, metadata, then the rest, and metadata in ObjectMeta's
+    // field order (name, generateName, namespace, uid, resourceVersion, then the others). The first
+    // `"resourceVersion":"` of the body is then metadata's, for restamped() to rewrite; and items start as a real
+    // list's do, which clients that split a list by its items' common start rely on (stuckfailed's list reader: with
+    // resourceVersion first, the items shared a prefix of version digits, and the reader fell back to a scan).
+    const {
+      name,
+      generateName,
+      namespace: inNamespace,
+      uid: _uid,
+      resourceVersion: version,
+      ...later
+    } = metadata;
+    // The head is written by itself: in one object, integer-like keys ("0") of the rest would come first.
+    const head = JSON.stringify({
+      name,
+      generateName,
+      namespace: inNamespace,
+      uid,
+      resourceVersion: version,
+    });
     const { kind: _kind, apiVersion: _apiVersion, metadata: _metadata, ...rest } = object;
-    const text = `{"kind":${JSON.stringify(type.kind)},"apiVersion":${JSON.stringify(apiVersion)},"metadata":{"resourceVersion":${JSON.stringify(version)}${moreMembers(JSON.stringify(otherMetadata))}${moreMembers(JSON.stringify(rest))}`;
+    const text = `{"kind":${JSON.stringify(type.kind)},"apiVersion":${JSON.stringify(apiVersion)},"metadata":${head.slice(0, -1)}${moreMembers(JSON.stringify(later))}${moreMembers(JSON.stringify(rest))}`;
     return {
       resource,
       key: storageKey(namespace, object.metadata.name),
