@@ -6,30 +6,6 @@
 import { type ApiStatusError, badRequest, type FieldError, invalidObject } from './api-status.js';
 
 /**
- * A request's query as Go's url.ParseQuery reads it, from which the apiserver decodes every option: pairs split on
- * `&`, `+` as a space, percent escapes decoded; a pair with `;` or an escape that does not decode is dropped.
- * Splitting and decoding with the built-ins costs less than URLSearchParams' own parser, a JavaScript loop per
- * character.
- */
-export function parseQuery(text: string): URLSearchParams {
-  const query = new URLSearchParams();
-  if (text === '') return query;
-  for (const pair of text.split('&')) {
-    if (pair === '' || pair.includes(';')) continue;
-    const equals = pair.indexOf('=');
-    try {
-      query.append(
-        decodeURIComponent((equals < 0 ? pair : pair.slice(0, equals)).replaceAll('+', ' ')),
-        equals < 0 ? '' : decodeURIComponent(pair.slice(equals + 1).replaceAll('+', ' ')),
-      );
-    } catch {
-      // not a valid escape: url.ParseQuery leaves the pair out
-    }
-  }
-  return query;
-}
-
-/**
  * Convert_Slice_string_To_bool: absent is false; present is true unless it is `0` or `false` in any case
  * (an empty value is true: `?watch` starts a watch).
  */

@@ -492,57 +492,6 @@ describe('continue tokens under faults', () => {
   });
 });
 
-describe('large lists', () => {
-  // Above 1,000 items a list streams in chunks of at least 1 MiB; a chunk may end on the last item (namespace
-  // `edge`) or in the middle (namespace `middle`). Either way the body is one JSON list of every item, in order.
-  it('streams more than 1,000 items as one JSON list, whichever item a chunk ends on', async () => {
-    const lease = (namespace: string, name: string, padding = 0) =>
-      ({
-        apiVersion: 'coordination.k8s.io/v1',
-        kind: 'Lease',
-        metadata: {
-          name,
-          namespace,
-          ...(padding > 0 ? { annotations: { padding: 'x'.repeat(padding) } } : {}),
-        },
-        spec: { holderIdentity: name },
-      }) as KubeObject;
-    const small = (namespace: string, prefix: string, count: number) =>
-      Array.from({ length: count }, (_, index) =>
-        lease(namespace, `${prefix}-${String(index).padStart(4, '0')}`),
-      );
-    const objects = [
-      ...small('edge', 'a', 1000),
-      lease('edge', 'b-big', 1_100_000),
-      ...small('middle', 'a', 600),
-      lease('middle', 'b-big', 1_100_000),
-      ...small('middle', 'c', 600),
-    ];
-    const sim = await startSimulator({ objects: { objects, logs: [] } });
-    try {
-      for (const [namespace, count] of [
-        ['edge', 1001],
-        ['middle', 1201],
-      ] as const) {
-        const response = await get(sim, `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases`);
-        assert.equal(response.status, 200);
-        const list = JSON.parse(response.text) as KubeList<KubeObject>;
-        const expected = objects
-          .filter((object) => object.metadata.namespace === namespace)
-          .map((object) => object.metadata.name)
-          .sort();
-        assert.equal(list.items.length, count);
-        assert.deepEqual(
-          list.items.map((item) => item.metadata.name),
-          expected,
-        );
-      }
-    } finally {
-      await sim.close();
-    }
-  });
-});
-
 describe('simulated API server (HTTPS, bearer tokens)', () => {
   let sim: RunningSimulator;
   before(async () => {

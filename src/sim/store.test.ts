@@ -306,69 +306,6 @@ describe('ObjectStore deletes (registry rules)', () => {
     );
   });
 
-  it('answers a removed object as its last state at the deletion resourceVersion, in the DELETED event too', () => {
-    const pod = launcherPod({ namespace: 'a', name: 'p' });
-    // Other resourceVersions in the object (an annotation named so) must stay as they are.
-    pod.metadata.annotations = { ...pod.metadata.annotations, resourceVersion: '"7"' };
-    const store = storeWith([pod]);
-    const before = store.get('pods', 'a', 'p') as StoredObject;
-    const events: StoreEvent[] = [];
-    store.subscribe('pods', (event) => events.push(event));
-    const result = store.delete('pods', 'a', 'p');
-    assert.equal(result.removed, true);
-    assert.equal(result.object.resourceVersion, store.resourceVersion);
-    const expected = decodeObject(before);
-    expected.metadata.resourceVersion = String(store.resourceVersion);
-    // Byte for byte what serializing the last state would give: same keys, same order.
-    assert.equal(result.object.body.toString('utf8'), JSON.stringify(expected));
-    assert.deepEqual(result.object.fields, before.fields);
-    assert.equal(events.length, 1);
-    assert.equal(events[0]?.type, 'DELETED');
-    assert.equal(events[0]?.object, result.object);
-    assert.equal(events[0]?.previous, before);
-  });
-
-  it('stamps only metadata.resourceVersion on a removed object, whatever else the object holds', () => {
-    // Keys that a text search could mistake for the one rewritten, among any others.
-    const key = fc.oneof(
-      fc.string(),
-      fc.constantFrom('metadata', 'resourceVersion', '"resourceVersion', 'resourceVersion"', 'a\\'),
-    );
-    const json = fc.letrec((tie) => ({
-      value: fc.oneof(
-        { depthSize: 'small' },
-        fc.string(),
-        fc.integer(),
-        fc.boolean(),
-        fc.constant(null),
-        fc.array(tie('value')),
-        fc.dictionary(key, tie('value')),
-      ),
-    })).value;
-    fc.assert(
-      fc.property(
-        fc.dictionary(key, json),
-        fc.dictionary(key, json),
-        fc.dictionary(key, fc.string()),
-        (rest, extraMetadata, annotations) => {
-          const store = new ObjectStore({ kubeletTimers: false });
-          const { metadata: _ignored, ...top } = rest;
-          // A client's keys may come first, in any order; the store puts its own where it wants them.
-          const lease = {
-            ...top,
-            metadata: { ...extraMetadata, annotations, name: 'l', namespace: 'a' },
-          } as unknown as KubeObject;
-          const before = store.put('leases', lease);
-          const result = store.delete('leases', 'a', 'l');
-          const expected = decodeObject(before);
-          expected.metadata.resourceVersion = String(store.resourceVersion);
-          assert.deepEqual(decodeObject(result.object), expected);
-          assert.equal(result.object.resourceVersion, store.resourceVersion);
-        },
-      ),
-    );
-  });
-
   it('deletes a collection by selector within a namespace', () => {
     const store = storeWith([
       launcherPod({ namespace: 'a', name: 'f1' }),

@@ -40,12 +40,6 @@ export interface StoredObject {
   readonly body: Buffer;
   readonly labels: Readonly<Record<string, string>> | undefined;
   readonly fields: SelectableFields;
-  /**
-   * metadata.finalizers and metadata.deletionTimestamp: with a pod's phase and node (in `fields`), what a DELETE
-   * decides by, kept beside the body so that deleting does not parse a 7 KB pod to read them.
-   */
-  readonly finalizers: readonly string[] | undefined;
-  readonly deletionTimestamp: string | undefined;
 }
 
 export type StoreEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -129,6 +123,7 @@ const DEFAULT_HISTORY_LIMIT = 10_000;
 // pod spec default (pkg/apis/core/v1/defaults.go: DefaultTerminationGracePeriodSeconds).
 const DEFAULT_TERMINATION_GRACE_SECONDS = 30;
 
+/** The stored object, parsed (a fresh copy the caller may change). */
 /**
  * Labels and annotations are Go maps with `omitempty`: the apiserver never stores an empty one, so a patch that
  * removes the last annotation leaves no `annotations` key behind.
@@ -140,37 +135,8 @@ function omitEmptyMaps(metadata: KubeObject['metadata']): void {
   }
 }
 
-/** The stored object, parsed (a fresh copy the caller may change). */
 export function decodeObject<T extends KubeObject = KubeObject>(stored: StoredObject): T {
   return JSON.parse(stored.body.toString('utf8')) as T;
-}
-
-/** `{"a":1}` as `,"a":1}` and `{}` as `}`: an object's members, to close an object whose first member is written. */
-function moreMembers(objectText: string): string {
-  return objectText === '{}' ? '}' : `,${objectText.slice(1)}`;
-}
-
-/** How serialize() begins metadata.resourceVersion, which restamped() rewrites. */
-const RESOURCE_VERSION_KEY = Buffer.from('"resourceVersion":"');
-const QUOTE = 0x22;
-
-/**
- * The stored object as of a later resourceVersion, nothing else changed: a deleted object's last state (the
- * etcd3 store decodes it at the deletion's revision). Its body is the stored one with the version's digits
- * replaced, which costs two byte searches and a copy instead of a parse and a serialization. The first
- * `"resourceVersion":"` of a body is metadata's: serialize() writes before it only kind, apiVersion and metadata's
- * name, generateName, namespace and uid, none of which can hold those bytes. Labels, fields and the rest are
- * unchanged: no selectable field reads metadata.resourceVersion.
- */
-function restamped(stored: StoredObject, resourceVersion: number): StoredObject {
-  const start = stored.body.indexOf(RESOURCE_VERSION_KEY) + RESOURCE_VERSION_KEY.length;
-  const end = stored.body.indexOf(QUOTE, start);
-  const body = Buffer.concat([
-    stored.body.subarray(0, start),
-    Buffer.from(String(resourceVersion)),
-    stored.body.subarray(end),
-  ]);
-  return { ...stored, resourceVersion, body };
 }
 
 export function storageKey(namespace: string | undefined, name: string): string {
@@ -414,20 +380,22 @@ export class ObjectStore {
         `Precondition failed: ResourceVersion in precondition: ${preconditions.resourceVersion}, ResourceVersion in object meta: ${current.resourceVersion}`,
       );
     }
-    const grace = resource === 'pods' ? podGracePeriod(current, options.gracePeriodSeconds) : 0;
-    const finalized = (current.finalizers ?? []).length === 0;
+    const object = decodeObject(current) as KubeObject;
+    const grace = resource === 'pods' ? podGracePeriod(object as Pod, options.gracePeriodSeconds) : 0;
+    const finalizers = object.metadata.finalizers ?? [];
     const now = this.clock();
 
-    if (current.deletionTimestamp !== undefined) {
+    if (object.metadata.deletionTimestamp !== undefined) {
       // Already terminating: a repeat DELETE may only shorten the grace period (rest.BeforeDelete).
-      const deadline = Date.parse(current.deletionTimestamp);
+      const deadline = Date.parse(object.metadata.deletionTimestamp);
       const shortened = now + grace * 1000 < deadline;
-      if (grace === 0 && finalized) return this.removeNow(resource, current, options.dryRun);
+      if (grace === 0 && finalizers.length === 0)
+        return this.removeNow(resource, current, options.dryRun, object);
       if (!shortened || options.dryRun) return { object: current, removed: false };
-      return { object: this.markTerminating(resource, decodeObject(current), grace, now), removed: false };
+      return { object: this.markTerminating(resource, object, grace, now), removed: false };
     }
-    if (grace === 0 && finalized) return this.removeNow(resource, current, options.dryRun);
-    const object = decodeObject(current);
+    if (grace === 0 && finalizers.length === 0)
+      return this.removeNow(resource, current, options.dryRun, object);
     if (options.dryRun) {
       return {
         object: this.serialize(resource, withDeletion(object, grace, now), current.resourceVersion),
@@ -477,29 +445,8 @@ export class ObjectStore {
     let continueAt: string | undefined;
     let lastKey: string | undefined;
 
-    // The keys from startAt on with the prefix: the current ones, merged in order with those gone since the
-    // version read at (the overlay gives them back). A loop rather than a generator, which cost more to run and
-    // to compile than the rest of a list.
-    const keys = collection.keys;
-    const from = query.startAt !== undefined && query.startAt > prefix ? query.startAt : prefix;
-    let index = lowerBound(keys, from);
-    const gone = [...overlay.keys()]
-      .filter((key) => !collection.byKey.has(key) && key.startsWith(prefix) && key >= from)
-      .sort();
-    let goneIndex = 0;
-    for (;;) {
-      const current = keys[index];
-      const inRange = current?.startsWith(prefix) === true;
-      const historical = gone[goneIndex];
-      if (!inRange && historical === undefined) break;
-      let key: string;
-      if (historical !== undefined && (!inRange || historical < (current as string))) {
-        key = historical;
-        goneIndex += 1;
-      } else {
-        key = current as string;
-        index += 1;
-      }
+    const candidates = this.keysInRange(collection, overlay, prefix, query.startAt);
+    for (const key of candidates) {
       const stored = overlay.has(key) ? overlay.get(key) : collection.byKey.get(key);
       if (stored === undefined) continue;
       if (items.length >= limit) {
@@ -557,12 +504,12 @@ export class ObjectStore {
       this.terminating.delete(key);
       const stored = this.collection('pods').byKey.get(key);
       if (stored === undefined) continue;
-      if ((stored.finalizers ?? []).length === 0) {
+      const pod = decodeObject(stored) as Pod;
+      if ((pod.metadata.finalizers ?? []).length === 0) {
         this.removeNow('pods', stored, false);
         finished += 1;
       } else {
         // The kubelet's final DELETE has grace 0; the finalizers keep the pod until they are removed.
-        const pod = decodeObject<Pod>(stored);
         pod.metadata.deletionGracePeriodSeconds = 0;
         this.write('pods', pod);
       }
@@ -600,37 +547,17 @@ export class ObjectStore {
       throw new Error(`${type.kind} ${object.metadata.name} has no namespace`);
     }
     const uid = object.metadata.uid ?? randomUUID();
-    const apiVersion = type.group === '' ? type.version : `${type.group}/${type.version}`;
-    const metadata = {
-      ...object.metadata,
-      uid,
-      resourceVersion: String(resourceVersion),
-      creationTimestamp: object.metadata.creationTimestamp ?? rfc3339(this.clock()),
+    const normalized: KubeObject = {
+      ...object,
+      apiVersion: type.group === '' ? type.version : `${type.group}/${type.version}`,
+      kind: type.kind,
+      metadata: {
+        ...object.metadata,
+        uid,
+        resourceVersion: String(resourceVersion),
+        creationTimestamp: object.metadata.creationTimestamp ?? rfc3339(this.clock()),
+      },
     };
-    const normalized: KubeObject = { ...object, apiVersion, kind: type.kind, metadata };
-    // Written in the apiserver's order: kind, apiVersion, metadata, then the rest, and metadata in ObjectMeta's
-    // field order (name, generateName, namespace, uid, resourceVersion, then the others). The first
-    // `"resourceVersion":"` of the body is then metadata's, for restamped() to rewrite; and items start as a real
-    // list's do, which clients that split a list by its items' common start rely on (stuckfailed's list reader: with
-    // resourceVersion first, the items shared a prefix of version digits, and the reader fell back to a scan).
-    const {
-      name,
-      generateName,
-      namespace: inNamespace,
-      uid: _uid,
-      resourceVersion: version,
-      ...later
-    } = metadata;
-    // The head is written by itself: in one object, integer-like keys ("0") of the rest would come first.
-    const head = JSON.stringify({
-      name,
-      generateName,
-      namespace: inNamespace,
-      uid,
-      resourceVersion: version,
-    });
-    const { kind: _kind, apiVersion: _apiVersion, metadata: _metadata, ...rest } = object;
-    const text = `{"kind":${JSON.stringify(type.kind)},"apiVersion":${JSON.stringify(apiVersion)},"metadata":${head.slice(0, -1)}${moreMembers(JSON.stringify(later))}${moreMembers(JSON.stringify(rest))}`;
     return {
       resource,
       key: storageKey(namespace, object.metadata.name),
@@ -638,11 +565,12 @@ export class ObjectStore {
       name: object.metadata.name,
       uid,
       resourceVersion,
-      body: arena === undefined ? Buffer.from(text) : arena.copy(text),
+      body:
+        arena === undefined
+          ? Buffer.from(JSON.stringify(normalized))
+          : arena.copy(JSON.stringify(normalized)),
       labels: object.metadata.labels,
       fields: withoutEmptyValues(selectableFields(resource, normalized, type.namespaced)),
-      finalizers: object.metadata.finalizers,
-      deletionTimestamp: object.metadata.deletionTimestamp,
     };
   }
 
@@ -662,14 +590,16 @@ export class ObjectStore {
     return stored;
   }
 
+  /** `object`: the stored object as decoded already by the caller, if it has it (a pod is 7 KB of JSON). */
   private removeNow(
     resource: StoreResource,
     current: StoredObject,
     dryRun: boolean | undefined,
+    object: KubeObject = decodeObject(current),
   ): DeleteResult {
     if (dryRun) return { object: current, removed: true };
     const collection = this.collection(resource);
-    const last = restamped(current, ++this.revision);
+    const last = this.serialize(resource, object, ++this.revision);
     collection.byKey.delete(current.key);
     const index = lowerBound(collection.keys, current.key);
     if (collection.keys[index] === current.key) collection.keys.splice(index, 1);
@@ -765,6 +695,35 @@ export class ObjectStore {
     return count;
   }
 
+  /** Keys from `startAt` on with `prefix`, current and historical merged, in order. */
+  private *keysInRange(
+    collection: Collection,
+    overlay: Map<string, StoredObject | undefined>,
+    prefix: string,
+    startAt: string | undefined,
+  ): IterableIterator<string> {
+    const keys = collection.keys;
+    const from = startAt !== undefined && startAt > prefix ? startAt : prefix;
+    let index = lowerBound(keys, from);
+    const extra = [...overlay.keys()]
+      .filter((key) => !collection.byKey.has(key) && key.startsWith(prefix) && key >= from)
+      .sort();
+    let extraIndex = 0;
+    for (;;) {
+      const current = keys[index];
+      const inRange = current?.startsWith(prefix) === true;
+      const historical = extra[extraIndex];
+      if (!inRange && historical === undefined) return;
+      if (historical !== undefined && (!inRange || historical < (current as string))) {
+        extraIndex += 1;
+        yield historical;
+      } else {
+        index += 1;
+        yield current as string;
+      }
+    }
+  }
+
   private scheduleKubelet(): void {
     if (!this.kubeletTimers || this.closed) return;
     if (this.kubeletTimer !== undefined) clearTimeout(this.kubeletTimer);
@@ -783,17 +742,12 @@ export class ObjectStore {
 
 /**
  * The grace period the registry applies to a pod deletion: the request's, else the pod's, else 30 s; forced to
- * 0 for pods that never ran or have finished (Failed/Succeeded) or are not scheduled; negative becomes 1. The
- * phase and the node are read from the pod's selectable fields; the body is parsed only for a running pod's own
- * grace period.
+ * 0 for pods that never ran or have finished (Failed/Succeeded) or are not scheduled; negative becomes 1.
  */
-function podGracePeriod(pod: StoredObject, requested: number | undefined): number {
-  const phase = pod.fields['status.phase'];
-  if (!pod.fields['spec.nodeName'] || phase === 'Failed' || phase === 'Succeeded') return 0;
-  const grace =
-    requested ??
-    decodeObject<Pod>(pod).spec.terminationGracePeriodSeconds ??
-    DEFAULT_TERMINATION_GRACE_SECONDS;
+export function podGracePeriod(pod: Pod, requested: number | undefined): number {
+  const phase = pod.status?.phase;
+  if (!pod.spec?.nodeName || phase === 'Failed' || phase === 'Succeeded') return 0;
+  const grace = requested ?? pod.spec.terminationGracePeriodSeconds ?? DEFAULT_TERMINATION_GRACE_SECONDS;
   return grace < 0 ? 1 : grace;
 }
 
