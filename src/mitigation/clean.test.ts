@@ -208,10 +208,8 @@ describe('HeldPods', () => {
       inNamespace('c', 'virt-launcher-w'),
       inNamespace('c', 'virt-launcher-v'),
     ];
-    const passed: string[] = [];
-    for await (const each of held.pass(stream(listed))) passed.push(each.metadata.name);
     assert.deepEqual(
-      passed,
+      await names(held.pass(stream(listed))),
       listed.map((each) => each.metadata.name),
     );
     assert.deepEqual(await names(held.take('a')), ['virt-launcher-x', 'virt-launcher-y']);
@@ -230,18 +228,14 @@ describe('HeldPods', () => {
       inNamespace('c', 'virt-launcher-3'),
       inNamespace('a', 'virt-launcher-4'),
     ];
-    for await (const _ of held.pass(stream(listed))) {
-      // drained
-    }
+    await names(held.pass(stream(listed)));
     assert.equal(held.take('a'), undefined);
     assert.deepEqual(await names(held.take('b')), ['virt-launcher-2']);
   });
 
   it('with a budget of 0 holds nothing', async () => {
     const held = new HeldPods(0);
-    for await (const _ of held.pass(stream([inNamespace('a', 'virt-launcher-1')]))) {
-      // drained
-    }
+    await names(held.pass(stream([inNamespace('a', 'virt-launcher-1')])));
     assert.equal(held.take('a'), undefined);
   });
 });

@@ -94,7 +94,7 @@ export async function planCleanStep(
       group.sort(
         (a, b) =>
           (b.endedAt ?? Number.NEGATIVE_INFINITY) - (a.endedAt ?? Number.NEGATIVE_INFINITY) ||
-          (a.target.name < b.target.name ? -1 : a.target.name > b.target.name ? 1 : 0),
+          byCodeUnits(a.target.name, b.target.name),
       );
       for (const candidate of group.slice(0, options.keepPerVmi)) keptSet.add(candidate);
       keptVmis += 1;
@@ -185,7 +185,7 @@ export class HeldPods {
     if (held === undefined) return undefined;
     this.#byNamespace.delete(namespace);
     this.#count -= held.length;
-    held.sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
+    held.sort((a, b) => byCodeUnits(a.metadata.name, b.metadata.name));
     return (async function* () {
       while (held.length > 0) yield held.shift() as Pod;
     })();
@@ -309,8 +309,12 @@ interface NamespaceState {
 
 /** Key order, as etcd lists: by namespace, then by name (plain code-unit order; Kubernetes names are ASCII). */
 function inKeyOrder(a: PlanTarget, b: PlanTarget): number {
-  if (a.namespace !== b.namespace) return a.namespace < b.namespace ? -1 : 1;
-  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+  return byCodeUnits(a.namespace, b.namespace) || byCodeUnits(a.name, b.name);
+}
+
+/** Plain code-unit order, as etcd lists keys (no localeCompare: its first call loads ICU's collator). */
+function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**
