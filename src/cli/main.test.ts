@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { VERSION } from '../version.js';
 import { renderCliReference } from './cli-reference.js';
-import { buildProgram, main } from './main.js';
+import { buildProgram, commandFirst, main } from './main.js';
 import { memoryIo } from './memory-io.js';
 
 describe('main', () => {
@@ -30,6 +32,44 @@ describe('main', () => {
     assert.deepEqual(all.slice(0, 3), ['diagnose', 'mitigate', 'clean']);
     assert.deepEqual(await names('--help'), all);
     assert.deepEqual(await names('clen'), all);
+  });
+
+  it("moves kubectl's global flags given before the command to after it, and leaves anything else alone", () => {
+    assert.deepEqual(commandFirst(['-n', 'vms', '--context=prod', 'clean', '-A']), [
+      'clean',
+      '-n',
+      'vms',
+      '--context=prod',
+      '-A',
+    ]);
+    assert.deepEqual(commandFirst(['--kubeconfig', 'k', '-nvms', 'diagnose']), [
+      'diagnose',
+      '--kubeconfig',
+      'k',
+      '-nvms',
+    ]);
+    // A flag's value that is also a command's name is the value (a namespace named clean).
+    assert.deepEqual(commandFirst(['--namespace', 'clean', 'diagnose']), [
+      'diagnose',
+      '--namespace',
+      'clean',
+    ]);
+    assert.deepEqual(commandFirst(['clean', '-n', 'vms']), ['clean', '-n', 'vms']);
+    // Not a global flag: commander reports it as it stands.
+    assert.deepEqual(commandFirst(['--yes', 'clean']), ['--yes', 'clean']);
+    assert.deepEqual(commandFirst(['-n', 'vms']), ['-n', 'vms']);
+  });
+
+  it('a global flag before the command reaches it: an unknown --context is named', async () => {
+    const { io, stderr } = memoryIo();
+    const kubeconfig = join(mkdtempSync(join(tmpdir(), 'stuckfailed-main-')), 'config');
+    writeFileSync(
+      kubeconfig,
+      'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "http://127.0.0.1:1"}}]\n' +
+        'users: [{name: u, user: {}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n',
+    );
+    assert.equal(await main(['--kubeconfig', kubeconfig, '--context', 'nope', 'diagnose'], io), 2);
+    assert.match(stderr(), /nope/);
   });
 
   it('drops the rest of its output when the reader closes the pipe, instead of crashing', async () => {

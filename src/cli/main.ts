@@ -14,7 +14,8 @@ export async function buildProgram(context: CommandContext, commandName?: string
   const program = new Command('stuckfailed')
     .description(
       "Diagnose and mitigate KubeVirt's VirtLauncherPodsStuckFailed alert: the runbook as software.\n" +
-        'Also runs as a kubectl plugin: kubectl stuckfailed <command>.',
+        'Also runs as a kubectl plugin: kubectl stuckfailed <command>.\n' +
+        'As with kubectl, --kubeconfig, --context and -n may also come before the command.',
     )
     .version(VERSION, '--version', 'print the version')
     .helpOption('-h, --help', 'show help')
@@ -44,12 +45,36 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   ignoreBrokenPipe(io.stdout);
   let exitCode: number = EXIT.ok;
   try {
-    const program = await buildProgram({ io, setExitCode: (code) => (exitCode = code) }, argv[0]);
-    await program.parseAsync(argv, { from: 'user' });
+    const args = commandFirst(argv);
+    const program = await buildProgram({ io, setExitCode: (code) => (exitCode = code) }, args[0]);
+    await program.parseAsync(args, { from: 'user' });
     return exitCode;
   } catch (error) {
     return exitCodeFor(error, io);
   }
+}
+
+/** kubectl's global flags that take a value, as they may come before the command (`kubectl -n vms get pods`). */
+const GLOBAL_FLAGS_WITH_VALUE = new Set(['--kubeconfig', '--context', '-n', '--namespace']);
+
+/**
+ * kubectl takes its global flags before the command too (`stuckfailed -n vms clean`, `--context prod diagnose`);
+ * commander takes a command's flags only after its name. So the global flags given before the command name move
+ * to just after it, in their order. Anything else before the command leaves the arguments as they are, for
+ * commander to report.
+ */
+export function commandFirst(argv: readonly string[]): string[] {
+  let index = 0;
+  while (index < argv.length) {
+    const token = argv[index] as string;
+    if (Object.hasOwn(COMMANDS, token)) {
+      return [token, ...argv.slice(0, index), ...argv.slice(index + 1)];
+    }
+    if (GLOBAL_FLAGS_WITH_VALUE.has(token)) index += 2;
+    else if (GLOBAL_FLAGS_WITH_VALUE.has(token.split('=')[0] as string) || /^-n./.test(token)) index += 1;
+    else break;
+  }
+  return [...argv];
 }
 
 /**

@@ -99,6 +99,15 @@ describe('stuckfailed clean (CLI)', () => {
     );
   });
 
+  it("takes kubectl's global flags before the command too (stuckfailed --kubeconfig K -n NS clean)", async () => {
+    const sim = await fresh();
+    const result = await run(['--kubeconfig', sim.kubeconfig, '-n', 'vms-1', 'clean', '-o', 'json']);
+    assert.equal(result.code, 0, result.stderr);
+    const plan = JSON.parse(result.stdout) as Plan;
+    assert.deepEqual(plan.scope, { namespaces: ['vms-1'] });
+    assert.equal(plan.steps[0]?.targets.length, 3);
+  });
+
   it('--dry-run=server sends each DELETE with dryRun=All: answered, nothing deleted, nothing journaled', async () => {
     const sim = await fresh();
     const journal = join(dir, 'server-dry-run.jsonl');
