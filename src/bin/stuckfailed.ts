@@ -1,6 +1,6 @@
 #!/usr/bin/env -S node --max-semi-space-size=4
 import { setFlagsFromString } from 'node:v8';
-import { main } from '../cli/main.js';
+import { commandFirst, main } from '../cli/main.js';
 
 // Peak memory (docs/ARCHITECTURE.md, "Memory"). In any run that allocates for more than a second, V8 grows its young
 // generation to two 16 MB halves and its old generation to several times what is live. The first line caps the
@@ -8,7 +8,8 @@ import { main } from '../cli/main.js';
 // writing commands, whose live set is the plan and the writes in flight, let the old generation grow by a fifth at a
 // time; diagnose keeps V8's default, which it is faster with at 100,000 pods.
 const WRITING_COMMANDS = new Set(['clean', 'mitigate', 'cancel-migrations', 'pause']);
-if (WRITING_COMMANDS.has(process.argv[2] ?? '')) setFlagsFromString('--heap-growing-percent=20');
+const args = commandFirst(process.argv.slice(2));
+if (WRITING_COMMANDS.has(args[0] ?? '')) setFlagsFromString('--heap-growing-percent=20');
 
 function waitForInterrupt(): Promise<void> {
   return new Promise((resolve) => {
