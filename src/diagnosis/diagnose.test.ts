@@ -237,6 +237,7 @@ describe('diagnose', () => {
     assert.equal(diagnosis.controlPlane.version, 'v1.6.2');
     assert.equal(diagnosis.controlPlane.errorBursts[0]?.component, 'virt-handler');
     assert.deepEqual(diagnosis.gatherErrors, []);
+    assert.equal('scope' in diagnosis, false);
     const imageSamples = diagnosis.samples.filter((sample) => sample.category === 'image');
     assert.equal(imageSamples.length, 3);
     assert.equal(imageSamples[0]?.events[0]?.reason, 'Failed');
@@ -278,6 +279,11 @@ describe('diagnose', () => {
       labelSelector: 'kubevirt.io/nodeName=worker-1',
     });
     assert.equal(diagnosis.failedLaunchers, 2);
+    // The report keeps what was asked, so that its next steps act on that and nothing more.
+    assert.deepEqual(diagnosis.scope, {
+      namespace: 'web-vms',
+      labelSelector: 'kubevirt.io/nodeName=worker-1',
+    });
     const podList = reader.calls.find((call) => call.resource === 'pods' && call.options.fieldSelector);
     assert.deepEqual(podList?.options, {
       namespace: 'web-vms',

@@ -30,6 +30,18 @@ export interface DiagnoseResult {
   artifacts: Artifact[];
 }
 
+/** The report's `scope`: only what was asked, and nothing for the whole cluster. */
+function scopeOf(options: DiagnoseOptions): Pick<Diagnosis, 'scope'> {
+  const { namespace, labelSelector } = options;
+  if (namespace === undefined && !labelSelector) return {};
+  return {
+    scope: {
+      ...(namespace === undefined ? {} : { namespace }),
+      ...(labelSelector ? { labelSelector } : {}),
+    },
+  };
+}
+
 export async function diagnose(
   reader: ClusterReader,
   options: DiagnoseOptions = {},
@@ -94,6 +106,7 @@ export async function diagnose(
     samples,
     gatherErrors: gathered.gatherErrors,
     ...(prometheusSummary === undefined ? {} : { prometheus: prometheusSummary }),
+    ...scopeOf(options),
   };
   return { diagnosis, artifacts: gathered.artifacts };
 }

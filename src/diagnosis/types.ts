@@ -136,6 +136,13 @@ export interface Attribution {
   inferred: number;
 }
 
+/** What diagnose was asked to look at: its -n and -l. */
+export interface DiagnosisScope {
+  namespace?: string;
+  /** ANDed with kubevirt.io=virt-launcher. */
+  labelSelector?: string;
+}
+
 export interface Diagnosis {
   schemaVersion: 1;
   generatedAt: string;
@@ -160,4 +167,6 @@ export interface Diagnosis {
   gatherErrors: GatherError[];
   /** Added in schemaVersion 1 without a bump: optional, so earlier reports stay valid. */
   prometheus?: PrometheusSummary;
+  /** Added in schemaVersion 1 without a bump: absent when diagnose looked at every namespace with no selector. */
+  scope?: DiagnosisScope;
 }

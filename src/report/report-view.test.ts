@@ -52,6 +52,38 @@ describe('nextStepsFor', () => {
     );
   });
 
+  it("keeps diagnose's own -n and -l: clean and mitigate act on no more than was diagnosed", () => {
+    const diagnosis = fixture();
+    diagnosis.scope = { namespace: 'web-vms', labelSelector: 'vm.kubevirt.io/name=db' };
+    const commands = nextStepsFor(diagnosis).map((step) => step.command);
+    assert.ok(
+      commands.includes('stuckfailed clean -n web-vms -l vm.kubevirt.io/name=db --yes'),
+      commands.join('\n'),
+    );
+    assert.ok(commands.includes('stuckfailed mitigate -n web-vms -l vm.kubevirt.io/name=db'));
+    assert.ok(commands.includes('stuckfailed diagnose -n web-vms -l vm.kubevirt.io/name=db'));
+    // cancel-migrations' -l selects vmims, not pods: the namespace alone.
+    assert.ok(commands.includes('stuckfailed cancel-migrations --looping -n web-vms'));
+    // A namespace that no longer holds failures (cleaned already) is still the scope, never -A.
+    const cleaned = fixture();
+    cleaned.scope = { namespace: 'web-vms' };
+    cleaned.byNamespace = [];
+    assert.ok(
+      nextStepsFor(cleaned).every((step) => !/ -A\b/.test(step.command)),
+      nextStepsFor(cleaned)
+        .map((step) => step.command)
+        .join('\n'),
+    );
+    // A selector the shell would split is quoted.
+    const quoted = fixture();
+    quoted.scope = { labelSelector: 'tier in (db,cache)' };
+    assert.ok(
+      nextStepsFor(quoted).some(
+        (step) => step.command === "stuckfailed clean -A -l 'tier in (db,cache)' --yes",
+      ),
+    );
+  });
+
   it('never deletes every vmim, nor anything with kubectl, and says how many launchers clean removes', () => {
     const steps = nextStepsFor(fixture());
     for (const step of steps) {

@@ -209,10 +209,18 @@ export function languageRuns(steps: NextStep[]): NextStepRun[] {
   return runs;
 }
 
-/** The `-n`/`-A` scope of the follow-up commands: one namespace when all failures are there, else all. */
-function scopeOf(diagnosis: Diagnosis): string {
+/**
+ * The scope of the follow-up commands: the namespace diagnose was given (-n), else the one namespace that holds every
+ * failure, else all; and its pod selector (-l), which the commands that select pods keep (cancel-migrations' -l
+ * selects vmims, so it gets the namespaces alone).
+ */
+function scopeOf(diagnosis: Diagnosis): { namespaces: string; pods: string } {
   const [only, ...more] = diagnosis.byNamespace;
-  return only !== undefined && more.length === 0 ? `-n ${shellWord(only.key)}` : '-A';
+  const namespace =
+    diagnosis.scope?.namespace ?? (only !== undefined && more.length === 0 ? only.key : undefined);
+  const namespaces = namespace === undefined ? '-A' : `-n ${shellWord(namespace)}`;
+  const selector = diagnosis.scope?.labelSelector;
+  return { namespaces, pods: selector ? `${namespaces} -l ${shellWord(selector)}` : namespaces };
 }
 
 /**
@@ -222,7 +230,7 @@ function scopeOf(diagnosis: Diagnosis): string {
  * command prints its plan and writes nothing without --yes, except the clean step, whose archive keeps each pod.
  */
 export function nextStepsFor(diagnosis: Diagnosis): NextStep[] {
-  const scope = scopeOf(diagnosis);
+  const { namespaces, pods: scope } = scopeOf(diagnosis);
   const { migrations } = diagnosis;
   const steps: NextStep[] = [];
   const migrationCause = diagnosis.causes.some((cause) => cause.category === 'migration');
@@ -248,7 +256,7 @@ export function nextStepsFor(diagnosis: Diagnosis): NextStep[] {
     // topVMIs are ranked by failures: the first ones are the loops, whatever the threshold that makes one.
     const busiest = migrations.topVMIs.map((vmi) => `${vmi.namespace}/${vmi.vmi}`);
     steps.push({
-      command: MITIGATION_COMMANDS.cancelLoopingMigrations(scope),
+      command: MITIGATION_COMMANDS.cancelLoopingMigrations(namespaces),
       why:
         `stop the loop: cancel the in-flight migrations (of ${migrations.inFlight}) of the VMIs in a migration loop` +
         `${busiest.length > 0 ? ` (most failed: ${busiest.slice(0, CANCEL_NAMED).join(', ')}${busiest.length > CANCEL_NAMED ? ', ...' : ''})` : ''}, ` +
@@ -289,7 +297,7 @@ export function nextStepsFor(diagnosis: Diagnosis): NextStep[] {
 export const CANCEL_NAMED = 3;
 
 /**
- * The commands behind the next steps, in one place. `scope` is `-n NAMESPACE` or `-A`.
+ * The commands behind the next steps, in one place. `scope` is `-n NAMESPACE` or `-A`, then `-l SELECTOR` if any.
  * - cancel-migrations --looping deletes only in-flight vmims of the VMIs diagnose finds in a loop, never the
  *   runbook's `delete vmim -A`, which erases every finished migration and cancels nothing more.
  * - clean deletes exactly the Failed virt-launcher pods in scope, archived first, with uid preconditions, not with

@@ -129,4 +129,7 @@ export const diagnosisSchema: z.ZodType<Diagnosis> = z.strictObject({
   samples: z.array(sampleSchema),
   gatherErrors: z.array(gatherErrorSchema),
   prometheus: prometheusSummarySchema.exactOptional(),
+  scope: z
+    .strictObject({ namespace: z.string().exactOptional(), labelSelector: z.string().exactOptional() })
+    .exactOptional(),
 });
