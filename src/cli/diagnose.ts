@@ -12,6 +12,7 @@ import {
   outputOption,
   type PrometheusFlags,
   parsePositiveInt,
+  thresholdOption,
 } from './flags.js';
 import { type CommandContext, colorsFor } from './io.js';
 
@@ -45,11 +46,7 @@ export function registerDiagnose(program: Command, context: CommandContext): voi
     .addOption(
       new Option('--from <paths...>', 'read kubectl dumps / must-gather folders instead of the live cluster'),
     )
-    .addOption(
-      new Option('--threshold <n>', 'the alert threshold (Failed launchers)')
-        .argParser(parsePositiveInt)
-        .default(DEFAULT_THRESHOLD),
-    )
+    .addOption(thresholdOption(DEFAULT_THRESHOLD))
     .addOption(outputOption(REPORT_FORMATS, 'text'))
     .addOption(
       new Option('--bundle <file>', 'also write a support bundle (tar.gz) with the report and artifacts'),

@@ -84,6 +84,16 @@ export function parseCountAtLeastOne(value: string): number {
   return parsed;
 }
 
+/**
+ * --threshold, the alert's (Failed launchers), for every command that compares with it. 0 is refused: the condition
+ * would always hold, so validate and mitigate could never succeed and watch would always page.
+ */
+export function thresholdOption(defaultThreshold: number): Option {
+  return new Option('--threshold <n>', 'the alert threshold (Failed launchers)')
+    .argParser(parseCountAtLeastOne)
+    .default(defaultThreshold);
+}
+
 export function parseNumber(value: string): number {
   const parsed = Number(value);
   if (!Number.isFinite(parsed) || parsed < 0) {

@@ -72,6 +72,18 @@ describe('main', () => {
     assert.match(stderr(), /nope/);
   });
 
+  it('refuses --threshold 0 on every command that takes it: the condition would always hold', async () => {
+    for (const command of ['diagnose', 'mitigate', 'validate', 'watch', 'serve']) {
+      const { io, stderr } = memoryIo();
+      assert.equal(await main([command, '--threshold', '0'], io), 2, command);
+      assert.match(
+        stderr(),
+        /'--threshold <n>' argument '0' is invalid\. expected a whole number >= 1/,
+        command,
+      );
+    }
+  });
+
   it('drops the rest of its output when the reader closes the pipe, instead of crashing', async () => {
     const { io } = memoryIo();
     const closed = new Writable({

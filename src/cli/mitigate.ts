@@ -9,7 +9,7 @@ import type { PlanAction, StepExecutor } from '../mitigation/plan.js';
 import type { ValidationVerdict } from '../validation/validate-clearing.js';
 import { DEFAULT_WINDOW_MS } from '../validation/validate-clearing.js';
 import { parseDurationFlag } from './duration-flag.js';
-import { addKubeFlags, parseCountAtLeastOne, parsePositiveInt } from './flags.js';
+import { addKubeFlags, parseCountAtLeastOne, parsePositiveInt, thresholdOption } from './flags.js';
 import type { CommandContext } from './io.js';
 import { progressPrinter, renderVerdict } from './validate.js';
 import {
@@ -79,11 +79,7 @@ export function registerMitigate(program: Command, context: CommandContext): voi
         parseDurationFlag,
       ),
     )
-    .addOption(
-      new Option('--threshold <n>', 'the alert threshold (Failed launchers)')
-        .argParser(parsePositiveInt)
-        .default(DEFAULT_THRESHOLD),
-    );
+    .addOption(thresholdOption(DEFAULT_THRESHOLD));
   addKubeFlags(command);
   for (const option of command.options) {
     if (option.long === '--selector')

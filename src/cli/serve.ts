@@ -29,6 +29,7 @@ import {
   type KubeFlags,
   type PrometheusFlags,
   parsePositiveInt,
+  thresholdOption,
 } from './flags.js';
 import type { CommandContext } from './io.js';
 import { addStoreFlags, openServeState, type StoreFlags } from './serve-replicas.js';
@@ -94,11 +95,7 @@ export const registerServeCommand: RegisterCommand = (program: Command, context)
         'YAML policy: per cause, which actions run automatically or on approval, with caps (default: approval only)',
       ).env('STUCKFAILED_POLICY'),
     )
-    .addOption(
-      new Option('--threshold <n>', 'the alert threshold (Failed launchers)')
-        .argParser(parsePositiveInt)
-        .default(DEFAULT_THRESHOLD),
-    )
+    .addOption(thresholdOption(DEFAULT_THRESHOLD))
     .addOption(
       new Option(
         '--validate-window <duration>',

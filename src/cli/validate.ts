@@ -21,7 +21,7 @@ import {
   type KubeFlags,
   outputOption,
   type PrometheusFlags,
-  parsePositiveInt,
+  thresholdOption,
 } from './flags.js';
 import { type CliIo, colorsFor } from './io.js';
 
@@ -70,11 +70,7 @@ export const registerValidateCommand: RegisterCommand = (program: Command, conte
         parseDurationFlag,
       ),
     )
-    .addOption(
-      new Option('--threshold <n>', 'the alert threshold (Failed launchers)')
-        .argParser(parsePositiveInt)
-        .default(DEFAULT_THRESHOLD),
-    )
+    .addOption(thresholdOption(DEFAULT_THRESHOLD))
     .addOption(
       new Option('--prometheus-interval <duration>', 'how often the count is read from Prometheus')
         .argParser(parseDurationFlag)
@@ -92,9 +88,6 @@ export const registerValidateCommand: RegisterCommand = (program: Command, conte
 
 /** The validate command's work, also for `demo` and `mitigate` to call. */
 export async function runValidate(flags: ValidateFlags, io: CliIo): Promise<ValidationVerdict> {
-  if (flags.threshold < 1) {
-    throw new StuckfailedError('USAGE', '--threshold must be at least 1 (the alert fires at 200)');
-  }
   if (flags.window <= 0) throw new StuckfailedError('USAGE', '--window must be longer than 0, e.g. 10m');
   const timeoutMs = flags.timeout ?? 3 * flags.window;
   if (timeoutMs < flags.window) {

@@ -7,7 +7,7 @@ import type { AlertConditionEvaluation } from '../validation/alert-condition.js'
 import { evaluateAlertConditionOnce, watchAlertCondition } from '../validation/watch-alert-condition.js';
 import type { RegisterCommand } from './commands.js';
 import { parseDurationFlag } from './duration-flag.js';
-import { addKubeFlags, type KubeFlags, outputOption, parsePositiveInt } from './flags.js';
+import { addKubeFlags, type KubeFlags, outputOption, thresholdOption } from './flags.js';
 import { type Colors, colorsFor } from './io.js';
 
 const WATCH_FORMATS = ['text', 'json'] as const;
@@ -38,11 +38,7 @@ export const registerWatchCommand: RegisterCommand = (program: Command, context)
     .addOption(
       new Option('--once', 'evaluate once from a list and exit: 1 when the condition holds, 0 when not'),
     )
-    .addOption(
-      new Option('--threshold <n>', 'the alert threshold (Failed launchers)')
-        .argParser(parsePositiveInt)
-        .default(DEFAULT_THRESHOLD),
-    )
+    .addOption(thresholdOption(DEFAULT_THRESHOLD))
     .addOption(
       new Option('--interval <duration>', 'print the condition at least this often, even without a change')
         .argParser(parseDurationFlag)
@@ -52,9 +48,6 @@ export const registerWatchCommand: RegisterCommand = (program: Command, context)
   addKubeFlags(command);
   command.action(async (flags: WatchFlags) => {
     const { io } = context;
-    if (flags.threshold < 1) {
-      throw new StuckfailedError('USAGE', '--threshold must be at least 1 (the alert fires at 200)');
-    }
     if (flags.interval < 1_000) {
       throw new StuckfailedError('USAGE', '--interval must be at least 1s, e.g. 30s or 1m');
     }
