@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { parseLabelSelector, SelectorError } from '../kube/selectors.js';
 
 // Flags spelled as kubectl spells them, each also settable by a STUCKFAILED_* environment variable
 // (flag > environment > default), so a Deployment can configure the tool without a wrapper script.
@@ -36,8 +37,24 @@ export function addKubeFlags(command: Command): Command {
       new Option(
         '-l, --selector <selector>',
         'extra label selector for the pods (e.g. app=web,tier!=db)',
-      ).env('STUCKFAILED_SELECTOR'),
+      )
+        .env('STUCKFAILED_SELECTOR')
+        .argParser(parseSelector),
     );
+}
+
+/**
+ * -l checked here, as kubectl checks it before any request: a selector the API server would refuse is a usage
+ * error that names the flag, not a 400 about the merged, URL-encoded query (nor exit 3 when the server is down).
+ */
+function parseSelector(value: string): string {
+  try {
+    parseLabelSelector(value);
+  } catch (error) {
+    if (error instanceof SelectorError) throw new InvalidArgumentError(error.message);
+    throw error;
+  }
+  return value;
 }
 
 export function addPrometheusFlags(command: Command): Command {

@@ -76,6 +76,17 @@ describe('stuckfailed clean (CLI)', () => {
     assert.equal(sim.sim.stats().byVerb.delete ?? 0, 0);
   });
 
+  it('a selector the API server would refuse is a usage error (exit 2) naming -l, before any request', async () => {
+    const sim = await fresh();
+    const result = await run(['clean', '--kubeconfig', sim.kubeconfig, '-A', '-l', 'tier in (db', '--yes']);
+    assert.equal(result.code, 2);
+    assert.match(
+      result.stderr,
+      /'-l, --selector <selector>' argument 'tier in \(db' is invalid\. unable to parse requirement/,
+    );
+    assert.equal(sim.sim.stats().requests, 0);
+  });
+
   it('by default prints the plan and deletes nothing', async () => {
     const sim = await fresh();
     const result = await run(['clean', '--kubeconfig', sim.kubeconfig, '-n', 'vms-0']);
