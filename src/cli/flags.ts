@@ -34,10 +34,7 @@ export function addKubeFlags(command: Command): Command {
     )
     .addOption(new Option('-A, --all-namespaces', 'all namespaces (the default unless -n is given)'))
     .addOption(
-      new Option(
-        '-l, --selector <selector>',
-        'extra label selector for the pods (e.g. app=web,tier!=db)',
-      )
+      new Option('-l, --selector <selector>', 'extra label selector for the pods (e.g. app=web,tier!=db)')
         .env('STUCKFAILED_SELECTOR')
         .argParser(parseSelector),
     );
