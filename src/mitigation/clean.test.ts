@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { KubeApi, PagedListOptions } from '../cluster/kube-api.js';
 import type { Pod } from '../kube/types.js';
-import { HeldPods, NamespacePods, planCleanStep } from './clean.js';
+import { createCleanExecutor, HeldPods, NamespacePods, planCleanStep } from './clean.js';
+import type { ApplyContext } from './plan.js';
 
 const NOW = new Date('2026-11-29T12:00:00Z');
 
@@ -237,5 +239,42 @@ describe('HeldPods', () => {
     const held = new HeldPods(0);
     await names(held.pass(stream([inNamespace('a', 'virt-launcher-1')])));
     assert.equal(held.take('a'), undefined);
+  });
+});
+
+describe('createCleanExecutor', () => {
+  /** The page size of each pods list the executor sends, against an API that holds the one planned pod. */
+  async function podListLimits(pageSize: number | undefined): Promise<Array<number | undefined>> {
+    const planned = pod('virt-launcher-a');
+    const limits: Array<number | undefined> = [];
+    const api = {
+      list: (resource: string, options: PagedListOptions) => {
+        if (resource === 'pods') limits.push(options.limit);
+        return stream([planned]);
+      },
+      get: async () => planned,
+      delete: async () => undefined,
+      inFlightLimit: () => ({ limit: 1, max: 1 }),
+    } as unknown as KubeApi;
+    const context: ApplyContext = {
+      api,
+      journal: { append: async () => undefined },
+      settled: new Set(),
+      dryRun: 'none',
+      now: () => NOW,
+    };
+    const executor = createCleanExecutor({
+      archiveDir: undefined,
+      ...(pageSize === undefined ? {} : { pageSize }),
+    });
+    const step = (await planCleanStep(stream([planned]), { keepPerVmi: 0, now: NOW })).step;
+    const outcome = await executor(step, context);
+    assert.equal(outcome.counts.done, 1);
+    return limits;
+  }
+
+  it('lists each namespace 100 pods a page, or as many as it is given', async () => {
+    assert.deepEqual(await podListLimits(undefined), [100]);
+    assert.deepEqual(await podListLimits(2), [2]);
   });
 });

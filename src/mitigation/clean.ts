@@ -197,6 +197,8 @@ export interface CleanExecutorOptions {
   archiveDir: string | undefined;
   /** Pods the plan read, used instead of listing their namespace again. */
   held?: HeldPods | undefined;
+  /** Pods per page of the executor's own lists (default CLAIMED_PAGE_SIZE); the safety tests split lists with less. */
+  pageSize?: number | undefined;
 }
 
 /** Reads and DELETEs of one pod that keeps changing under us before it is reported as a conflict. */
@@ -329,6 +331,7 @@ function byCodeUnits(a: string, b: string): number {
 export function createCleanExecutor(options: CleanExecutorOptions): StepExecutor {
   return async (step, context) => {
     const archiveDir = context.dryRun === 'server' ? undefined : options.archiveDir;
+    const pageSize = options.pageSize ?? CLAIMED_PAGE_SIZE;
     const ordered: PlanStep = { ...step, targets: [...step.targets].sort(inKeyOrder) };
     const namespaces: string[] = [];
     /** Each namespace's index in `namespaces`, for the read-ahead. */
@@ -372,7 +375,7 @@ export function createCleanExecutor(options: CleanExecutorOptions): StepExecutor
               namespace,
               labelSelector: FAILED_LAUNCHER_LABEL_SELECTOR,
               fieldSelector: FAILED_LAUNCHER_FIELD_SELECTOR,
-              limit: CLAIMED_PAGE_SIZE,
+              limit: pageSize,
               signal: reads.signal,
             }),
           names,
