@@ -12,6 +12,7 @@ import {
   type BuiltPlan,
   type PlanRequest,
   runWritingCommand,
+  SERVER_DRY_RUN_ARCHIVE_NOTE,
   type WritingCommandSpec,
   type WritingFlags,
 } from './writing-command.js';
@@ -108,9 +109,11 @@ export function cleanCommand(
     }
     if (selection.step.count > 0) {
       notes.push(
-        archiveDir === undefined
-          ? 'archive: none (--no-archive)'
-          : `archive: each pod and its events go to ${archiveDir}/<namespace>/<pod>.yaml before its DELETE`,
+        flags.dryRun === 'server'
+          ? SERVER_DRY_RUN_ARCHIVE_NOTE
+          : archiveDir === undefined
+            ? 'archive: none (--no-archive)'
+            : `archive: each pod and its events go to ${archiveDir}/<namespace>/<pod>.yaml before its DELETE`,
       );
     }
     return {

@@ -18,6 +18,7 @@ import {
   type BuiltPlan,
   type PlanRequest,
   runWritingCommand,
+  SERVER_DRY_RUN_ARCHIVE_NOTE,
   type WritingCommandSpec,
   type WritingFlags,
 } from './writing-command.js';
@@ -150,9 +151,11 @@ export function mitigateCommand(
     const writes = built.plan.steps.some((step) => step.action === 'clean' || step.action === 'pause');
     if (writes) {
       notes.push(
-        archiveDir === undefined
-          ? 'archive: none (--no-archive)'
-          : `archive: each pod and its events go to ${archiveDir}/<namespace>/<pod>.yaml before it is deleted`,
+        flags.dryRun === 'server'
+          ? SERVER_DRY_RUN_ARCHIVE_NOTE
+          : archiveDir === undefined
+            ? 'archive: none (--no-archive)'
+            : `archive: each pod and its events go to ${archiveDir}/<namespace>/<pod>.yaml before it is deleted`,
       );
     }
     return { plan: built.plan, notes };

@@ -18,6 +18,7 @@ import {
   type BuiltPlan,
   type PlanRequest,
   runWritingCommand,
+  SERVER_DRY_RUN_ARCHIVE_NOTE,
   type WritingFlags,
 } from './writing-command.js';
 
@@ -83,7 +84,9 @@ export async function runPause(
     flags,
     context,
     ownScope: flags.vm !== undefined || flags.minFailed !== undefined || Boolean(flags.selector),
-    scopeHint: 'choose -n NAMESPACE or -A, --vm NAME, -l SELECTOR, or --min-failed K',
+    scopeHint: flags.undo
+      ? 'choose -n NAMESPACE or -A, --vm NAME, or -l SELECTOR'
+      : 'choose -n NAMESPACE or -A, --vm NAME, -l SELECTOR, or --min-failed K',
     ...(signal === undefined ? {} : { signal }),
   };
   if (flags.undo) {
@@ -106,7 +109,12 @@ export async function runPause(
       }
       for (const refused of undo.refused)
         notes.push(`refused: ${refused.namespace}/${refused.name}: ${refused.reason}`);
-      refusals = undo.refused.length + (undo.named === undefined ? 0 : 1);
+      const missing =
+        flags.vm !== undefined &&
+        undo.named === undefined &&
+        undo.restores.length + undo.refused.length === 0;
+      if (missing) notes.push(`no VM named ${flags.vm} in scope`);
+      refusals = undo.refused.length + (undo.named === undefined ? 0 : 1) + (missing ? 1 : 0);
       return {
         plan: makePlan({
           createdAt: request.now.toISOString(),
@@ -160,9 +168,11 @@ export async function runPause(
     const launchers = pause.pauses.reduce((sum, vm) => sum + vm.failedLaunchers, 0);
     if (pause.step.count > 0) {
       notes.push(
-        archiveDir === undefined
-          ? `archive: none (--no-archive): the ${launchers} Failed launcher(s) of these VMs go with their VMIs`
-          : `archive: the ${launchers} Failed launcher(s) of these VMs and their events go to ${archiveDir}/<namespace>/<pod>.yaml before each halt`,
+        flags.dryRun === 'server'
+          ? SERVER_DRY_RUN_ARCHIVE_NOTE
+          : archiveDir === undefined
+            ? `archive: none (--no-archive): the ${launchers} Failed launcher(s) of these VMs go with their VMIs`
+            : `archive: the ${launchers} Failed launcher(s) of these VMs and their events go to ${archiveDir}/<namespace>/<pod>.yaml before each halt`,
       );
       notes.push(`undo: stuckfailed pause --undo ${scopeFlags.join(' ')} --yes`.replace(/ +/g, ' '));
     }

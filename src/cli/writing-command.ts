@@ -169,6 +169,9 @@ export function archiveDirOf(
   return undefined;
 }
 
+/** The plan's archive note under --dry-run=server, where the executors archive nothing since nothing is deleted. */
+export const SERVER_DRY_RUN_ARCHIVE_NOTE = 'archive: none: under --dry-run=server the server deletes nothing';
+
 /** `20261129T101502Z`: sortable, no colons (valid in file names everywhere). */
 export function fileTimestamp(date: Date): string {
   return date

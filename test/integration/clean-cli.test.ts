@@ -135,6 +135,7 @@ describe('stuckfailed clean (CLI)', () => {
     ]);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /clean: 6 accepted \(dry run\)/);
+    assert.match(result.stdout, /archive: none: under --dry-run=server the server deletes nothing/);
     assert.equal(sim.sim.stats().byVerb.delete, 6);
     assert.equal(podNames(sim, 'vms-0').length, 6);
     assert.equal(existsSync(journal), false);

@@ -74,6 +74,10 @@ describe('cancel-migrations and pause commands', () => {
     }
     assert.equal((await run('pause', '-n', 'a', '--min-failed', '0')).code, 2);
     assert.equal((await run('pause', '-n', 'a', '--undo', '--min-failed', '2')).code, 2);
+    // The hint of --undo offers only what --undo takes.
+    const undo = await run('pause', '--undo', '--yes');
+    assert.equal(undo.code, 2);
+    assert.match(undo.stderr, /choose -n NAMESPACE or -A, --vm NAME, or -l SELECTOR\. It never/);
   });
 
   it('a dry run prints the plan, what it leaves and why, and writes nothing', async () => {
@@ -153,6 +157,9 @@ describe('cancel-migrations and pause commands', () => {
     const refused = await run('pause', '--undo', '--vm', 'vm-1', '-n', 'b', '--yes');
     assert.equal(refused.code, 1);
     assert.match(refused.stdout, /refused: b\/vm-1 was not paused by stuckfailed/);
+    const missing = await run('pause', '--undo', '--vm', 'no-such-vm', '-n', 'a', '--yes');
+    assert.equal(missing.code, 1);
+    assert.match(missing.stdout, /no VM named no-such-vm in scope/);
 
     const undo = await run('pause', '--undo', '-n', 'a', '--yes', '--journal', join(dir, 'undo.jsonl'));
     assert.equal(undo.code, 0, undo.stderr);
