@@ -13,6 +13,7 @@ import { memoryIo } from '../../src/cli/memory-io.js';
 import type { KubeObject, Pod } from '../../src/kube/types.js';
 import type { Plan } from '../../src/mitigation/plan.js';
 import { launcherPod, podEvent } from '../helpers/cluster-fixtures.js';
+import { runProcess } from '../helpers/run-process.js';
 import { startTestSimulator } from '../helpers/simulator.js';
 
 function cluster(): KubeObject[] {
@@ -117,6 +118,43 @@ describe('stuckfailed clean (CLI)', () => {
     const plan = JSON.parse(result.stdout) as Plan;
     assert.deepEqual(plan.scope, { namespaces: ['vms-1'] });
     assert.equal(plan.steps[0]?.targets.length, 3);
+  });
+
+  it('draws a bar with rate and ETA on a terminal, and nothing of it off one', async () => {
+    const sim = await fresh();
+    const quiet = await run([
+      'clean',
+      '--kubeconfig',
+      sim.kubeconfig,
+      '-n',
+      'vms-0',
+      '--yes',
+      '--archive',
+      join(dir, 'quiet'),
+    ]);
+    assert.equal(quiet.code, 0, quiet.stderr);
+    assert.doesNotMatch(quiet.stderr, /ETA/);
+    assert.equal(quiet.stderr.includes('\u001b['), false, 'no cursor control off a terminal');
+    // script(1) gives the CLI a pseudo-terminal, as an operator's shell does.
+    const root = new URL('../../', import.meta.url).pathname;
+    const command = [process.execPath, '--import', 'tsx', 'src/bin/stuckfailed.ts']
+      .concat([
+        'clean',
+        '--kubeconfig',
+        sim.kubeconfig,
+        '-n',
+        'vms-1',
+        '--yes',
+        '--archive',
+        join(dir, 'tty'),
+      ])
+      .map((word) => `'${word}'`)
+      .join(' ');
+    const terminal = await runProcess('script', ['-qec', command, '/dev/null'], { cwd: root });
+    assert.equal(terminal.code, 0, terminal.stdout);
+    assert.match(terminal.stdout, /clean \S+ 0\/3 \| 0\/s \| ETA/);
+    assert.match(terminal.stdout, /clean \S+ 3\/3 \| \d+\/s \| ETA 0s/);
+    assert.match(terminal.stdout, /clean: 3 done/);
   });
 
   it('--dry-run=server sends each DELETE with dryRun=All: answered, nothing deleted, nothing journaled', async () => {
