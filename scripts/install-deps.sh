@@ -6,6 +6,8 @@ command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v prometheus-alertmanager >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
 # The web page's browser test drives this binary (playwright-core, executablePath /usr/bin/chromium).
 [ -x /usr/bin/chromium ] || missing+=(chromium fonts-liberation)
+# script(1) gives the progress-bar test a pseudo-terminal (essential on Debian, absent from some slim images).
+command -v script >/dev/null 2>&1 || missing+=(bsdutils)
 if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
