@@ -8,6 +8,8 @@ command -v prometheus-alertmanager >/dev/null 2>&1 || missing+=(prometheus-alert
 [ -x /usr/bin/chromium ] || missing+=(chromium fonts-liberation)
 # script(1) gives the progress-bar test a pseudo-terminal (essential on Debian, absent from some slim images).
 command -v script >/dev/null 2>&1 || missing+=(bsdutils)
+# The official Python client, a third client of the simulator's conformance tests beside kubectl and client-node.
+/usr/bin/python3 -c 'import kubernetes' >/dev/null 2>&1 || missing+=(python3-kubernetes)
 if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -16,6 +16,9 @@ export interface LauncherOptions {
   terminationGracePeriodSeconds?: number;
 }
 
+const LAUNCHER_IMAGE = 'quay.io/kubevirt/virt-launcher:v1.6.2';
+const LAUNCHER_IMAGE_ID = `quay.io/kubevirt/virt-launcher@sha256:${'0'.repeat(64)}`;
+
 /** A virt-launcher pod; Failed ones end like a crashed compute container (STATUS `Error`). */
 export function launcherPod(options: LauncherOptions): Pod {
   const phase = options.phase ?? 'Failed';
@@ -35,7 +38,11 @@ export function launcherPod(options: LauncherOptions): Pod {
       ...(options.unscheduled ? {} : { nodeName: options.nodeName ?? 'node-0' }),
       restartPolicy: 'Never',
       terminationGracePeriodSeconds: options.terminationGracePeriodSeconds ?? 30,
-      containers: [{ name: 'compute' }, { name: 'guest-console-log' }],
+      // Every real pod names its images (the API server requires them; the Python client's models too).
+      containers: [
+        { name: 'compute', image: LAUNCHER_IMAGE },
+        { name: 'guest-console-log', image: LAUNCHER_IMAGE },
+      ],
     },
     status: {
       phase,
@@ -43,12 +50,16 @@ export function launcherPod(options: LauncherOptions): Pod {
       containerStatuses: [
         {
           name: 'compute',
+          image: LAUNCHER_IMAGE,
+          imageID: LAUNCHER_IMAGE_ID,
           ready: !failed,
           restartCount: 0,
           state: failed ? { terminated: { exitCode: 1, reason: 'Error' } } : { running: {} },
         },
         {
           name: 'guest-console-log',
+          image: LAUNCHER_IMAGE,
+          imageID: LAUNCHER_IMAGE_ID,
           ready: !failed,
           restartCount: 0,
           state: failed ? { terminated: { exitCode: 0, reason: 'Completed' } } : { running: {} },
@@ -115,10 +126,22 @@ export function controllerPod(namespace: string, name: string, lines: number): C
       labels: { 'kubevirt.io': 'virt-controller' },
       creationTimestamp: '2026-01-01T00:00:00Z',
     },
-    spec: { nodeName: 'node-0', containers: [{ name: 'virt-controller' }] },
+    spec: {
+      nodeName: 'node-0',
+      containers: [{ name: 'virt-controller', image: 'quay.io/kubevirt/virt-controller:v1.6.2' }],
+    },
     status: {
       phase: 'Running',
-      containerStatuses: [{ name: 'virt-controller', ready: true, state: { running: {} } }],
+      containerStatuses: [
+        {
+          name: 'virt-controller',
+          image: 'quay.io/kubevirt/virt-controller:v1.6.2',
+          imageID: `quay.io/kubevirt/virt-controller@sha256:${'1'.repeat(64)}`,
+          ready: true,
+          restartCount: 0,
+          state: { running: {} },
+        },
+      ],
     },
   };
   const logLines = Array.from({ length: lines }, (_, index) =>
