@@ -3,7 +3,7 @@
 // status subresource that writes status only).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { applyIncidentCrd, simKubeApi } from '../../test/helpers/incident-crd.js';
+import { applyServeBase, simKubeApi } from '../../test/helpers/incident-crd.js';
 import type { KubeObject } from '../kube/types.js';
 import { type RunningSimulator, startSimulator } from '../sim/index.js';
 import { ApiError } from './api-error.js';
@@ -19,7 +19,7 @@ let api: KubeApi;
 
 before(async () => {
   sim = await startSimulator({ scenario: 'healthy', namespaces: 1, nodes: 1 });
-  await applyIncidentCrd(sim);
+  await applyServeBase(sim);
   api = simKubeApi(sim);
 });
 after(async () => {

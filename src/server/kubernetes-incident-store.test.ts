@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { cleanStep, MIXED_DIAGNOSIS, planOf, pods } from '../../test/helpers/fake-mitigator.js';
-import { applyIncidentCrd, simKubeApi } from '../../test/helpers/incident-crd.js';
+import { applyServeBase, simKubeApi } from '../../test/helpers/incident-crd.js';
 import type { KubeApi } from '../cluster/kube-api.js';
 import type { Diagnosis } from '../diagnosis/types.js';
 import type { JournalEntry } from '../mitigation/plan.js';
@@ -40,7 +40,7 @@ function newStore(): KubernetesIncidentStore {
 
 before(async () => {
   sim = await startSimulator({ scenario: 'healthy', namespaces: 1, nodes: 1 });
-  await applyIncidentCrd(sim);
+  await applyServeBase(sim);
 });
 after(async () => {
   for (const api of apis) api.close();

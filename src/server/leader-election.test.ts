@@ -1,7 +1,7 @@
 // The elector against the simulator's Leases, with an injected clock: no test waits for a lease to expire.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { simKubeApi } from '../../test/helpers/incident-crd.js';
+import { applyServeBase, simKubeApi } from '../../test/helpers/incident-crd.js';
 import type { Clock } from '../cluster/clock.js';
 import type { KubeApi } from '../cluster/kube-api.js';
 import { type RunningSimulator, startSimulator } from '../sim/index.js';
@@ -56,6 +56,7 @@ let wall = Date.UTC(2026, 10, 29, 9, 0, 0);
 
 before(async () => {
   sim = await startSimulator({ scenario: 'healthy', namespaces: 1, nodes: 1 });
+  await applyServeBase(sim);
   api = simKubeApi(sim);
 });
 after(async () => {

@@ -112,7 +112,11 @@ export function invalidObject(
             ? 'FieldValueRequired'
             : /: Forbidden/.test(error.message)
               ? 'FieldValueForbidden'
-              : 'FieldValueInvalid',
+              : /: Duplicate value/.test(error.message)
+                ? 'FieldValueDuplicate'
+                : /: Too long/.test(error.message)
+                  ? 'FieldValueTooLong'
+                  : 'FieldValueInvalid',
         message: error.message.slice(error.field.length + 2),
         field: error.field,
       })),

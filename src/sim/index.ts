@@ -164,6 +164,8 @@ class StoreSeeder {
 
   /** Returns how many objects were ignored. */
   finish(): number {
+    // Every cluster has these from its start (the apiserver's system namespaces controller makes them).
+    for (const name of SYSTEM_NAMESPACES) this.#namespaces.add(name);
     for (const name of this.#namespaces) {
       if (this.#declared.has(name) || this.#store.get('namespaces', undefined, name) !== undefined) continue;
       const namespace = {
@@ -179,6 +181,8 @@ class StoreSeeder {
     return this.ignored;
   }
 }
+
+const SYSTEM_NAMESPACES = ['default', 'kube-node-lease', 'kube-public', 'kube-system'];
 
 /**
  * Lays objects and logs into the store (Namespace objects added for namespaces that have none). Returns how many

@@ -361,6 +361,92 @@ describe('simulated API server (HTTP)', () => {
     assert.equal(JSON.parse(stale.text).reason, 'Conflict');
   });
 
+  it("refuses what the apiserver's validation and NamespaceLifecycle refuse, with their messages", async () => {
+    const pod = (name: string, extra: Record<string, unknown> = {}) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, ...extra },
+      spec: { containers: [{ name: 'compute', image: 'quay.io/kubevirt/virt-launcher:v1.6.2' }] },
+    });
+    const refusal = async (path: string, body: unknown, method = 'POST') => {
+      const response = await send(sim, method, path, body);
+      const status = JSON.parse(response.text) as Status & {
+        details?: { causes?: Array<{ field: string; reason: string }> };
+      };
+      return {
+        code: response.status,
+        reason: status.reason,
+        message: status.message,
+        causes: status.details?.causes,
+      };
+    };
+
+    const noNamespace = await refusal('/api/v1/namespaces/nope/pods', pod('p'));
+    assert.deepEqual(
+      [noNamespace.code, noNamespace.reason, noNamespace.message],
+      [404, 'NotFound', 'namespaces "nope" not found'],
+    );
+
+    const badName = await refusal('/api/v1/namespaces/ns-0/pods', pod('Bad_Name'));
+    assert.equal(badName.code, 422);
+    assert.equal(
+      badName.message,
+      `Pod "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')`,
+    );
+    const badLabel = await refusal('/api/v1/namespaces/ns-0/pods', pod('p', { labels: { 'bad key!': 'v' } }));
+    assert.match(
+      badLabel.message ?? '',
+      /^Pod "p" is invalid: metadata\.labels: Invalid value: "bad key!": name part must consist of alphanumeric characters, '-', '_' or '\.', and must start and end with an alphanumeric character \(e\.g\. 'MyName', {2}or 'my\.name', {2}or '123-abc', regex/,
+    );
+    const noImage = await refusal('/api/v1/namespaces/ns-0/pods', {
+      ...pod('p'),
+      spec: { containers: [{ name: 'compute' }, { name: 'compute', image: 'x' }] },
+    });
+    assert.equal(
+      noImage.message,
+      'Pod "p" is invalid: [spec.containers[0].image: Required value, spec.containers[1].name: Duplicate value: "compute"]',
+    );
+    assert.deepEqual(
+      noImage.causes?.map((cause) => [cause.field, cause.reason]),
+      [
+        ['spec.containers[0].image', 'FieldValueRequired'],
+        ['spec.containers[1].name', 'FieldValueDuplicate'],
+      ],
+    );
+    const noContainers = await refusal('/api/v1/namespaces/ns-0/pods', { ...pod('p'), spec: {} });
+    assert.equal(noContainers.message, 'Pod "p" is invalid: spec.containers: Required value');
+    const badNamespace = await refusal('/api/v1/namespaces', { metadata: { name: 'a.b' } });
+    assert.match(
+      badNamespace.message ?? '',
+      /^Namespace "a\.b" is invalid: metadata\.name: Invalid value: "a\.b": a lowercase RFC 1123 label/,
+    );
+    // generateName may end with '-'; the name made from it is checked too.
+    const generated = await send(sim, 'POST', '/api/v1/namespaces/ns-0/pods', {
+      ...pod(''),
+      metadata: { generateName: 'virt-launcher-vm-' },
+    });
+    assert.equal(generated.status, 201, generated.text);
+    // An update is validated as a create is (a custom resource's labels too), and a valid one still passes.
+    const vm = JSON.parse(
+      (await get(sim, '/apis/kubevirt.io/v1/namespaces/ns-0/virtualmachines/vm0')).text,
+    ) as KubeObject;
+    const relabel = await refusal(
+      '/apis/kubevirt.io/v1/namespaces/ns-0/virtualmachines/vm0',
+      { ...vm, metadata: { ...vm.metadata, labels: { app: 'a b' } } },
+      'PUT',
+    );
+    assert.equal(relabel.code, 422);
+    assert.match(
+      relabel.message ?? '',
+      /^VirtualMachine\.kubevirt\.io "vm0" is invalid: metadata\.labels: Invalid value: "a b": a valid label must be/,
+    );
+    const fine = await send(sim, 'PUT', '/apis/kubevirt.io/v1/namespaces/ns-0/virtualmachines/vm0', {
+      ...vm,
+      metadata: { ...vm.metadata, labels: { app: 'a-b' } },
+    });
+    assert.equal(fine.status, 200, fine.text);
+  });
+
   it('serves vmim and KubeVirt tables with their CRD columns', async () => {
     const vmim = JSON.parse(
       (await get(sim, '/apis/kubevirt.io/v1/virtualmachineinstancemigrations?limit=500', TABLE_ACCEPT)).text,

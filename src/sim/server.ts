@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { APF_FLOW_SCHEMA_HEADER, APF_PRIORITY_LEVEL_HEADER } from '../kube/priority-and-fairness.js';
-import type { ResourceType } from '../kube/resources.js';
+import { RESOURCES, type ResourceType } from '../kube/resources.js';
 import {
   type FieldSelector,
   type LabelSelector,
@@ -24,6 +24,7 @@ import {
   continueExpired,
   internalError,
   invalid,
+  invalidObject,
   methodNotAllowed,
   notFound,
   pathNotFound,
@@ -43,6 +44,7 @@ import {
   type DiscoveryMode,
 } from './discovery.js';
 import { type Faults, parseFaults } from './faults.js';
+import { validationErrors } from './object-validation.js';
 import { openApiDocument, openApiIndex } from './openapi.js';
 import { type JsonPatchOperation, type JsonValue, jsonPatch, mergePatch } from './patch.js';
 import {
@@ -698,17 +700,24 @@ export class SimApi {
         );
       }
       if (target.namespace !== undefined) metadata.namespace = target.namespace;
+      // The NamespaceLifecycle admission plugin, which runs before validation: no new content in a namespace that
+      // does not exist.
+      if (
+        metadata.namespace !== undefined &&
+        this.options.store.get('namespaces', undefined, metadata.namespace) === undefined
+      ) {
+        throw notFound(RESOURCES.namespaces, metadata.namespace);
+      }
     }
     if (metadata.resourceVersion !== undefined && metadata.resourceVersion !== '') {
       throw badRequest('resourceVersion should not be set on objects to be created');
     }
     if (!metadata.name && metadata.generateName)
       metadata.name = `${metadata.generateName}${randomSuffix(this.options.random)}`;
-    if (!metadata.name)
-      throw invalid(target.type, '', 'metadata.name: Required value: name or generateName is required');
     const { uid: _ignoredUid, resourceVersion: _ignoredRv, ...rest } = metadata;
     let created: KubeObject = { ...object, metadata: rest };
     if (target.resource === CRD_RESOURCE) validateCrd(created);
+    else validate(target.type, created);
     if (target.served.custom) {
       // customresource strategy PrepareForCreate: status is the status subresource's to write; generation 1.
       const { status: _ignoredStatus, ...withoutStatus } = created as KubeObject & { status?: unknown };
@@ -813,6 +822,7 @@ export class SimApi {
         else next.status = before.status;
       }
       if (target.resource === CRD_RESOURCE) validateCrd(next);
+      else validate(target.type, next);
       if (target.served.custom) {
         const generation = before.metadata.generation ?? 1;
         next.metadata = {
@@ -1180,4 +1190,10 @@ function drained(response: ServerResponse): Promise<void> {
     response.once('drain', onDrain);
     response.once('close', onClose);
   });
+}
+
+/** 422 Invalid with the apiserver's field errors when the object would not pass its validation. */
+function validate(type: ResourceType, object: KubeObject): void {
+  const errors = validationErrors(type, object);
+  if (errors.length > 0) throw invalidObject(type.group, type.kind, object.metadata.name ?? '', errors);
 }

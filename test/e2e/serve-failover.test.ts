@@ -91,8 +91,10 @@ async function startCluster(policyFiles: string[]): Promise<Cluster> {
     rbac: policy,
   });
   await sim.writeKubeconfig(kubeconfig);
-  // The CRD is the cluster admin's to apply (docs/DEPLOY.md).
-  const crd = await runKubectl(['apply', '-f', 'deploy/base/crd.yaml'], { kubeconfig });
+  // The namespace and the CRD are the cluster admin's to apply (docs/DEPLOY.md).
+  const crd = await runKubectl(['apply', '-f', 'deploy/base/namespace.yaml', '-f', 'deploy/base/crd.yaml'], {
+    kubeconfig,
+  });
   assert.equal(crd.code, 0, crd.stderr);
   const failedLaunchers = new Set<string>();
   for (const stored of sim.store.objects('pods')) {

@@ -6,10 +6,10 @@ import type { KubeObject } from '../../src/kube/types.js';
 import type { RunningSimulator } from '../../src/sim/index.js';
 import { CRD_RESOURCE } from '../../src/sim/resource-registry.js';
 
-/** Applies deploy/'s Incident CRD to a simulator, as an admin would before installing serve. */
-export async function applyIncidentCrd(sim: RunningSimulator): Promise<void> {
-  const crd = parse(await readFile('deploy/base/crd.yaml', 'utf8')) as KubeObject;
-  sim.store.create(CRD_RESOURCE, crd);
+/** Applies deploy/'s Namespace and Incident CRD to a simulator, as an admin does before installing serve. */
+export async function applyServeBase(sim: RunningSimulator): Promise<void> {
+  sim.store.create('namespaces', parse(await readFile('deploy/base/namespace.yaml', 'utf8')) as KubeObject);
+  sim.store.create(CRD_RESOURCE, parse(await readFile('deploy/base/crd.yaml', 'utf8')) as KubeObject);
 }
 
 /** A KubeApi on an HTTP simulator (no credentials), with no client-side rate limit. */

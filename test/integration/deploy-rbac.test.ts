@@ -117,8 +117,10 @@ before(async () => {
   assert.ok(vmim && machine, 'the scenario has migrations and VMs');
   migration = { namespace: vmim.namespace as string, name: vmim.name };
   vm = { namespace: machine.namespace as string, name: machine.name };
-  // The CRD is the cluster admin's to apply, as in docs/DEPLOY.md.
-  const crd = await runKubectl(['apply', '-f', 'deploy/base/crd.yaml'], { kubeconfig });
+  // The namespace and the CRD are the cluster admin's to apply, as in docs/DEPLOY.md.
+  const crd = await runKubectl(['apply', '-f', 'deploy/base/namespace.yaml', '-f', 'deploy/base/crd.yaml'], {
+    kubeconfig,
+  });
   assert.equal(crd.code, 0, crd.stderr);
 });
 

@@ -79,6 +79,8 @@ describe('CustomResourceDefinitions on the simulator', () => {
   });
 
   it('creates custom resources without their status, and kubectl prints the CRD columns', async () => {
+    // As on a real cluster, a namespace must exist before anything is created in it.
+    await config.makeApiClient(k8s.CoreV1Api).createNamespace({ body: { metadata: { name: 'other' } } });
     for (const [name, namespace] of [
       ['inc-a', 'default'],
       ['inc-b', 'default'],
