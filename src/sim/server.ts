@@ -47,6 +47,7 @@ import { type Faults, parseFaults } from './faults.js';
 import { validationErrors } from './object-validation.js';
 import { openApiDocument, openApiIndex } from './openapi.js';
 import { type JsonPatchOperation, type JsonValue, jsonPatch, mergePatch } from './patch.js';
+import { decodeProtobufObject, PROTOBUF_CONTENT_TYPE, UnsupportedProtobufKind } from './protobuf.js';
 import {
   type DeleteBody,
   deleteParams,
@@ -688,7 +689,7 @@ export class SimApi {
   ) {
     if (target.subresource !== undefined) throw methodNotAllowed();
     const params = writeParams(url.searchParams, 'CreateOptions');
-    const object = (await readJsonBody(request)) as KubeObject | undefined;
+    const object = (await readObjectBody(request)) as KubeObject | undefined;
     if (object === undefined || typeof object !== 'object' || typeof object.metadata !== 'object') {
       throw badRequest('the body of the request must be an object with metadata');
     }
@@ -718,6 +719,7 @@ export class SimApi {
     let created: KubeObject = { ...object, metadata: rest };
     if (target.resource === CRD_RESOURCE) validateCrd(created);
     else validate(target.type, created);
+    if (target.resource === 'namespaces') created = newNamespace(created);
     if (target.served.custom) {
       // customresource strategy PrepareForCreate: status is the status subresource's to write; generation 1.
       const { status: _ignoredStatus, ...withoutStatus } = created as KubeObject & { status?: unknown };
@@ -1067,7 +1069,7 @@ function randomSuffix(random: () => number): string {
 }
 
 /** The request's body; events rather than an async iterator, which costs more than a small body's whole read. */
-function readBody(request: IncomingMessage): Promise<string> {
+function readBody(request: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -1082,17 +1084,43 @@ function readBody(request: IncomingMessage): Promise<string> {
       chunks.push(chunk);
     };
     request.on('data', onData);
-    request.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.once('end', () => resolve(Buffer.concat(chunks)));
     request.once('error', reject);
   });
 }
 
 async function readJsonBody(request: IncomingMessage): Promise<unknown> {
-  const text = await readBody(request);
+  const text = (await readBody(request)).toString('utf8');
   if (text.trim() === '') return undefined;
   try {
     return JSON.parse(text);
   } catch (error) {
+    throw badRequest(`the body of the request could not be decoded: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * The object of a create: JSON, or protobuf as a typed client sends it (`kubectl create namespace`); the kinds the
+ * simulator does not decode from protobuf are 415, naming what it decodes.
+ */
+async function readObjectBody(request: IncomingMessage): Promise<unknown> {
+  const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim();
+  if (contentType !== PROTOBUF_CONTENT_TYPE) return readJsonBody(request);
+  const body = await readBody(request);
+  try {
+    return decodeProtobufObject(body);
+  } catch (error) {
+    if (error instanceof UnsupportedProtobufKind) {
+      throw new ApiStatusError({
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: `the simulator decodes ${PROTOBUF_CONTENT_TYPE} only for /v1, Kind=Namespace (kubectl create namespace), not for ${error.message}: send application/json`,
+        reason: 'UnsupportedMediaType',
+        code: 415,
+      });
+    }
     throw badRequest(`the body of the request could not be decoded: ${(error as Error).message}`);
   }
 }
@@ -1196,4 +1224,21 @@ function drained(response: ServerResponse): Promise<void> {
 function validate(type: ResourceType, object: KubeObject): void {
   const errors = validationErrors(type, object);
   if (errors.length > 0) throw invalidObject(type.group, type.kind, object.metadata.name ?? '', errors);
+}
+
+/**
+ * The namespace strategy's PrepareForCreate and defaults: Active, the `kubernetes` finalizer, and the immutable
+ * `kubernetes.io/metadata.name` label that lets a selector pick a namespace by name.
+ */
+function newNamespace(namespace: KubeObject & { spec?: { finalizers?: string[] } }): KubeObject {
+  const name = namespace.metadata.name;
+  return {
+    ...namespace,
+    metadata: {
+      ...namespace.metadata,
+      labels: { ...namespace.metadata.labels, 'kubernetes.io/metadata.name': name },
+    },
+    spec: { ...namespace.spec, finalizers: namespace.spec?.finalizers ?? ['kubernetes'] },
+    status: { phase: 'Active' },
+  } as KubeObject;
 }

@@ -152,6 +152,29 @@ describe('kubectl against the simulator (aggregated discovery)', () => {
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /Error from server \(NotFound\): pods "nope" not found/);
   });
+
+  it('creates a namespace from its protobuf body, with the defaults the apiserver gives it, and refuses a bad name', async () => {
+    const created = await kubectl(['create', 'namespace', 'team-a']);
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(created.stdout, /namespace\/team-a created/);
+    const namespace = JSON.parse((await kubectl(['get', 'namespace', 'team-a', '-o', 'json'])).stdout) as {
+      metadata: { labels: Record<string, string> };
+      spec: { finalizers: string[] };
+      status: { phase: string };
+    };
+    assert.deepEqual(namespace.metadata.labels, { 'kubernetes.io/metadata.name': 'team-a' });
+    assert.deepEqual(namespace.spec.finalizers, ['kubernetes']);
+    assert.equal(namespace.status.phase, 'Active');
+    const bad = await kubectl(['create', 'namespace', 'Team_B']);
+    assert.equal(bad.code, 1);
+    assert.match(
+      bad.stderr,
+      /The Namespace "Team_B" is invalid: metadata\.name: Invalid value: "Team_B": a lowercase RFC 1123 label/,
+    );
+    const nowhere = await kubectl(['-n', 'no-such-namespace', 'run', 'probe', '--image=busybox']);
+    assert.equal(nowhere.code, 1);
+    assert.match(nowhere.stderr, /Error from server \(NotFound\).*namespaces "no-such-namespace" not found/);
+  });
 });
 
 describe('kubectl against the simulator (legacy discovery)', () => {
