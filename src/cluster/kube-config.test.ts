@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { RequestOptions } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -129,6 +129,72 @@ current-context: prod
     await prod.kubeConfig.applyToHTTPSOptions(options);
     assert.equal((options.headers as OutgoingHttpHeaders | undefined)?.Authorization, 'Bearer secret');
     assert.equal(String(options.ca), 'not a real CA, but bytes to read\n');
+  });
+
+  it('applies the credentials client-node would apply, for every kubeconfig it does not need to be loaded for', async () => {
+    write('CA PEM\n', 'same/ca.pem');
+    write('CERT PEM\n', 'same/cert.pem');
+    write('KEY PEM\n', 'same/key.pem');
+    write('sa-token', 'same/token');
+    const b64 = (text: string) => Buffer.from(text).toString('base64');
+    const users = {
+      token: 'token: secret',
+      files: 'client-certificate: cert.pem\n    client-key: key.pem',
+      data: `client-certificate-data: ${b64('CERT DATA')}\n    client-key-data: ${b64('KEY DATA')}`,
+      basic: 'username: admin\n    password: hunter2',
+      impersonating: 'token: secret\n    as: someone-else',
+      serviceAccount: `auth-provider:\n      name: tokenFile\n      config:\n        tokenFile: ${path.join(root, 'same', 'token')}`,
+    };
+    const clusters = {
+      caFile: 'certificate-authority: ca.pem',
+      caData: `certificate-authority-data: ${b64('CA DATA')}`,
+      skipped: 'insecure-skip-tls-verify: true\n    tls-server-name: api.internal',
+    };
+    const { KubeConfig } = await import('@kubernetes/client-node');
+    const comparable = (options: RequestOptions) => ({
+      ca: options.ca?.toString(),
+      cert: options.cert?.toString(),
+      key: options.key?.toString(),
+      rejectUnauthorized: options.rejectUnauthorized,
+      servername: options.servername,
+      auth: options.auth,
+      authorization: (options.headers as OutgoingHttpHeaders | undefined)?.Authorization,
+      impersonate: (options.headers as OutgoingHttpHeaders | undefined)?.['Impersonate-User'],
+    });
+    for (const [userKind, user] of Object.entries(users)) {
+      for (const [clusterKind, cluster] of Object.entries(clusters)) {
+        const file = write(
+          `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://api.example:6443\n    ${cluster}\nusers:\n- name: u\n  user:\n    ${user}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\n`,
+          `same/${userKind}-${clusterKind}`,
+        );
+        const ours: RequestOptions = {};
+        await loadKubeConfig({ kubeconfig: file, env: {} }).kubeConfig.applyToHTTPSOptions(ours);
+        const reference = new KubeConfig();
+        reference.loadFromFile(file);
+        const theirs: RequestOptions = {};
+        await reference.applyToHTTPSOptions(theirs);
+        assert.deepEqual(comparable(ours), comparable(theirs), `${userKind} on ${clusterKind}`);
+        assert.notEqual(
+          comparable(ours).authorization ?? comparable(ours).cert ?? comparable(ours).auth,
+          undefined,
+        );
+      }
+    }
+  });
+
+  it('leaves exec plugins to client-node, which runs them', async () => {
+    const plugin = write(
+      '#!/bin/sh\necho \'{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"from-exec"}}\'\n',
+      'exec/plugin.sh',
+    );
+    chmodSync(plugin, 0o755);
+    const file = write(
+      `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://api.example:6443\nusers:\n- name: u\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: ${plugin}\n      interactiveMode: Never\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\n`,
+      'exec/config',
+    );
+    const options: RequestOptions = {};
+    await loadKubeConfig({ kubeconfig: file, env: {} }).kubeConfig.applyToHTTPSOptions(options);
+    assert.equal((options.headers as OutgoingHttpHeaders | undefined)?.Authorization, 'Bearer from-exec');
   });
 
   it('resolves YAML merge keys, as client-node does', () => {
