@@ -8,6 +8,7 @@ import {
   WEBHOOK_TOKEN,
   webhookBody,
 } from '../../test/helpers/serve-harness.js';
+import { ApiError } from '../cluster/api-error.js';
 import { targetKey } from '../mitigation/plan.js';
 import type { Incident } from './incident.js';
 import { mutateIncident } from './incident-store.js';
@@ -518,6 +519,46 @@ describe('page, metrics, health', () => {
     assert.equal((await h.app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200);
     h.mitigator.isReady = false;
     assert.equal((await h.app.inject({ method: 'GET', url: '/readyz' })).statusCode, 503);
+  });
+
+  it('answers 503 when the store fails, so that Alertmanager retries, and is not ready while it does', async () => {
+    const h = await start();
+    // The Kubernetes store without its CRD: the API server answers 404 for the incidents.
+    const missingCrd = new ApiError({
+      method: 'GET',
+      url: 'https://api.example:6443/apis/stuckfailed.io/v1alpha1/namespaces/stuckfailed/incidents',
+      server: 'the API server at https://api.example:6443',
+      status: {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: 'the server could not find the requested resource',
+        reason: 'NotFound',
+        code: 404,
+      },
+      attempts: 1,
+    });
+    // Started and leading first: a store that cannot list fails the start itself, loudly.
+    await h.app.ready();
+    h.store.upsertByGroupKey = async () => {
+      throw missingCrd;
+    };
+    h.store.list = async () => {
+      throw missingCrd;
+    };
+    const response = await post(h, webhookBody(GROUP, 'firing'));
+    assert.equal(response.statusCode, 503);
+    assert.equal(response.json().error, 'unavailable');
+    assert.match(response.json().message, /NotFound, 404/);
+    assert.equal(await metric(h, 'stuckfailed_webhook_requests_total{outcome="error"}'), 1);
+    assert.equal(
+      await metric(h, 'stuckfailed_incidents{state="open"}'),
+      undefined,
+      'no counts from a store it cannot read',
+    );
+    const ready = await h.app.inject({ method: 'GET', url: '/readyz' });
+    assert.deepEqual([ready.statusCode, ready.json().status], [503, 'incident store unreadable']);
   });
 
   it('mounts the page renderers it is given, with their headers and their not-found page', async () => {

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
+import { StuckfailedError } from '../errors.js';
 import { describeWebhookError, webhookSchema } from './alertmanager-webhook.js';
 import type { Incident } from './incident.js';
 import { IncidentService } from './incident-service.js';
@@ -112,6 +113,13 @@ export async function createServer(deps: ServerDeps): Promise<Server> {
   });
 
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    // The Kubernetes API or the store failed (the incidents CRD missing, RBAC, an expired token): a 503, whatever
+    // the API server answered. Its 404 or 403 passed on would tell Alertmanager the notification itself is bad, and
+    // Alertmanager retries only 5xx: the alert would be lost.
+    if (error instanceof StuckfailedError) {
+      request.log.error({ err: error }, 'a dependency failed');
+      return reply.code(503).send({ error: 'unavailable', message: error.message });
+    }
     const statusCode = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500;
     if (statusCode >= 500) {
       request.log.error({ err: error }, 'request failed');
@@ -242,9 +250,17 @@ export async function createServer(deps: ServerDeps): Promise<Server> {
     reply.type(deps.registry.contentType).send(await deps.registry.metrics()),
   );
   app.get('/healthz', async () => ({ status: 'ok' }));
+  // Ready when the cluster answers and the incidents can be read: a store it cannot use would refuse every alert.
   app.get('/readyz', async (_request, reply) => {
-    const ready = await deps.mitigator.ready().catch(() => false);
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'cluster unreachable' });
+    const cluster = await deps.mitigator.ready().catch(() => false);
+    const store = cluster
+      ? await deps.store.list().then(
+          () => true,
+          () => false,
+        )
+      : false;
+    const status = !cluster ? 'cluster unreachable' : !store ? 'incident store unreadable' : 'ready';
+    return reply.code(cluster && store ? 200 : 503).send({ status });
   });
 
   return { app, service };

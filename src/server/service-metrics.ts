@@ -33,7 +33,16 @@ export function createServiceMetrics(registry: Registry, store: IncidentStore): 
     registers: [registry],
     async collect() {
       const counts = new Map<string, number>(INCIDENT_STATUSES.map((state) => [state, 0]));
-      for (const { incident } of await store.list()) {
+      let stored: Awaited<ReturnType<IncidentStore['list']>>;
+      try {
+        stored = await store.list();
+      } catch {
+        // An unreadable store has no counts to give, but the other series (the webhook's errors first) still
+        // must be scraped: the gauge is left out rather than the whole page failing.
+        this.reset();
+        return;
+      }
+      for (const { incident } of stored) {
         counts.set(incident.status, (counts.get(incident.status) ?? 0) + 1);
       }
       for (const [state, count] of counts) this.set({ state }, count);
