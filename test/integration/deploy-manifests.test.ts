@@ -3,6 +3,9 @@
 // schemas (@kubernetes-models/prometheus-operator), the PrometheusRule equal to what `stuckfailed rules` prints,
 // the Alertmanager snippet accepted by amtool, and the Deployment hardened as docs/DEPLOY.md says.
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { runCli } from '../helpers/cli.js';
@@ -49,6 +52,40 @@ function find(manifests: Manifest[], kind: string, name?: string): Manifest {
 
 const base = await render('deploy');
 const openshift = await render('deploy/overlays/openshift');
+
+/** An operator's overlay of the base with deploy/components, as docs/DEPLOY.md shows it. */
+async function renderWithComponents(components: string[]): Promise<Manifest[]> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'stuckfailed-overlay-'));
+  try {
+    // kustomize takes no absolute path for a resource: the base is named from the overlay's folder.
+    const deploy = path.relative(dir, path.resolve('deploy'));
+    await writeFile(
+      path.join(dir, 'kustomization.yaml'),
+      `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [${deploy}]\ncomponents: [${components.map((name) => `${deploy}/components/${name}`).join(', ')}]\n`,
+    );
+    return await render(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+interface PodTemplate {
+  securityContext: { runAsUser?: number; runAsGroup?: number; fsGroup?: number };
+  containers: Array<{
+    env: Array<{ name: string; value?: string }>;
+    volumeMounts: Array<{ name: string; mountPath: string }>;
+  }>;
+  volumes: Array<{
+    name: string;
+    secret?: { secretName: string; defaultMode?: number };
+    configMap?: { name: string };
+  }>;
+}
+
+function podOf(manifests: Manifest[]): PodTemplate {
+  return (find(manifests, 'Deployment') as unknown as { spec: { template: { spec: PodTemplate } } }).spec
+    .template.spec;
+}
 
 describe('deploy/ manifests', () => {
   for (const [label, manifests] of [
@@ -150,6 +187,43 @@ describe('deploy/ manifests', () => {
       assert.match(variable.name, /^(STUCKFAILED_|NODE_OPTIONS$|POD_NAME$)/);
   });
 
+  it("the pod's user can read the Secrets it mounts: root-owned files, readable through fsGroup", () => {
+    const pod = podOf(base);
+    assert.equal(pod.securityContext.fsGroup, pod.securityContext.runAsGroup);
+    for (const volume of pod.volumes.filter((each) => each.secret !== undefined)) {
+      const mode = volume.secret?.defaultMode ?? 0o644;
+      assert.ok((mode & 0o040) !== 0 || (mode & 0o004) !== 0, `${volume.name}: mode ${mode.toString(8)}`);
+    }
+  });
+
+  it('deploy/components turn on approvals (API tokens) and a policy, each from its own Secret or ConfigMap', async () => {
+    const rendered = await renderWithComponents(['approvals', 'policy']);
+    for (const manifest of rendered) {
+      const Model = await modelFor(manifest);
+      assert.doesNotThrow(() => new Model(manifest).validate(), `${manifest.kind} ${manifest.metadata.name}`);
+    }
+    const pod = podOf(rendered);
+    const env = Object.fromEntries(
+      (pod.containers[0]?.env ?? []).map((variable) => [variable.name, variable.value]),
+    );
+    const mounts = Object.fromEntries(
+      (pod.containers[0]?.volumeMounts ?? []).map((mount) => [mount.name, mount.mountPath]),
+    );
+    assert.equal(env.STUCKFAILED_API_TOKEN_FILE, `${mounts['api-tokens']}/tokens`);
+    assert.equal(env.STUCKFAILED_POLICY, `${mounts.policy}/policy.yaml`);
+    assert.equal(
+      pod.volumes.find((volume) => volume.name === 'api-tokens')?.secret?.secretName,
+      'stuckfailed-api-tokens',
+    );
+    assert.equal(
+      pod.volumes.find((volume) => volume.name === 'policy')?.configMap?.name,
+      'stuckfailed-policy',
+    );
+    // Without them, neither is set: approvals are off and every plan waits.
+    const plain = podOf(base).containers[0]?.env.map((variable) => variable.name) ?? [];
+    assert.equal(plain.includes('STUCKFAILED_API_TOKEN_FILE') || plain.includes('STUCKFAILED_POLICY'), false);
+  });
+
   it('the AlertmanagerConfig routes the alert to the Service with the same Secret', () => {
     const config = find(base, 'AlertmanagerConfig') as Manifest & {
       spec: {
@@ -198,6 +272,7 @@ describe('deploy/ manifests', () => {
       }
     ).spec.template.spec.securityContext;
     assert.equal(security.runAsUser, undefined);
+    assert.equal(security.fsGroup, undefined, 'restricted-v2 assigns the fsGroup');
     assert.equal(security.runAsNonRoot, true);
     for (const kind of ['PrometheusRule', 'ServiceMonitor', 'AlertmanagerConfig']) {
       assert.equal(find(openshift, kind).metadata.labels?.['openshift.io/user-monitoring'], 'true', kind);
