@@ -1,6 +1,8 @@
 // The safety of `clean`, proven over random clusters against the real simulator over HTTP (DESIGN §6):
 // - it deletes exactly the Failed virt-launcher pods in scope (label AND name AND phase), minus the ones kept, and
-//   touches nothing else, whatever faults the API throws (5xx, 429, resets, latency);
+//   touches nothing else, whatever faults the API throws (5xx, 429 with and without Retry-After, resets, latency,
+//   continue tokens that expire between two pages of a list), and with its lists split over pages (small pages for
+//   the executor, and now and then a namespace crowded enough for the plan's 500 a page);
 // - every pod it deletes is in the archive, with its uid, at the moment the simulator deletes it;
 // - every archive is the pod exactly as it was deleted (its last resourceVersion), even when the plan's pods are
 //   reused by the executor (HeldPods) and a pod changed after the plan;
@@ -24,6 +26,7 @@ import { memoryIo } from '../../src/cli/memory-io.js';
 import { runWritingCommand } from '../../src/cli/writing-command.js';
 import type { Event, KubeObject, Pod } from '../../src/kube/types.js';
 import type { PlanOutcome } from '../../src/mitigation/apply-plan.js';
+import { createCleanExecutor } from '../../src/mitigation/clean.js';
 import type { JournalEntry, Plan } from '../../src/mitigation/plan.js';
 import type { Faults } from '../../src/sim/faults.js';
 import type { StoreEvent } from '../../src/sim/store.js';
@@ -44,14 +47,32 @@ interface PodSpec {
   events: number;
 }
 
+/**
+ * How the executor reads each namespace's pods: from the plan's list (HeldPods' budget: 0 holds none, 4 some, 500
+ * all of them), else with a list of its own, `pageSize` pods a page (undefined: clean's own 100).
+ */
+interface ExecutorReads {
+  heldPods: number;
+  pageSize: number | undefined;
+}
+
 interface Scenario {
   pods: PodSpec[];
   /** undefined: -A. */
   namespace: number | undefined;
   keepPerVmi: number;
   olderThanMinutes: number | undefined;
-  /** The plan's HeldPods budget: 0 lists every namespace again, 4 holds some, 500 all of them. */
-  heldPods: number;
+  reads: ExecutorReads;
+  /**
+   * Per namespace, pods that pass the server's selectors (labelled as launchers, Failed) and are no launchers by
+   * name, sorted ahead of its launchers (`virt-launch-NNNN`): its lists reach the launchers on a later page.
+   */
+  crowds: number[];
+  /**
+   * More such pods in the namespace in scope (the first one under -A), enough to end the first page of the plan's
+   * list (500 a page) among its launchers or right after them: the rest comes on a page that may have expired.
+   */
+  firstPageCrowd: number | undefined;
   faults: Faults;
 }
 
@@ -67,23 +88,66 @@ const podSpec = fc.record({
 });
 
 // Fault rates low enough that 10 retries in a row all failing is out of reach (0.25^11), high enough that
-// almost every run retries something.
-const faults: fc.Arbitrary<Faults> = fc.record({
-  errorRate: fc.constantFrom(0, 0.1, 0.15),
-  throttleRate: fc.constantFrom(0, 0.05),
-  retryAfterSeconds: fc.constant(0),
-  resetRate: fc.constantFrom(0, 0.05),
-  latencyMs: fc.constantFrom(0, 3),
-});
+// almost every run retries something. A 429 says Retry-After: 0, or in one run in five 1 (what the apiserver always
+// says), which costs a second each time. A continue token expires as soon as the simulator's clock has moved since
+// it was handed out: a list past its first page mostly gets a 410 Expired, and goes on with the token it offers.
+const faults: fc.Arbitrary<Faults> = fc
+  .tuple(
+    fc.record({
+      errorRate: fc.constantFrom(0, 0.1, 0.15),
+      resetRate: fc.constantFrom(0, 0.05),
+      latencyMs: fc.constantFrom(0, 3),
+      expireContinueAfterSeconds: fc.constantFrom(undefined, 0, 0),
+    }),
+    fc.oneof(
+      {
+        arbitrary: fc.record({ throttleRate: fc.constantFrom(0, 0.05), retryAfterSeconds: fc.constant(0) }),
+        weight: 4,
+      },
+      {
+        arbitrary: fc.record({ throttleRate: fc.constant(0.02), retryAfterSeconds: fc.constant(1) }),
+        weight: 1,
+      },
+    ),
+  )
+  .map(([others, throttling]) => ({ ...others, ...throttling }));
 
-const scenario: fc.Arbitrary<Scenario> = fc.record({
-  pods: fc.array(podSpec, { minLength: 0, maxLength: 30 }),
-  namespace: fc.option(fc.nat({ max: NAMESPACES.length - 1 }), { nil: undefined }),
-  keepPerVmi: fc.constantFrom(0, 0, 1, 2),
-  olderThanMinutes: fc.option(fc.constantFrom(12.5, 62.5), { nil: undefined }),
-  heldPods: fc.constantFrom(0, 4, 500),
-  faults,
+// cleanCommand takes no page size: with a budget of 0 its executor holds no pods, so an executor of the test's own
+// with a page size is the one clean would run (see runClean). Pages of 1 to 3 put page boundaries, and continues
+// that expire, between the pods of every namespace, which a few pods ahead of the launchers make sure of. A crowd
+// that fills the plan's first page comes with clean's own page size only (100: its namespace is not held, so the
+// executor lists it over pages too); at 1 to 3 a page, the executor would read it in hundreds of requests.
+const crowds = fc.array(fc.integer({ min: 1, max: 4 }), {
+  minLength: NAMESPACES.length,
+  maxLength: NAMESPACES.length,
 });
+const readsAndCrowds: fc.Arbitrary<Pick<Scenario, 'reads' | 'crowds' | 'firstPageCrowd'>> = fc.oneof(
+  fc.record({
+    reads: fc.record({ heldPods: fc.constantFrom(4, 500), pageSize: fc.constant(undefined) }),
+    crowds,
+    firstPageCrowd: fc.option(fc.integer({ min: 495, max: 505 }), { nil: undefined, freq: 2 }),
+  }),
+  fc.record({
+    reads: fc.record({ heldPods: fc.constant(0), pageSize: fc.constantFrom(1, 2, 3) }),
+    crowds,
+    firstPageCrowd: fc.constant(undefined),
+  }),
+);
+
+const scenario: fc.Arbitrary<Scenario> = fc
+  .tuple(
+    fc.record({
+      // Medium: up to the 30 pods asked for (the default size stops at 10), so that namespaces have launchers on
+      // more than one page.
+      pods: fc.array(podSpec, { minLength: 0, maxLength: 30, size: 'medium' }),
+      namespace: fc.option(fc.nat({ max: NAMESPACES.length - 1 }), { nil: undefined }),
+      keepPerVmi: fc.constantFrom(0, 0, 1, 2),
+      olderThanMinutes: fc.option(fc.constantFrom(12.5, 62.5), { nil: undefined }),
+      faults,
+    }),
+    readsAndCrowds,
+  )
+  .map(([run, reads]) => ({ ...run, ...reads }));
 
 /** Builds the pods of a scenario: launchers, pods named like launchers, labelled like them, and others. */
 function buildPods(specs: readonly PodSpec[]): Pod[] {
@@ -111,6 +175,18 @@ function buildPods(specs: readonly PodSpec[]): Pod[] {
       },
     ];
     return pod;
+  });
+}
+
+/** The crowds' pods: labelled as launchers and Failed, named `virt-launch-NNNN` (a launcher's name cut short). */
+function buildCrowds(run: Scenario): Pod[] {
+  return run.crowds.flatMap((count, index) => {
+    const namespace = NAMESPACES[index] as string;
+    const crowded = index === (run.namespace ?? 0) ? count + (run.firstPageCrowd ?? 0) : count;
+    return Array.from({ length: crowded }, (_, n) => {
+      const name = `virt-launch-${String(n).padStart(4, '0')}`;
+      return launcherPod({ namespace, name, uid: `crowd-${namespace}-${name}` });
+    });
   });
 }
 
@@ -262,11 +338,15 @@ async function runClean(
   const spec = cleanCommand(
     flagsFor(h, run),
     { io: memory.io, setExitCode: (code) => (exitCode = code) },
-    { heldPods: run.heldPods },
+    { heldPods: run.reads.heldPods },
   );
   const plan = spec.plan;
+  const pageSize = run.reads.pageSize;
   await runWritingCommand({
     ...spec,
+    ...(pageSize === undefined
+      ? {}
+      : { executors: { clean: createCleanExecutor({ archiveDir: h.archive, pageSize }) } }),
     plan: async (request) => {
       const built = await plan(request);
       options.afterPlan?.(built.plan);
@@ -285,7 +365,7 @@ async function runClean(
 
 function objectsOf(run: Scenario): { pods: Pod[]; objects: KubeObject[] } {
   const pods = buildPods(run.pods);
-  return { pods, objects: [...pods, ...buildEvents(pods, run.pods)] };
+  return { pods, objects: [...pods, ...buildCrowds(run), ...buildEvents(pods, run.pods)] };
 }
 
 /** Pods still stored, by uid, with their resourceVersion. */
