@@ -299,27 +299,60 @@ describe('POST /api/v1/incidents/{id}/approve', () => {
     assert.ok(done.audit.some((event) => event.what === 're-planned'));
   });
 
-  it('needs a new approval for a re-plan that grew (409 with the new digest), then runs it', async () => {
+  it('runs only the approved targets of a re-plan that grew (churn), and says how many were left out', async () => {
     const h = await start();
     const incident = await diagnosed(h);
-    const grown = planOf([cleanStep(pods('vms-a', 50))]);
-    h.mitigator.recheckPlan = grown;
+    // The same 3 pods and 47 that failed since: every re-plan under churn grows.
+    h.mitigator.recheckPlan = planOf([cleanStep(pods('vms-a', 50))]);
+    const response = await approve(h, incident.id, incident.plan?.digest);
+    assert.equal(response.statusCode, 202, response.body);
+    await h.service.idle();
+    const ran = await only(h);
+    assert.deepEqual(
+      ran.actions.map((action) => action.uid).sort(),
+      pods('vms-a', 3)
+        .map((target) => target.uid)
+        .sort(),
+      'exactly the approved targets, none of the new ones',
+    );
+    assert.match(
+      ran.audit.find((event) => event.what === 're-planned')?.detail ?? '',
+      /grew from 3 to 50.*47 new target\(s\) left out, for a new plan/,
+    );
+  });
+
+  it('needs a new approval for a re-plan with a step not approved, or with none of the approved targets left', async () => {
+    const h = await start();
+    const incident = await diagnosed(h);
+    const extra = { ...cleanStep(pods('vms-b', 5)), id: 'clean-more' };
+    const widened = planOf([cleanStep(pods('vms-a', 3)), extra]);
+    h.mitigator.recheckPlan = widened;
     const response = await approve(h, incident.id, incident.plan?.digest);
     assert.equal(response.statusCode, 409);
-    assert.equal((response.json() as { digest: string }).digest, grown.digest);
-    assert.match((response.json() as { message: string }).message, /grew from 3 to 50/);
+    assert.equal((response.json() as { digest: string }).digest, widened.digest);
+    assert.match(
+      (response.json() as { message: string }).message,
+      /step clean-more \(clean\) was not in the approved plan/,
+    );
     const replaced = await only(h);
     assert.equal(replaced.status, 'open');
-    assert.equal(replaced.plan?.digest, grown.digest);
+    assert.equal(replaced.plan?.digest, widened.digest);
     assert.equal(replaced.actions.length, 0, 'nothing ran');
     assert.equal(
       (await approve(h, incident.id, incident.plan?.digest)).statusCode,
       409,
       'the old digest is stale',
     );
-    assert.equal((await approve(h, incident.id, grown.digest)).statusCode, 202);
+
+    // Every approved pod gone, others failed since: nothing approved is left to run.
+    const others = planOf([cleanStep(pods('vms-a', 5, 'virt-launcher-other'))]);
+    h.mitigator.recheckPlan = others;
+    const none = await approve(h, incident.id, widened.digest);
+    assert.equal(none.statusCode, 409);
+    assert.equal((none.json() as { digest: string }).digest, others.digest);
+    assert.equal((await approve(h, incident.id, others.digest)).statusCode, 202);
     await h.service.idle();
-    assert.equal((await only(h)).actions.length, 50);
+    assert.equal((await only(h)).actions.length, 5);
   });
 
   it('validates and closes once the run ends when the resolved notification comes during it', async () => {

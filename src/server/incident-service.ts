@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Diagnosis } from '../diagnosis/types.js';
-import { type JournalEntry, type Plan, type PlanStep, targetKey } from '../mitigation/plan.js';
+import { type JournalEntry, makePlan, type Plan, type PlanStep, targetKey } from '../mitigation/plan.js';
 import { type AlertmanagerWebhook, ourAlerts } from './alertmanager-webhook.js';
 import type { Incident, IncidentApproval, IncidentAuditEvent } from './incident.js';
 import { IncidentJournal } from './incident-journal.js';
@@ -95,6 +95,29 @@ export function growthBeyondApproval(approved: Plan, fresh: Plan, policy: Policy
     }
   }
   return reasons;
+}
+
+/**
+ * The re-made plan cut to what was approved: each writing step keeps only the targets its approved step named
+ * (the same object: kind, namespace, name and uid), so that growth since the approval never runs unapproved.
+ * Returns the cut plan and how many targets it left out.
+ */
+export function approvedPart(approved: Plan, fresh: Plan): { plan: Plan; left: number } {
+  let left = 0;
+  const identity = (target: PlanStep['targets'][number]) =>
+    JSON.stringify([target.kind, target.namespace, target.name, target.uid]);
+  const steps = fresh.steps.map((step) => {
+    const prior = approved.steps.find(
+      (candidate) => candidate.id === step.id && candidate.action === step.action,
+    );
+    if (!isWriting(step) || prior === undefined) return step;
+    const named = new Set(prior.targets.map(identity));
+    const targets = step.targets.filter((target) => named.has(identity(target)));
+    left += step.targets.length - targets.length;
+    return { ...step, targets, count: targets.length };
+  });
+  const { schemaVersion: _version, digest: _digest, ...fields } = fresh;
+  return { plan: makePlan({ ...fields, steps }), left };
 }
 
 /** Whether the incident's latest diagnosis failed after its latest notification. */
@@ -403,7 +426,10 @@ export class IncidentService {
   /**
    * A person approves the plan named by its digest. The plan is re-checked against the cluster first: unchanged,
    * it runs; changed but within what was approved (and the policy), the re-plan runs and is recorded; grown
-   * beyond it, the re-plan replaces the plan and needs its own approval.
+   * beyond it (more targets than approved, no cap allowing it), the approved targets still there run and the new
+   * ones are left out, said in the audit: under churn every re-plan grows, and waiting for a plan that stops
+   * growing would never act. A step the person never saw, or a re-plan the policy forbids, replaces the plan and
+   * needs its own approval.
    */
   async approve(id: string, digest: string, by: string): Promise<ApproveResult> {
     const stored = await this.#store.get(id);
@@ -435,8 +461,19 @@ export class IncidentService {
       const approval: IncidentApproval = { digest, by, at: this.#now().toISOString(), mode: 'manual' };
       let toRun = plan;
       let replanned = false;
+      let leftOut = '';
       if (fresh.digest !== plan.digest) {
-        const growth = growthBeyondApproval(plan, fresh, this.#policy);
+        let candidate = fresh;
+        let growth = growthBeyondApproval(plan, fresh, this.#policy);
+        if (growth.length > 0) {
+          const cut = approvedPart(plan, fresh);
+          const runnable = cut.plan.steps.some((step) => isWriting(step) && step.count > 0);
+          if (runnable && growthBeyondApproval(plan, cut.plan, this.#policy).length === 0) {
+            leftOut = `; grown since the approval (${growth.join('; ')}): ${cut.left} new target(s) left out, for a new plan`;
+            candidate = cut.plan;
+            growth = [];
+          }
+        }
         if (growth.length > 0) {
           await mutateIncident(this.#store, id, (current) => {
             current.plan = fresh;
@@ -449,10 +486,10 @@ export class IncidentService {
           });
           return { outcome: 'conflict', reason: `the plan grew: ${growth.join('; ')}`, digest: fresh.digest };
         }
-        toRun = fresh;
+        toRun = candidate;
         replanned = true;
       }
-      const acting = await this.#begin(id, toRun, approval, replanned ? plan : undefined);
+      const acting = await this.#begin(id, toRun, approval, replanned ? plan : undefined, leftOut);
       if (acting === undefined) return { outcome: 'conflict', reason: 'the incident changed meanwhile' };
       // Only the leader acts: on another replica the approval is recorded (acting) and the leader picks it up.
       if (this.leading) {
@@ -487,6 +524,7 @@ export class IncidentService {
     plan: Plan,
     approval: IncidentApproval,
     replaced: Plan | undefined,
+    leftOut = '',
   ): Promise<Incident | undefined> {
     let begun = false;
     const stored = await mutateIncident(this.#store, id, (incident) => {
@@ -500,7 +538,7 @@ export class IncidentService {
         this.#audit(
           incident,
           're-planned',
-          `re-checked before acting: ${describePlan(plan)} replaces ${replaced.digest}`,
+          `re-checked before acting: ${describePlan(plan)} replaces ${replaced.digest}${leftOut}`,
         );
       }
       return incident;
