@@ -321,6 +321,33 @@ describe('POST /api/v1/incidents/{id}/approve', () => {
     );
   });
 
+  it('a new firing after the run diagnoses and plans again what is left; a retry of an old one does not', async () => {
+    const h = await start();
+    const incident = await diagnosed(h);
+    assert.equal((await approve(h, incident.id, incident.plan?.digest)).statusCode, 202);
+    await h.service.idle();
+    assert.equal((await only(h)).status, 'validating');
+    // A retry of the first notification (the same body) changes nothing.
+    await post(h, webhookBody(GROUP, 'firing'));
+    await h.service.idle();
+    assert.equal((await only(h)).status, 'validating');
+    // Still firing an hour later (repeat_interval): Alertmanager's body differs (endsAt moves on).
+    const later = webhookBody(GROUP, 'firing');
+    for (const alert of later.alerts) alert.endsAt = '2026-11-29T11:00:00Z';
+    h.mitigator.nextPlan = planOf([cleanStep(pods('vms-c', 7))]);
+    const response = await post(h, later);
+    assert.equal(response.json().created, false, 'the same incident');
+    await h.service.idle();
+    const reopened = await only(h);
+    assert.equal(reopened.status, 'open');
+    assert.equal(reopened.plan?.digest, h.mitigator.nextPlan.digest);
+    assert.ok(reopened.audit.some((event) => event.what === 'reopened'));
+    assert.equal(h.mitigator.calls.filter((call) => call === 'diagnose').length, 2);
+    assert.equal((await approve(h, reopened.id, reopened.plan?.digest)).statusCode, 202);
+    await h.service.idle();
+    assert.equal((await only(h)).actions.length, 3 + 7, 'the first run and the next');
+  });
+
   it('needs a new approval for a re-plan with a step not approved, or with none of the approved targets left', async () => {
     const h = await start();
     const incident = await diagnosed(h);

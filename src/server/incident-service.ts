@@ -299,6 +299,24 @@ export class IncidentService {
           incident.alert.state = state;
           incident.alert.labels = body.commonLabels;
         }
+        // Still firing after a run (a new notification, not a retry, and no validation under way): what the run
+        // left, failed since or was capped out is diagnosed and planned again, instead of waiting for a resolve
+        // that may never come.
+        if (
+          firing &&
+          !seen &&
+          incident.status === 'validating' &&
+          incident.validation?.verdict !== 'running'
+        ) {
+          incident.status = 'open';
+          delete incident.diagnosis;
+          delete incident.plan;
+          incident.audit.push({
+            time: receivedAt,
+            what: 'reopened',
+            detail: 'the alert still fires after the run: diagnosing and planning again',
+          });
+        }
         return { join: incident };
       }
       if (!firing) return undefined;
