@@ -205,7 +205,11 @@ describe('POST /webhook/alertmanager', () => {
     assert.equal((await post(h, '{"version": "4",')).statusCode, 400);
     assert.equal((await post(h, Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x7d]))).statusCode, 400);
     assert.equal((await post(h, '')).statusCode, 400);
-    assert.equal((await post(h, '{"__proto__": {"x": 1}}')).statusCode, 400);
+    const prototype = await post(h, '{"__proto__": {"x": 1}}');
+    assert.deepEqual(prototype.json(), {
+      error: 'FORBIDDEN_KEY',
+      message: 'the body has a __proto__ or constructor key, which is refused',
+    });
     const big = webhookBody(GROUP, 'firing');
     (big.commonAnnotations as Record<string, string>).summary = 'x'.repeat(70 * 1024);
     assert.equal((await post(h, big)).statusCode, 413);
@@ -213,6 +217,15 @@ describe('POST /webhook/alertmanager', () => {
       'content-type': 'text/plain',
     });
     assert.equal(text.statusCode, 415);
+    assert.deepEqual(text.json(), {
+      error: 'unsupported-media-type',
+      message: 'the body must be application/json (got text/plain)',
+    });
+    const nowhere = await h.app.inject({ method: 'GET', url: '/api/v1/nope?x=1' });
+    assert.deepEqual(
+      [nowhere.statusCode, nowhere.json()],
+      [404, { error: 'not-found', message: 'no route GET /api/v1/nope' }],
+    );
     assert.equal((await incidents(h)).length, 0);
     assert.equal(await metric(h, 'stuckfailed_webhook_requests_total{outcome="too-large"}'), 1);
     assert.equal(await metric(h, 'stuckfailed_webhook_requests_total{outcome="unsupported-media-type"}'), 1);

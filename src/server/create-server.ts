@@ -63,6 +63,16 @@ const approveSchema = z.object({
 });
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
+/** Whether `text` is JSON at all: what the secure parser refused then was a __proto__ or constructor key. */
+function isPlainJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function httpError(statusCode: number, code: string, message: string): Error {
   return Object.assign(new Error(message), { statusCode, code });
 }
@@ -105,10 +115,15 @@ export async function createServer(deps: ServerDeps): Promise<Server> {
       return;
     }
     bodyDigests.set(request, `sha256:${createHash('sha256').update(bytes).digest('hex')}`);
-    parseJson(request, bytes.toString('utf8'), (error, value) => {
-      if (error)
-        done(httpError(400, 'INVALID_JSON', `the body is not valid JSON: ${error.message}`), undefined);
-      else done(null, value);
+    const text = bytes.toString('utf8');
+    parseJson(request, text, (error, value) => {
+      if (error === null) done(null, value);
+      else if (isPlainJson(text)) {
+        done(
+          httpError(400, 'FORBIDDEN_KEY', 'the body has a __proto__ or constructor key, which is refused'),
+          undefined,
+        );
+      } else done(httpError(400, 'INVALID_JSON', `the body is not valid JSON: ${error.message}`), undefined);
     });
   });
 
@@ -120,6 +135,12 @@ export async function createServer(deps: ServerDeps): Promise<Server> {
       request.log.error({ err: error }, 'a dependency failed');
       return reply.code(503).send({ error: 'unavailable', message: error.message });
     }
+    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      return reply.code(415).send({
+        error: 'unsupported-media-type',
+        message: `the body must be application/json (got ${request.headers['content-type'] ?? 'no Content-Type'})`,
+      });
+    }
     const statusCode = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500;
     if (statusCode >= 500) {
       request.log.error({ err: error }, 'request failed');
@@ -129,6 +150,12 @@ export async function createServer(deps: ServerDeps): Promise<Server> {
     }
     return reply.code(statusCode).send({ error: error.code ?? 'bad-request', message: error.message });
   });
+
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .code(404)
+      .send({ error: 'not-found', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
+  );
 
   app.addHook('onResponse', async (request, reply) => {
     if (request.routeOptions.url !== '/webhook/alertmanager') return;
