@@ -1,15 +1,24 @@
 // DESIGN §6 safety invariants of cancel-migrations and pause, as properties over random clusters, against the real
-// simulator over HTTP with random faults (500s, 429s, reset connections, latency) set through POST /sim/faults:
+// simulator over HTTP with random faults (500s, 429s with and without Retry-After, reset connections, latency,
+// continue tokens that expire between two pages of a list) set through POST /sim/faults:
 // - cancel-migrations deletes only in-flight vmims in scope, never a finished one (not even one that finished
 //   between the plan and the delete);
 // - pause then pause --undo restores every VM exactly (its run field and its annotations, byte for byte), and
 //   pause archives each VM's Failed launchers before the halt deletes them;
 // - undo refuses (never touches) VMs it did not pause, and VMs changed since it paused them;
-// - a run interrupted at a random point and resumed from its journal converges to the uninterrupted end state.
+// - a run interrupted at a random point (stopped in the process and resumed from its journal, or the CLI killed
+//   with SIGKILL as a process of its own and run again) converges to the uninterrupted end state.
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import type { KubeApi } from '../../src/cluster/kube-api.js';
+import { main } from '../../src/cli/main.js';
+import { memoryIo } from '../../src/cli/memory-io.js';
+import { KubeApi } from '../../src/cluster/kube-api.js';
+import { loadKubeConfig } from '../../src/cluster/kube-config.js';
 import { LiveClusterReader } from '../../src/cluster/live-cluster-reader.js';
 import type { ResourceName } from '../../src/kube/resources.js';
 import type {
@@ -34,8 +43,11 @@ import {
   type StepExecutor,
   targetKey,
 } from '../../src/mitigation/plan.js';
+import type { Faults } from '../../src/sim/faults.js';
+import { decodeObject, type StoreEvent } from '../../src/sim/store.js';
+import { spawnCli } from '../helpers/cli.js';
 import { startTestSimulator } from '../helpers/simulator.js';
-import { launcherOf, memoryContext, testApi, vm, vmim, vmiOf } from '../helpers/vm-fixtures.js';
+import { launcherOf, memoryContext, vm, vmim, vmiOf } from '../helpers/vm-fixtures.js';
 
 const PHASES: Array<MigrationPhase | undefined> = [
   undefined,
@@ -52,27 +64,74 @@ const PHASES: Array<MigrationPhase | undefined> = [
 ];
 const isFinal = (phase: MigrationPhase | undefined) => phase === 'Succeeded' || phase === 'Failed';
 
+// The in-process client below waits 5 ms at most whatever Retry-After says, so any value is cheap here. A continue
+// token expires as soon as the simulator's clock has moved since it was handed out: a list past its first page
+// mostly gets a 410 Expired, and goes on with the token it offers.
 const faultsArb = fc.record({
   errorRate: fc.double({ min: 0, max: 0.25, noNaN: true }),
   throttleRate: fc.double({ min: 0, max: 0.25, noNaN: true }),
+  retryAfterSeconds: fc.integer({ min: 0, max: 2 }),
   resetRate: fc.double({ min: 0, max: 0.1, noNaN: true }),
   latencyMs: fc.integer({ min: 0, max: 2 }),
+  expireContinueAfterSeconds: fc.option(fc.constant(0), { nil: undefined }),
 });
-type Faults = typeof faultsArb extends fc.Arbitrary<infer T> ? T : never;
 
-const RUNS = { numRuns: 20 };
+// The CLI as a process of its own retries as in production: each 500 and each 429 with Retry-After: 1 (what the
+// apiserver always says) costs a second, so rates stay low. Its lists take 500 items a page: these clusters never
+// reach a second page, and an expired continue token would change nothing.
+const cliFaultsArb: fc.Arbitrary<Faults> = fc
+  .tuple(
+    fc.record({
+      errorRate: fc.constantFrom(0, 0.05),
+      resetRate: fc.constantFrom(0, 0.05),
+      latencyMs: fc.constantFrom(0, 2),
+    }),
+    fc.oneof(
+      {
+        arbitrary: fc.record({ throttleRate: fc.constantFrom(0, 0.05), retryAfterSeconds: fc.constant(0) }),
+        weight: 3,
+      },
+      {
+        arbitrary: fc.record({ throttleRate: fc.constant(0.05), retryAfterSeconds: fc.constant(1) }),
+        weight: 1,
+      },
+    ),
+  )
+  .map(([others, throttling]) => ({ ...others, ...throttling }));
+
+const RUNS = { numRuns: 20, includeErrorInReport: true };
+/** Each run starts the CLI as a process of its own: fewer runs than the in-process properties. */
+const CLI_RUNS = { numRuns: 5, includeErrorInReport: true };
+
+/**
+ * testApi's client (vm-fixtures.ts), with lists of two items a page: the lists of these few objects span pages,
+ * so that the planners and executors read past page boundaries, and continues that expire.
+ */
+function pagedTestApi(kubeconfig: string): KubeApi {
+  const { kubeConfig } = loadKubeConfig({ kubeconfig, env: {} });
+  return new KubeApi({
+    kubeConfig,
+    qps: 0,
+    pageSize: 2,
+    retry: { maxRetries: 30, baseDelayMs: 1, maxDelayMs: 4, maxRetryAfterMs: 5 },
+  });
+}
 
 describe('cancel-migrations and pause safety, under faults', () => {
   let handle: Awaited<ReturnType<typeof startTestSimulator>>;
   let api: KubeApi;
+  /** Journals and archives of the CLI runs. */
+  let dir: string;
   let run = 0;
   before(async () => {
     handle = await startTestSimulator({ objects: { objects: [], logs: [] } });
-    api = testApi(handle.kubeconfig);
+    api = pagedTestApi(handle.kubeconfig);
+    dir = await mkdtemp(join(tmpdir(), 'stuckfailed-safety-'));
   });
   after(async () => {
     api.close();
     await handle.stop();
+    await rm(dir, { recursive: true, force: true });
   });
 
   async function setFaults(faults: Faults | Record<string, never>): Promise<void> {
@@ -142,6 +201,41 @@ describe('cancel-migrations and pause safety, under faults', () => {
     return [...first.entries, ...second.entries];
   }
 
+  /**
+   * Runs `stuckfailed ARGS` as a process of its own and kills it with SIGKILL once the simulator has seen `count`
+   * of its writes to `resource` (the changes that `isWrite` picks): whatever it had in flight, journal line
+   * included, is cut there.
+   */
+  async function killedAfter(
+    count: number,
+    resource: ResourceName,
+    isWrite: (event: StoreEvent) => boolean,
+    args: string[],
+  ): Promise<void> {
+    const child = spawnCli([...args, '--kubeconfig', handle.kubeconfig, '--qps', '0']);
+    let writes = 0;
+    const unsubscribe = handle.sim.store.subscribe(resource, (event) => {
+      if (isWrite(event) && ++writes === count) child.child.kill('SIGKILL');
+    });
+    try {
+      await new Promise((resolve) => child.child.once('exit', resolve));
+    } finally {
+      unsubscribe();
+    }
+    assert.equal(
+      child.child.signalCode,
+      'SIGKILL',
+      `killed after ${count} write(s); stderr: ${child.stderr()}`,
+    );
+  }
+
+  /** `stuckfailed ARGS` run again, as the operator does after the crash (in this process: quicker). */
+  async function runAgain(args: string[]): Promise<{ code: number; stderr: string }> {
+    const { io, stderr } = memoryIo();
+    const code = await main([...args, '--kubeconfig', handle.kubeconfig, '--qps', '0'], io);
+    return { code, stderr: stderr() };
+  }
+
   const vmimArb = fc.record({
     vmi: fc.integer({ min: 0, max: 2 }),
     phase: fc.constantFrom(...PHASES),
@@ -149,6 +243,36 @@ describe('cancel-migrations and pause safety, under faults', () => {
     prefix: fc.constantFrom('', 'kubevirt-evacuation-', 'kubevirt-workload-update-'),
     finishesBeforeApply: fc.boolean(),
   });
+
+  type VmimSpec = typeof vmimArb extends fc.Arbitrary<infer T> ? T : never;
+
+  /** Stores the vmims of `specs` in `namespace`, or `elsewhere` for those in another namespace. */
+  function seedVmims(specs: VmimSpec[], namespace: string, elsewhere: string) {
+    const seeded = specs.map((spec, index) => ({
+      ...spec,
+      namespace: spec.otherNamespace ? elsewhere : namespace,
+      name: `${spec.prefix}m${index}`,
+      vmiName: `vmi-${spec.vmi}`,
+    }));
+    for (const spec of seeded) {
+      handle.sim.store.put(
+        'virtualmachineinstancemigrations',
+        vmim(spec.namespace, spec.name, spec.vmiName, spec.phase),
+      );
+    }
+    return seeded;
+  }
+
+  /** A vmim that a run did not finish yet finishes by itself (its phase Succeeded), as KubeVirt writes it. */
+  function finish(namespace: string, name: string): void {
+    const current = decoded<VirtualMachineInstanceMigration>(
+      'virtualmachineinstancemigrations',
+      namespace,
+      name,
+    ) as VirtualMachineInstanceMigration;
+    const finished: VirtualMachineInstanceMigration = { ...current, status: { phase: 'Succeeded' } };
+    handle.sim.store.update('virtualmachineinstancemigrations', finished);
+  }
 
   it('cancel-migrations deletes only in-flight vmims in scope, even when interrupted and resumed', async () => {
     await fc.assert(
@@ -160,19 +284,7 @@ describe('cancel-migrations and pause safety, under faults', () => {
         async (specs, vmiScope, faults, interruption) => {
           run += 1;
           const namespace = `cancel-${run}`;
-          const elsewhere = `cancel-${run}-other`;
-          const seeded = specs.map((spec, index) => ({
-            ...spec,
-            namespace: spec.otherNamespace ? elsewhere : namespace,
-            name: `${spec.prefix}m${index}`,
-            vmiName: `vmi-${spec.vmi}`,
-          }));
-          for (const spec of seeded) {
-            handle.sim.store.put(
-              'virtualmachineinstancemigrations',
-              vmim(spec.namespace, spec.name, spec.vmiName, spec.phase),
-            );
-          }
+          const seeded = seedVmims(specs, namespace, `cancel-${run}-other`);
           const scope = {
             namespace,
             ...(vmiScope === undefined ? {} : { vmi: `vmi-${vmiScope}` }),
@@ -192,16 +304,7 @@ describe('cancel-migrations and pause safety, under faults', () => {
             // Between the plan and the deletes, some planned migrations finish on their own.
             for (const spec of seeded) {
               if (!inScope(spec) || isFinal(spec.phase) || !spec.finishesBeforeApply) continue;
-              const current = decoded<VirtualMachineInstanceMigration>(
-                'virtualmachineinstancemigrations',
-                spec.namespace,
-                spec.name,
-              ) as VirtualMachineInstanceMigration;
-              const finished: VirtualMachineInstanceMigration = {
-                ...current,
-                status: { phase: 'Succeeded' },
-              };
-              handle.sim.store.update('virtualmachineinstancemigrations', finished);
+              finish(spec.namespace, spec.name);
               spec.phase = 'Succeeded';
             }
             const untouchable = new Map(
@@ -242,7 +345,7 @@ describe('cancel-migrations and pause safety, under faults', () => {
     fc.record({ runStrategy: fc.constantFrom('Always', 'Manual', 'RerunOnFailure', 'Once', 'Halted') }),
     fc.record({ running: fc.boolean() }),
   );
-  const vmArb = fc.record({
+  const vmFields = {
     run: runFieldArb,
     annotations: fc.option(
       fc.dictionary(fc.constantFrom('owner', 'kubevirt.io/x', 'note'), fc.string({ maxLength: 6 }), {
@@ -253,9 +356,61 @@ describe('cancel-migrations and pause safety, under faults', () => {
     failed: fc.integer({ min: 0, max: 3 }),
     /** Not ours: an annotation under our key that we did not write. */
     foreign: fc.boolean(),
+  };
+  const vmArb = fc.record({
+    ...vmFields,
     /** Started again by hand after the pause (before undo plans, or between its plan and its writes). */
     changedAfterPause: fc.constantFrom('no', 'beforePlan', 'beforeApply'),
   });
+  type VmSpec = typeof vmArb extends fc.Arbitrary<infer T> ? T : never;
+
+  /** Stores a VM for each spec in `namespace`, with its VMI and its Failed launchers. */
+  function seedVms<T extends Omit<VmSpec, 'changedAfterPause'>>(specs: T[], namespace: string) {
+    return specs.map((spec, index) => {
+      const object = vm({
+        namespace,
+        name: `vm-${index}`,
+        run: spec.run,
+        ...(spec.annotations === undefined && !spec.foreign
+          ? {}
+          : {
+              annotations: {
+                ...spec.annotations,
+                ...(spec.foreign ? { [PAUSED_FROM_ANNOTATION]: 'by hand' } : {}),
+              },
+            }),
+      });
+      handle.sim.store.put('virtualmachines', object);
+      const vmi = vmiOf(object);
+      handle.sim.store.put('virtualmachineinstances', vmi);
+      const launchers = Array.from({ length: spec.failed }, (_, n) => launcherOf(vmi, `f${n}abc`));
+      for (const pod of launchers) handle.sim.store.put('pods', pod);
+      return {
+        ...spec,
+        name: object.metadata.name,
+        launchers: launchers.map((pod) => pod.metadata.name),
+      };
+    });
+  }
+
+  /** The VM has its run field and its annotations back exactly as they were (`before`, as stored). */
+  function assertRestored(now: VirtualMachine, before: string | undefined): void {
+    const was = JSON.parse(before as string) as VirtualMachine;
+    assert.equal(
+      JSON.stringify(now.spec.runStrategy),
+      JSON.stringify(was.spec.runStrategy),
+      now.metadata.name,
+    );
+    assert.equal(JSON.stringify(now.spec.running), JSON.stringify(was.spec.running), now.metadata.name);
+    assert.equal(
+      JSON.stringify(now.metadata.annotations),
+      JSON.stringify(was.metadata.annotations),
+      now.metadata.name,
+    );
+  }
+
+  const running = (spec: Pick<VmSpec, 'run'>) =>
+    'runStrategy' in spec.run ? spec.run.runStrategy !== 'Halted' : spec.run.running;
 
   it('pause then pause --undo restores every VM exactly, refuses the others, and survives interruption', async () => {
     await fc.assert(
@@ -268,36 +423,10 @@ describe('cancel-migrations and pause safety, under faults', () => {
         async (specs, minFailed, faults, pauseInterruption, undoInterruption) => {
           run += 1;
           const namespace = `pause-${run}`;
-          const seeded = specs.map((spec, index) => {
-            const object = vm({
-              namespace,
-              name: `vm-${index}`,
-              run: spec.run,
-              ...(spec.annotations === undefined && !spec.foreign
-                ? {}
-                : {
-                    annotations: {
-                      ...spec.annotations,
-                      ...(spec.foreign ? { [PAUSED_FROM_ANNOTATION]: 'by hand' } : {}),
-                    },
-                  }),
-            });
-            handle.sim.store.put('virtualmachines', object);
-            const vmi = vmiOf(object);
-            handle.sim.store.put('virtualmachineinstances', vmi);
-            const launchers = Array.from({ length: spec.failed }, (_, n) => launcherOf(vmi, `f${n}abc`));
-            for (const pod of launchers) handle.sim.store.put('pods', pod);
-            return {
-              ...spec,
-              name: object.metadata.name,
-              launchers: launchers.map((pod) => pod.metadata.name),
-            };
-          });
+          const seeded = seedVms(specs, namespace);
           const original = new Map(
             seeded.map((spec) => [spec.name, raw('virtualmachines', namespace, spec.name)]),
           );
-          const running = (spec: (typeof seeded)[number]) =>
-            'runStrategy' in spec.run ? spec.run.runStrategy !== 'Halted' : spec.run.running;
           const paused = seeded.filter(
             (spec) => running(spec) && !spec.foreign && (minFailed === undefined || spec.failed >= minFailed),
           );
@@ -377,13 +506,7 @@ describe('cancel-migrations and pause safety, under faults', () => {
           for (const spec of seeded) {
             const now = decoded<VirtualMachine>('virtualmachines', namespace, spec.name) as VirtualMachine;
             if (restored.includes(spec)) {
-              const before = JSON.parse(original.get(spec.name) as string) as VirtualMachine;
-              assert.equal(JSON.stringify(now.spec.runStrategy), JSON.stringify(before.spec.runStrategy));
-              assert.equal(JSON.stringify(now.spec.running), JSON.stringify(before.spec.running));
-              assert.equal(
-                JSON.stringify(now.metadata.annotations),
-                JSON.stringify(before.metadata.annotations),
-              );
+              assertRestored(now, original.get(spec.name));
             } else {
               assert.equal(
                 raw('virtualmachines', namespace, spec.name),
@@ -395,6 +518,163 @@ describe('cancel-migrations and pause safety, under faults', () => {
         },
       ),
       RUNS,
+    );
+  });
+
+  it('cancel-migrations killed with SIGKILL at a random point, run again, cancels the in-flight vmims and nothing else', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(vmimArb, { minLength: 1, maxLength: 12 }),
+        cliFaultsArb,
+        fc.nat(),
+        async (specs, faults, killAfter) => {
+          run += 1;
+          const namespace = `cancel-cli-${run}`;
+          const seeded = seedVmims(specs, namespace, `cancel-cli-${run}-other`);
+          const inFlight = seeded.filter((spec) => spec.namespace === namespace && !isFinal(spec.phase));
+          fc.pre(inFlight.length > 0);
+          const journal = join(dir, `${namespace}.journal.jsonl`);
+          const args = ['cancel-migrations', '-n', namespace, '--yes', '--journal', journal];
+          const cancelled = (event: StoreEvent) =>
+            event.object.namespace === namespace &&
+            decodeObject(event.object).metadata.deletionTimestamp !== undefined &&
+            (event.previous === undefined ||
+              decodeObject(event.previous).metadata.deletionTimestamp === undefined);
+          await underFaults(faults, async () => {
+            await killedAfter(
+              1 + (killAfter % inFlight.length),
+              'virtualmachineinstancemigrations',
+              cancelled,
+              args,
+            );
+            // While nothing runs, some of the migrations it did not cancel finish: the run again must keep them.
+            for (const spec of inFlight) {
+              const now = decoded<VirtualMachineInstanceMigration>(
+                'virtualmachineinstancemigrations',
+                namespace,
+                spec.name,
+              );
+              if (spec.finishesBeforeApply && now?.metadata.deletionTimestamp === undefined) {
+                finish(namespace, spec.name);
+                spec.phase = 'Succeeded';
+              }
+            }
+            const untouchable = new Map(
+              seeded
+                .filter((spec) => spec.namespace !== namespace || isFinal(spec.phase))
+                .map((spec) => [
+                  spec.name,
+                  raw('virtualmachineinstancemigrations', spec.namespace, spec.name),
+                ]),
+            );
+            const again = await runAgain(args);
+            assert.equal(again.code, 0, again.stderr);
+            for (const spec of seeded) {
+              const now = raw('virtualmachineinstancemigrations', spec.namespace, spec.name);
+              if (untouchable.has(spec.name)) {
+                assert.equal(now, untouchable.get(spec.name), `${spec.name} must not be touched`);
+              } else {
+                const object = JSON.parse(now as string) as VirtualMachineInstanceMigration;
+                assert.ok(object.metadata.deletionTimestamp, `${spec.name} is in flight: cancelled`);
+              }
+            }
+          });
+        },
+      ),
+      CLI_RUNS,
+    );
+  });
+
+  it('pause and pause --undo, each killed with SIGKILL at a random point and run again, halt and then restore every VM exactly', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record(vmFields), { minLength: 1, maxLength: 6 }),
+        cliFaultsArb,
+        fc.nat(),
+        fc.nat(),
+        async (specs, faults, pauseKillAfter, undoKillAfter) => {
+          run += 1;
+          const namespace = `pause-cli-${run}`;
+          const seeded = seedVms(specs, namespace);
+          const paused = seeded.filter((spec) => running(spec) && !spec.foreign);
+          fc.pre(paused.length > 0);
+          const original = new Map(
+            seeded.map((spec) => [spec.name, raw('virtualmachines', namespace, spec.name)]),
+          );
+          const archive = join(dir, `${namespace}-archive`);
+          const pauseArgs = ['pause', '-n', namespace, '--yes', '--archive', archive];
+          const undoArgs = ['pause', '--undo', '-n', namespace, '--yes'];
+          const annotated = (stored: StoreEvent['object'] | undefined) =>
+            stored !== undefined &&
+            decodeObject(stored).metadata.annotations?.[PAUSED_FROM_ANNOTATION] !== undefined;
+          const isPause = (event: StoreEvent) =>
+            event.object.namespace === namespace && annotated(event.object) && !annotated(event.previous);
+          const isRestore = (event: StoreEvent) =>
+            event.object.namespace === namespace && !annotated(event.object) && annotated(event.previous);
+          // The halt deletes a VM's Failed launchers (the simulator's virt-controller): each must be in the archive
+          // by then, as that pod.
+          const deletedLaunchers = new Map<string, boolean>();
+          const unsubscribe = handle.sim.store.subscribe('pods', (event) => {
+            if (event.type !== 'DELETED' || event.object.namespace !== namespace) return;
+            const path = join(archive, namespace, `${event.object.name}.yaml`);
+            const archived =
+              existsSync(path) && readFileSync(path, 'utf8').includes(`"uid": "${event.object.uid}"`);
+            deletedLaunchers.set(event.object.name, archived);
+          });
+          try {
+            await underFaults(faults, async () => {
+              const journal = ['--journal', join(dir, `${namespace}-pause.journal.jsonl`)];
+              await killedAfter(1 + (pauseKillAfter % paused.length), 'virtualmachines', isPause, [
+                ...pauseArgs,
+                ...journal,
+              ]);
+              const again = await runAgain([...pauseArgs, ...journal]);
+              assert.equal(again.code, 0, again.stderr);
+            });
+          } finally {
+            unsubscribe();
+          }
+          for (const spec of seeded) {
+            const now = decoded<VirtualMachine>('virtualmachines', namespace, spec.name) as VirtualMachine;
+            if (paused.includes(spec)) {
+              assert.ok(
+                now.spec.runStrategy === 'Halted' || now.spec.running === false,
+                `${spec.name} halted`,
+              );
+              assert.equal(now.metadata.annotations?.[PAUSED_FROM_ANNOTATION], JSON.stringify(spec.run));
+            } else {
+              assert.equal(raw('virtualmachines', namespace, spec.name), original.get(spec.name));
+            }
+          }
+          assert.deepEqual(
+            [...deletedLaunchers.keys()].sort(),
+            paused.flatMap((spec) => spec.launchers).sort(),
+            "exactly the halted VMs' launchers are gone",
+          );
+          for (const [pod, archived] of deletedLaunchers)
+            assert.ok(archived, `${pod} archived before the halt`);
+
+          const beforeUndo = new Map(
+            seeded.map((spec) => [spec.name, raw('virtualmachines', namespace, spec.name)]),
+          );
+          await underFaults(faults, async () => {
+            const journal = ['--journal', join(dir, `${namespace}-undo.journal.jsonl`)];
+            await killedAfter(1 + (undoKillAfter % paused.length), 'virtualmachines', isRestore, [
+              ...undoArgs,
+              ...journal,
+            ]);
+            const again = await runAgain([...undoArgs, ...journal]);
+            // The VMs with our annotation that we did not write are refused, and a refusal is exit 1.
+            assert.equal(again.code, seeded.some((spec) => spec.foreign) ? 1 : 0, again.stderr);
+          });
+          for (const spec of seeded) {
+            const now = decoded<VirtualMachine>('virtualmachines', namespace, spec.name) as VirtualMachine;
+            if (paused.includes(spec)) assertRestored(now, original.get(spec.name));
+            else assert.equal(raw('virtualmachines', namespace, spec.name), beforeUndo.get(spec.name));
+          }
+        },
+      ),
+      CLI_RUNS,
     );
   });
 });
