@@ -155,3 +155,38 @@ export function controllerPod(namespace: string, name: string, lines: number): C
   );
   return { objects: [pod], logs: [{ namespace, pod: name, container: 'virt-controller', lines: logLines }] };
 }
+
+/**
+ * The cluster of the client conformance tests (client-node, the Python client): 23 Failed launchers over two
+ * namespaces (pages of 5 end part-way), the first with a BackOff event, a VM, migrations finished, running and
+ * failed, the KubeVirt CR and a virt-controller with 20 log lines.
+ */
+export function clientConformanceCluster(): ClusterObjects {
+  const launchers = Array.from({ length: 23 }, (_, index) =>
+    launcherPod({
+      namespace: `vms-${index % 2}`,
+      name: `virt-launcher-vm${index}-abcde`,
+      uid: `uid-${index}`,
+    }),
+  );
+  const controller = controllerPod('kubevirt', 'virt-controller-a', 20);
+  const vm = {
+    apiVersion: 'kubevirt.io/v1',
+    kind: 'VirtualMachine',
+    metadata: { name: 'vm0', namespace: 'vms-0' },
+    spec: { runStrategy: 'Always', template: {} },
+  } as KubeObject;
+  return {
+    objects: [
+      ...launchers,
+      podEvent(launchers[0] as Pod, 'BackOff', 'Back-off pulling image'),
+      ...controller.objects,
+      migration('vms-0', 'mig-done', 'vm0', 'Succeeded'),
+      migration('vms-0', 'mig-running', 'vm0', 'Running'),
+      migration('vms-1', 'mig-other', 'vm1', 'Failed'),
+      kubevirtCr(),
+      vm,
+    ],
+    logs: controller.logs,
+  };
+}

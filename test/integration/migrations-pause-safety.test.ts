@@ -160,6 +160,22 @@ describe('cancel-migrations and pause safety, under faults', () => {
     return text === undefined ? undefined : (JSON.parse(text) as T);
   };
 
+  /** Every vmim kept as it was (finished, or out of scope) is unchanged; every other one is being cancelled. */
+  const assertOnlyInFlightCancelled = (
+    seeded: ReadonlyArray<{ namespace: string; name: string }>,
+    untouchable: ReadonlyMap<string, string | undefined>,
+  ) => {
+    for (const spec of seeded) {
+      const now = raw('virtualmachineinstancemigrations', spec.namespace, spec.name);
+      if (untouchable.has(spec.name)) {
+        assert.equal(now, untouchable.get(spec.name), `${spec.name} must not be touched`);
+      } else {
+        const object = JSON.parse(now as string) as VirtualMachineInstanceMigration;
+        assert.ok(object.metadata.deletionTimestamp, `${spec.name} is in flight: cancelled`);
+      }
+    }
+  };
+
   /** Where an interrupted run stops (journal entries written first), and how it is resumed. */
   const interruptionArb = fc.option(
     fc.record({ after: fc.integer({ min: 0, max: 6 }), resume: fc.constantFrom('journal', 'replan') }),
@@ -325,15 +341,7 @@ describe('cancel-migrations and pause safety, under faults', () => {
               journal.filter((entry) => entry.outcome === 'failed' || entry.outcome === 'conflict'),
               [],
             );
-            for (const spec of seeded) {
-              const now = raw('virtualmachineinstancemigrations', spec.namespace, spec.name);
-              if (untouchable.has(spec.name)) {
-                assert.equal(now, untouchable.get(spec.name), `${spec.name} must not be touched`);
-              } else {
-                const object = JSON.parse(now as string) as VirtualMachineInstanceMigration;
-                assert.ok(object.metadata.deletionTimestamp, `${spec.name} is in flight: cancelled`);
-              }
-            }
+            assertOnlyInFlightCancelled(seeded, untouchable);
           });
         },
       ),
@@ -569,15 +577,7 @@ describe('cancel-migrations and pause safety, under faults', () => {
             );
             const again = await runAgain(args);
             assert.equal(again.code, 0, again.stderr);
-            for (const spec of seeded) {
-              const now = raw('virtualmachineinstancemigrations', spec.namespace, spec.name);
-              if (untouchable.has(spec.name)) {
-                assert.equal(now, untouchable.get(spec.name), `${spec.name} must not be touched`);
-              } else {
-                const object = JSON.parse(now as string) as VirtualMachineInstanceMigration;
-                assert.ok(object.metadata.deletionTimestamp, `${spec.name} is in flight: cancelled`);
-              }
-            }
+            assertOnlyInFlightCancelled(seeded, untouchable);
           });
         },
       ),

@@ -4,39 +4,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
-import type { ClusterObjects } from '../../src/kube/cluster-objects.js';
 import type { KubeObject, Pod, Status } from '../../src/kube/types.js';
-import { controllerPod, kubevirtCr, launcherPod, migration } from '../helpers/cluster-fixtures.js';
+import { clientConformanceCluster, launcherPod } from '../helpers/cluster-fixtures.js';
 import { type SimulatorHandle, startTestSimulator } from '../helpers/simulator.js';
-
-function cluster(): ClusterObjects {
-  const launchers = Array.from({ length: 23 }, (_, index) =>
-    launcherPod({
-      namespace: `vms-${index % 2}`,
-      name: `virt-launcher-vm${index}-abcde`,
-      uid: `uid-${index}`,
-    }),
-  );
-  const controller = controllerPod('kubevirt', 'virt-controller-a', 20);
-  const vm = {
-    apiVersion: 'kubevirt.io/v1',
-    kind: 'VirtualMachine',
-    metadata: { name: 'vm0', namespace: 'vms-0' },
-    spec: { runStrategy: 'Always', template: {} },
-  } as KubeObject;
-  return {
-    objects: [
-      ...launchers,
-      ...controller.objects,
-      migration('vms-0', 'mig-done', 'vm0', 'Succeeded'),
-      migration('vms-0', 'mig-running', 'vm0', 'Running'),
-      migration('vms-1', 'mig-other', 'vm1', 'Failed'),
-      kubevirtCr(),
-      vm,
-    ],
-    logs: controller.logs,
-  };
-}
 
 function configFor(handle: SimulatorHandle): k8s.KubeConfig {
   const config = new k8s.KubeConfig();
@@ -68,7 +38,7 @@ describe('client-node against the simulator (HTTP)', () => {
   let custom: k8s.CustomObjectsApi;
   let config: k8s.KubeConfig;
   before(async () => {
-    handle = await startTestSimulator({ objects: cluster(), bookmarkIntervalMs: 50 });
+    handle = await startTestSimulator({ objects: clientConformanceCluster(), bookmarkIntervalMs: 50 });
     config = configFor(handle);
     core = config.makeApiClient(k8s.CoreV1Api);
     custom = config.makeApiClient(k8s.CustomObjectsApi);
@@ -277,7 +247,7 @@ describe('client-node against the simulator (HTTPS, bearer tokens)', () => {
   let handle: SimulatorHandle & { stop(): Promise<void> };
   before(async () => {
     handle = await startTestSimulator({
-      objects: cluster(),
+      objects: clientConformanceCluster(),
       tls: true,
       tokens: { 'viewer-token': { user: 'system:serviceaccount:stuckfailed:reader', readOnly: true } },
     });

@@ -4,43 +4,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { ClusterObjects } from '../../src/kube/cluster-objects.js';
-import type { KubeObject, Pod } from '../../src/kube/types.js';
-import { controllerPod, launcherPod, migration, podEvent } from '../helpers/cluster-fixtures.js';
+import { clientConformanceCluster } from '../helpers/cluster-fixtures.js';
 import { runProcess } from '../helpers/run-process.js';
 import { type SimulatorHandle, startTestSimulator } from '../helpers/simulator.js';
 
 /** Debian's interpreter, which has python3-kubernetes (scripts/install-deps.sh), whatever python3 is first on PATH. */
 const PYTHON = '/usr/bin/python3';
 const CALLS = fileURLToPath(new URL('../fixtures/python-client-calls.py', import.meta.url));
-
-function cluster(): ClusterObjects {
-  const launchers = Array.from({ length: 12 }, (_, index) =>
-    launcherPod({
-      namespace: `vms-${index % 2}`,
-      name: `virt-launcher-vm${index}-abcde`,
-      uid: `uid-${index}`,
-    }),
-  );
-  const controller = controllerPod('kubevirt', 'virt-controller-a', 20);
-  const vm = {
-    apiVersion: 'kubevirt.io/v1',
-    kind: 'VirtualMachine',
-    metadata: { name: 'vm0', namespace: 'vms-0' },
-    spec: { runStrategy: 'Always', template: {} },
-  } as KubeObject;
-  return {
-    objects: [
-      ...launchers,
-      podEvent(launchers[0] as Pod, 'BackOff', 'Back-off pulling image'),
-      ...controller.objects,
-      migration('vms-0', 'mig-done', 'vm0', 'Succeeded'),
-      migration('vms-0', 'mig-running', 'vm0', 'Running'),
-      vm,
-    ],
-    logs: controller.logs,
-  };
-}
 
 interface Seen {
   pagedList: { names: string[]; pages: number };
@@ -62,7 +32,7 @@ describe('the Python client against the simulator', () => {
   let handle: SimulatorHandle & { stop(): Promise<void> };
   let seen: Seen;
   before(async () => {
-    handle = await startTestSimulator({ objects: cluster(), bookmarkIntervalMs: 50 });
+    handle = await startTestSimulator({ objects: clientConformanceCluster(), bookmarkIntervalMs: 50 });
     const result = await runProcess(PYTHON, [CALLS, handle.kubeconfig], { timeoutMs: 60_000 });
     assert.equal(result.code, 0, result.stderr);
     seen = JSON.parse(result.stdout) as Seen;
@@ -72,8 +42,8 @@ describe('the Python client against the simulator', () => {
   });
 
   it('pages the Failed launchers with limit and _continue, in key order', () => {
-    assert.equal(seen.pagedList.names.length, 12);
-    assert.equal(seen.pagedList.pages, 3);
+    assert.equal(seen.pagedList.names.length, 23);
+    assert.equal(seen.pagedList.pages, 5);
     assert.deepEqual(seen.pagedList.names, [...seen.pagedList.names].sort());
   });
 
@@ -101,7 +71,7 @@ describe('the Python client against the simulator', () => {
 
   it("patches a VM's runStrategy and lists vmims as custom objects", () => {
     assert.equal(seen.vmRunStrategy, 'Halted');
-    assert.deepEqual(seen.vmims, ['mig-done Succeeded', 'mig-running Running']);
+    assert.deepEqual(seen.vmims, ['mig-done Succeeded', 'mig-other Failed', 'mig-running Running']);
   });
 
   it("reads a log's tail and the server version", () => {
