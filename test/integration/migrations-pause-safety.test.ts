@@ -176,6 +176,24 @@ describe('cancel-migrations and pause safety, under faults', () => {
     }
   };
 
+  /** The paused VMs are halted, their previous run field recorded; every other VM is exactly as it was. */
+  const assertPausedExactly = <T extends { name: string; run: unknown }>(
+    namespace: string,
+    seeded: readonly T[],
+    paused: readonly T[],
+    original: ReadonlyMap<string, string | undefined>,
+  ) => {
+    for (const spec of seeded) {
+      const now = decoded<VirtualMachine>('virtualmachines', namespace, spec.name) as VirtualMachine;
+      if (paused.includes(spec)) {
+        assert.ok(now.spec.runStrategy === 'Halted' || now.spec.running === false, `${spec.name} halted`);
+        assert.equal(now.metadata.annotations?.[PAUSED_FROM_ANNOTATION], JSON.stringify(spec.run));
+      } else {
+        assert.equal(raw('virtualmachines', namespace, spec.name), original.get(spec.name));
+      }
+    }
+  };
+
   /** Where an interrupted run stops (journal entries written first), and how it is resumed. */
   const interruptionArb = fc.option(
     fc.record({ after: fc.integer({ min: 0, max: 6 }), resume: fc.constantFrom('journal', 'replan') }),
@@ -466,18 +484,9 @@ describe('cancel-migrations and pause safety, under faults', () => {
               async () => (await planPause(new LiveClusterReader(api), { namespace, minFailed })).step,
             );
           });
-          for (const spec of seeded) {
-            const now = decoded<VirtualMachine>('virtualmachines', namespace, spec.name) as VirtualMachine;
-            if (paused.includes(spec)) {
-              assert.ok(
-                now.spec.runStrategy === 'Halted' || now.spec.running === false,
-                `${spec.name} halted`,
-              );
-              assert.equal(now.metadata.annotations?.[PAUSED_FROM_ANNOTATION], JSON.stringify(spec.run));
-              for (const pod of spec.launchers) assert.ok(archived.includes(pod), `${pod} archived`);
-            } else {
-              assert.equal(raw('virtualmachines', namespace, spec.name), original.get(spec.name));
-            }
+          assertPausedExactly(namespace, seeded, paused, original);
+          for (const spec of paused) {
+            for (const pod of spec.launchers) assert.ok(archived.includes(pod), `${pod} archived`);
           }
 
           // Some paused VMs are started again by hand: theirs now, undo must not take them back.
@@ -634,18 +643,7 @@ describe('cancel-migrations and pause safety, under faults', () => {
           } finally {
             unsubscribe();
           }
-          for (const spec of seeded) {
-            const now = decoded<VirtualMachine>('virtualmachines', namespace, spec.name) as VirtualMachine;
-            if (paused.includes(spec)) {
-              assert.ok(
-                now.spec.runStrategy === 'Halted' || now.spec.running === false,
-                `${spec.name} halted`,
-              );
-              assert.equal(now.metadata.annotations?.[PAUSED_FROM_ANNOTATION], JSON.stringify(spec.run));
-            } else {
-              assert.equal(raw('virtualmachines', namespace, spec.name), original.get(spec.name));
-            }
-          }
+          assertPausedExactly(namespace, seeded, paused, original);
           assert.deepEqual(
             [...deletedLaunchers.keys()].sort(),
             paused.flatMap((spec) => spec.launchers).sort(),
