@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
@@ -28,6 +27,7 @@ import {
 } from './api-error.js';
 import { type Clock, systemClock } from './clock.js';
 import { ConcurrencyLimit } from './concurrency-limit.js';
+import { fileOrData } from './kube-config.js';
 import { PageBuffers } from './page-buffers.js';
 import { TokenBucket } from './rate-limiter.js';
 import type { ListOptions } from './reader.js';
@@ -929,7 +929,7 @@ export class KubeApi {
       return { headers, agent: options.agent as http.Agent };
     }
     // client-node applies the cluster's CA only when the context has a user; fill it in for user-less contexts.
-    const ca = options.ca ?? clusterCa(cluster);
+    const ca = options.ca ?? fileOrData(cluster?.caFile, cluster?.caData) ?? undefined;
     const rejectUnauthorized = cluster?.skipTLSVerify ? false : options.rejectUnauthorized;
     const tls = {
       ca,
@@ -1081,12 +1081,6 @@ async function* readLines(response: IncomingMessage): AsyncGenerator<string> {
 
 function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
-}
-
-function clusterCa(cluster: { caData?: string; caFile?: string } | null): Buffer | undefined {
-  if (cluster?.caFile) return readFileSync(cluster.caFile);
-  if (cluster?.caData) return Buffer.from(cluster.caData, 'base64');
-  return undefined;
 }
 
 function definedOnly<T extends Record<string, unknown>>(record: T): Partial<T> {

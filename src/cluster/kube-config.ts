@@ -231,7 +231,7 @@ function needsClientNode(user: User | null, cluster: Cluster | null): boolean {
 }
 
 /** client-node's bufferFromFileOrString: the file wins over the inline data. */
-function fileOrData(file: string | undefined, data: string | undefined): Buffer | null {
+export function fileOrData(file: string | undefined, data: string | undefined): Buffer | null {
   if (file) return readFileSync(file);
   if (data) return Buffer.from(data, 'base64');
   return null;

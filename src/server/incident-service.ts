@@ -104,15 +104,13 @@ export function growthBeyondApproval(approved: Plan, fresh: Plan, policy: Policy
  */
 export function approvedPart(approved: Plan, fresh: Plan): { plan: Plan; left: number } {
   let left = 0;
-  const identity = (target: PlanStep['targets'][number]) =>
-    JSON.stringify([target.kind, target.namespace, target.name, target.uid]);
   const steps = fresh.steps.map((step) => {
     const prior = approved.steps.find(
       (candidate) => candidate.id === step.id && candidate.action === step.action,
     );
     if (!isWriting(step) || prior === undefined) return step;
-    const named = new Set(prior.targets.map(identity));
-    const targets = step.targets.filter((target) => named.has(identity(target)));
+    const named = new Set(prior.targets.map((target) => targetKey(step.id, target)));
+    const targets = step.targets.filter((target) => named.has(targetKey(step.id, target)));
     left += step.targets.length - targets.length;
     return { ...step, targets, count: targets.length };
   });

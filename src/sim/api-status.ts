@@ -140,6 +140,17 @@ export function unsupportedMediaType(contentType: string): ApiStatusError {
   );
 }
 
+/** A protobuf body of a kind the simulator does not decode from protobuf (it decodes Namespaces only). */
+export function protobufNotDecoded(contentType: string, kind: string): ApiStatusError {
+  return new ApiStatusError(
+    failure(
+      415,
+      'UnsupportedMediaType',
+      `the simulator decodes ${contentType} only for /v1, Kind=Namespace (kubectl create namespace), not for ${kind}: send application/json`,
+    ),
+  );
+}
+
 /** The unknown-path 404 (no details), as the apiserver's NotFound handler sends it. */
 export function pathNotFound(): ApiStatusError {
   return new ApiStatusError(failure(404, 'NotFound', 'the server could not find the requested resource', {}));

@@ -17,6 +17,8 @@ const DNS1123_LABEL_RE = whole(DNS1123_LABEL);
 const DNS1123_SUBDOMAIN_RE = whole(DNS1123_SUBDOMAIN);
 const QUALIFIED_NAME_RE = whole(QUALIFIED_NAME);
 const LABEL_VALUE_RE = whole(LABEL_VALUE);
+const QUALIFIED_NAME_MESSAGE =
+  "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
 /** ValidateAnnotations' TotalAnnotationSizeLimitB. */
 const ANNOTATIONS_SIZE_LIMIT = 256 * 1024;
 
@@ -65,7 +67,7 @@ function isQualifiedName(value: string): string[] {
   if (parts.length > 2) {
     return [
       `a qualified name ${regexError(
-        "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
+        QUALIFIED_NAME_MESSAGE,
         QUALIFIED_NAME,
         'MyName',
         'my.name',
@@ -83,13 +85,7 @@ function isQualifiedName(value: string): string[] {
   else if (name.length > 63) errors.push(`name part ${maxLength(63)}`);
   if (!QUALIFIED_NAME_RE.test(name)) {
     errors.push(
-      `name part ${regexError(
-        "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
-        QUALIFIED_NAME,
-        'MyName',
-        'my.name',
-        '123-abc',
-      )}`,
+      `name part ${regexError(QUALIFIED_NAME_MESSAGE, QUALIFIED_NAME, 'MyName', 'my.name', '123-abc')}`,
     );
   }
   return errors;

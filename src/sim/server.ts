@@ -28,6 +28,7 @@ import {
   methodNotAllowed,
   notFound,
   pathNotFound,
+  protobufNotDecoded,
   requestEntityTooLarge,
   tooLargeResourceVersion,
   tooManyRequests,
@@ -1110,17 +1111,8 @@ async function readObjectBody(request: IncomingMessage): Promise<unknown> {
   try {
     return decodeProtobufObject(body);
   } catch (error) {
-    if (error instanceof UnsupportedProtobufKind) {
-      throw new ApiStatusError({
-        kind: 'Status',
-        apiVersion: 'v1',
-        metadata: {},
-        status: 'Failure',
-        message: `the simulator decodes ${PROTOBUF_CONTENT_TYPE} only for /v1, Kind=Namespace (kubectl create namespace), not for ${error.message}: send application/json`,
-        reason: 'UnsupportedMediaType',
-        code: 415,
-      });
-    }
+    if (error instanceof UnsupportedProtobufKind)
+      throw protobufNotDecoded(PROTOBUF_CONTENT_TYPE, error.message);
     throw badRequest(`the body of the request could not be decoded: ${(error as Error).message}`);
   }
 }
