@@ -74,6 +74,7 @@ import {
   type StoreEvent,
   type StoreResource,
 } from './store.js';
+import { strategicMergePatch } from './strategic-merge-patch.js';
 import { builtInPrinter, crdPrinter, DEFAULT_PRINTER, type IncludeObject, renderTable } from './table.js';
 import { haltIfStopped } from './vm-controller.js';
 
@@ -777,8 +778,15 @@ export class SimApi {
         if (!Array.isArray(body)) throw new Error('a JSON patch must be an array of operations');
         patched = jsonPatch(document, body as unknown as JsonPatchOperation[]);
       } else if (contentType === 'application/strategic-merge-patch+json' && !target.served.custom) {
-        // Strategic merge differs from a merge patch only for keyed lists, which no simulated caller patches.
-        patched = mergePatch(document, body);
+        // The apiserver's strategicpatch with the merge keys of the kind's Go type; a `$`-key left over is an
+        // unknown field the apiserver drops with a warning (or refuses, with fieldValidation=Strict).
+        const result = strategicMergePatch(document, body, {
+          kind: target.type.kind,
+          fieldValidation: params.fieldValidation,
+        });
+        for (const warning of result.warnings)
+          response.appendHeader('Warning', `299 - ${JSON.stringify(warning)}`);
+        patched = result.patched;
       } else throw unsupportedMediaType(contentType);
     } catch (error) {
       if (error instanceof ApiStatusError) throw error;
