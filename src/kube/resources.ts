@@ -74,8 +74,26 @@ export const OWN_RESOURCES = {
   },
 } as const satisfies Record<string, ResourceType>;
 
+/**
+ * What the API client asks the authorizer before it writes (what `kubectl auth can-i` sends): created and answered,
+ * never stored, on every cluster (the system:basic-user ClusterRole lets every user create them).
+ */
+export const ACCESS_REVIEWS: { selfsubjectaccessreviews: ResourceType } = {
+  selfsubjectaccessreviews: {
+    group: 'authorization.k8s.io',
+    version: 'v1',
+    plural: 'selfsubjectaccessreviews',
+    singular: 'selfsubjectaccessreview',
+    kind: 'SelfSubjectAccessReview',
+    listKind: 'SelfSubjectAccessReviewList',
+    namespaced: false,
+    shortNames: [],
+    verbs: ['create'],
+  },
+};
+
 /** Every resource the API client can name. */
-export const API_RESOURCES = { ...RESOURCES, ...OWN_RESOURCES };
+export const API_RESOURCES = { ...RESOURCES, ...OWN_RESOURCES, ...ACCESS_REVIEWS };
 export type ApiResourceName = keyof typeof API_RESOURCES;
 
 export function apiVersionOf(type: ResourceType): string {

@@ -141,12 +141,16 @@ export function unsupportedMediaType(contentType: string): ApiStatusError {
 }
 
 /** A protobuf body of a kind the simulator does not decode from protobuf (it decodes Namespaces only). */
-export function protobufNotDecoded(contentType: string, kind: string): ApiStatusError {
+export function protobufNotDecoded(
+  contentType: string,
+  kind: string,
+  decoded: readonly string[],
+): ApiStatusError {
   return new ApiStatusError(
     failure(
       415,
       'UnsupportedMediaType',
-      `the simulator decodes ${contentType} only for /v1, Kind=Namespace (kubectl create namespace), not for ${kind}: send application/json`,
+      `the simulator decodes ${contentType} only for ${decoded.join(' and ')}, not for ${kind}: send application/json`,
     ),
   );
 }

@@ -35,8 +35,11 @@ function documentFor(key: string, resources: readonly ServedResource[]): Record<
       'x-kubernetes-action': verb,
       'x-kubernetes-group-version-kind': gvk,
     });
-    paths[base] = { post: operation('post') };
-    paths[`${base}/{name}`] = { put: operation('put'), patch: operation('patch') };
+    // Only the verbs the kind has: an access review is created, never replaced or patched.
+    if (type.verbs.includes('create')) paths[base] = { post: operation('post') };
+    if (type.verbs.includes('update')) {
+      paths[`${base}/{name}`] = { put: operation('put'), patch: operation('patch') };
+    }
   }
   return {
     openapi: '3.0.0',

@@ -45,6 +45,32 @@ describe('decodeProtobufObject', () => {
     });
   });
 
+  it('reads a SelfSubjectAccessReview as kubectl auth can-i sends it (bytes captured from kubectl 1.32)', () => {
+    // `kubectl auth can-i get pods/log -n default`: the resource "pods", the name "log", empty strings everywhere
+    // else, an empty creationTimestamp and an empty status.
+    const body = Buffer.from(
+      '6b3873000a320a17617574686f72697a6174696f6e2e6b38732e696f2f7631121753656c665375626a656374416363657373526576696577123f0a100a0012001a0022002a0032003800420012210a1f0a0764656661756c7412036765741a0022002a04706f647332003a036c6f671a08080012001a0020001a002200',
+      'hex',
+    );
+    assert.deepEqual(decodeProtobufObject(body), {
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SelfSubjectAccessReview',
+      metadata: {},
+      spec: { resourceAttributes: { namespace: 'default', verb: 'get', resource: 'pods', name: 'log' } },
+    });
+    const nonResource = Buffer.concat([field(1, '/metrics'), field(2, 'get')]);
+    const raw = Buffer.concat([field(1, Buffer.alloc(0)), field(2, field(2, nonResource))]);
+    assert.deepEqual(
+      decodeProtobufObject(envelope('authorization.k8s.io/v1', 'SelfSubjectAccessReview', raw)),
+      {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SelfSubjectAccessReview',
+        metadata: {},
+        spec: { nonResourceAttributes: { path: '/metrics', verb: 'get' } },
+      },
+    );
+  });
+
   it('refuses other kinds, a body without the magic number, and a truncated one', () => {
     assert.throws(
       () => decodeProtobufObject(envelope('v1', 'Pod', field(1, field(1, 'p')))),

@@ -1,6 +1,6 @@
-// Kubernetes' protobuf encoding, read for the one object a client sends in it to what the simulator serves:
-// `kubectl create namespace` posts its Namespace as application/vnd.kubernetes.protobuf (a typed client), where every
-// other kubectl command sends JSON. The envelope is the magic `k8s\0` and a runtime.Unknown (k8s.io/apimachinery
+// Kubernetes' protobuf encoding, read for the objects a client sends in it to what the simulator serves:
+// `kubectl create namespace` posts its Namespace and `kubectl auth can-i` its SelfSubjectAccessReview as
+// application/vnd.kubernetes.protobuf (typed clients), where every other kubectl command sends JSON. The envelope is the magic `k8s\0` and a runtime.Unknown (k8s.io/apimachinery
 // pkg/runtime/generated.proto) whose raw bytes are the object (k8s.io/api core/v1 generated.proto); field numbers
 // below are those files'. Any other kind is answered 415, saying what is decoded.
 
@@ -92,24 +92,84 @@ export class UnsupportedProtobufKind extends Error {
   override readonly name = 'UnsupportedProtobufKind';
 }
 
+const messageOf = (fields: Map<number, WireValue[]>, field: number): Buffer | undefined => {
+  const value = fields.get(field)?.at(-1);
+  return Buffer.isBuffer(value) ? value : undefined;
+};
+
+/** The string fields of a message that are set, by JSON name: the JSON form omits empty strings (omitempty). */
+function strings(bytes: Buffer, names: Record<number, string>): Record<string, string> {
+  const fields = fieldsOf(bytes);
+  const object: Record<string, string> = {};
+  for (const [number, name] of Object.entries(names)) {
+    const value = text(fields, Number(number));
+    if (value) object[name] = value;
+  }
+  return object;
+}
+
+/** Namespace: metadata 1, spec 2 (NamespaceSpec: finalizers 1); status is not the client's to set. */
+function namespace(raw: Buffer): Omit<KubeObject, 'apiVersion' | 'kind'> {
+  const fields = fieldsOf(raw);
+  const spec = fieldsOf(messageOf(fields, 2) ?? Buffer.alloc(0));
+  const finalizers = texts(spec, 1);
+  return {
+    metadata: objectMeta(messageOf(fields, 1)),
+    ...(finalizers.length > 0 ? { spec: { finalizers } } : {}),
+  };
+}
+
+/**
+ * SelfSubjectAccessReview (authorization/v1 generated.proto): metadata 1, spec 2 (resourceAttributes 1:
+ * namespace 1, verb 2, group 3, version 4, resource 5, subresource 6, name 7; nonResourceAttributes 2: path 1,
+ * verb 2). An attributes message that is present counts even when empty, as a non-nil pointer does in Go.
+ */
+function selfSubjectAccessReview(raw: Buffer): Omit<KubeObject, 'apiVersion' | 'kind'> {
+  const fields = fieldsOf(raw);
+  const spec = fieldsOf(messageOf(fields, 2) ?? Buffer.alloc(0));
+  const resource = messageOf(spec, 1);
+  const nonResource = messageOf(spec, 2);
+  return {
+    metadata: objectMeta(messageOf(fields, 1)),
+    spec: {
+      ...(resource === undefined
+        ? {}
+        : {
+            resourceAttributes: strings(resource, {
+              1: 'namespace',
+              2: 'verb',
+              3: 'group',
+              4: 'version',
+              5: 'resource',
+              6: 'subresource',
+              7: 'name',
+            }),
+          }),
+      ...(nonResource === undefined
+        ? {}
+        : { nonResourceAttributes: strings(nonResource, { 1: 'path', 2: 'verb' }) }),
+    },
+  } as Omit<KubeObject, 'apiVersion' | 'kind'>;
+}
+
+/** The kinds clients send in protobuf to what the simulator serves, by apiVersion and kind. */
+const DECODERS: Record<string, (raw: Buffer) => Omit<KubeObject, 'apiVersion' | 'kind'>> = {
+  'v1, Kind=Namespace': namespace,
+  // kubectl auth can-i
+  'authorization.k8s.io/v1, Kind=SelfSubjectAccessReview': selfSubjectAccessReview,
+};
+
+/** The kinds decodeProtobufObject reads, as a 415 names them. */
+export const PROTOBUF_DECODED_KINDS = Object.keys(DECODERS);
+
 /** Decodes a protobuf request body into the JSON form of its object. Throws SyntaxError on a malformed body. */
 export function decodeProtobufObject(body: Buffer): KubeObject {
   if (!body.subarray(0, MAGIC.length).equals(MAGIC)) throw new SyntaxError('no k8s protobuf magic number');
   const unknown = fieldsOf(body.subarray(MAGIC.length));
-  const typeMeta = fieldsOf((unknown.get(1)?.[0] as Buffer | undefined) ?? Buffer.alloc(0));
+  const typeMeta = fieldsOf(messageOf(unknown, 1) ?? Buffer.alloc(0));
   const apiVersion = text(typeMeta, 1) ?? '';
   const kind = text(typeMeta, 2) ?? '';
-  if (apiVersion !== 'v1' || kind !== 'Namespace') {
-    throw new UnsupportedProtobufKind(`${apiVersion}, Kind=${kind}`);
-  }
-  // Namespace: metadata 1, spec 2 (NamespaceSpec: finalizers 1); status is not the client's to set.
-  const namespace = fieldsOf((unknown.get(2)?.[0] as Buffer | undefined) ?? Buffer.alloc(0));
-  const spec = fieldsOf((namespace.get(2)?.[0] as Buffer | undefined) ?? Buffer.alloc(0));
-  const finalizers = texts(spec, 1);
-  return {
-    apiVersion,
-    kind,
-    metadata: objectMeta(namespace.get(1)?.[0] as Buffer | undefined),
-    ...(finalizers.length > 0 ? { spec: { finalizers } } : {}),
-  } as KubeObject;
+  const decode = DECODERS[`${apiVersion}, Kind=${kind}`];
+  if (decode === undefined) throw new UnsupportedProtobufKind(`${apiVersion}, Kind=${kind}`);
+  return { apiVersion, kind, ...decode(messageOf(unknown, 2) ?? Buffer.alloc(0)) } as KubeObject;
 }

@@ -101,6 +101,37 @@ describe('RBAC authorizer', () => {
     );
   });
 
+  it('names the binding that allowed a request, as audit logs and access reviews show it', () => {
+    const policy = policyOf([
+      clusterRole('pod-reader', [{ verbs: ['list'], apiGroups: [''], resources: ['pods'] }]),
+      bindTo('RoleBinding', 'pod-reader', 'ns1'),
+      clusterRole('node-reader', [{ verbs: ['list'], apiGroups: [''], resources: ['nodes'] }]),
+      bindTo('ClusterRoleBinding', 'node-reader'),
+    ]);
+    assert.equal(
+      authorize(policy, request({ verb: 'list', namespace: 'ns1' })).reason,
+      'RBAC: allowed by RoleBinding "pod-reader-binding/ns1" of ClusterRole "pod-reader" to ServiceAccount "reader/stuckfailed"',
+    );
+    assert.equal(
+      authorize(policy, request({ verb: 'list', resource: 'nodes' })).reason,
+      'RBAC: allowed by ClusterRoleBinding "node-reader-binding" of ClusterRole "node-reader" to ServiceAccount "reader/stuckfailed"',
+    );
+    // Every authenticated user may ask what it may do (system:basic-user), and nothing else through it.
+    const ask = request({
+      verb: 'create',
+      apiGroup: 'authorization.k8s.io',
+      resource: 'selfsubjectaccessreviews',
+    });
+    assert.equal(
+      authorize(emptyPolicy(), { ...ask, groups: ['system:authenticated'] }).reason,
+      'RBAC: allowed by ClusterRoleBinding "system:basic-user" of ClusterRole "system:basic-user" to Group "system:authenticated"',
+    );
+    assert.equal(
+      authorize(emptyPolicy(), { ...ask, verb: 'list', groups: ['system:authenticated'] }).allowed,
+      false,
+    );
+  });
+
   it('names a binding whose role is missing in the reason, as RBAC does', () => {
     const policy = policyOf([bindTo('ClusterRoleBinding', 'gone')]);
     const decision = authorize(policy, request({ verb: 'list' }));

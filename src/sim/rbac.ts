@@ -103,12 +103,22 @@ export function emptyPolicy(): RbacPolicy {
     namespace: undefined,
     rules: [{ verbs: ['get'], nonResourceURLs: DISCOVERY_URLS }],
   });
-  policy.clusterRoleBindings.push({
-    name: 'system:discovery',
+  // system:basic-user: every authenticated user may ask what it may do (kubectl auth can-i).
+  policy.clusterRoles.set('system:basic-user', {
+    name: 'system:basic-user',
     namespace: undefined,
-    roleRef: { apiGroup: RBAC_GROUP, kind: 'ClusterRole', name: 'system:discovery' },
-    subjects: [{ kind: 'Group', apiGroup: RBAC_GROUP, name: 'system:authenticated' }],
+    rules: [
+      { verbs: ['create'], apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectaccessreviews'] },
+    ],
   });
+  for (const name of ['system:discovery', 'system:basic-user']) {
+    policy.clusterRoleBindings.push({
+      name,
+      namespace: undefined,
+      roleRef: { apiGroup: RBAC_GROUP, kind: 'ClusterRole', name },
+      subjects: [{ kind: 'Group', apiGroup: RBAC_GROUP, name: 'system:authenticated' }],
+    });
+  }
   return policy;
 }
 
@@ -308,10 +318,20 @@ function appliesTo(attributes: RequestAttributes, subject: Subject, bindingNames
   }
 }
 
-/** The decision and, when denied, RBAC's reason (the bindings whose role is missing). */
+/**
+ * The decision and RBAC's reason: when allowed, the binding that allowed it; when denied, the bindings whose role
+ * is missing (or nothing).
+ */
 export interface Decision {
   allowed: boolean;
   reason: string;
+}
+
+// rule.go describeSubject: a ServiceAccount as name/namespace.
+function describeSubject(subject: Subject, bindingNamespace: string): string {
+  if (subject.kind === 'ServiceAccount')
+    return `ServiceAccount "${subject.name}/${subject.namespace || bindingNamespace}"`;
+  return `${subject.kind} "${subject.name}"`;
 }
 
 /**
@@ -320,9 +340,12 @@ export interface Decision {
  */
 export function authorize(policy: RbacPolicy, attributes: RequestAttributes): Decision {
   const errors: string[] = [];
+  let allowedBy = '';
   const visit = (binding: Binding): boolean => {
-    if (!binding.subjects.some((subject) => appliesTo(attributes, subject, binding.namespace ?? '')))
-      return false;
+    const subject = binding.subjects.find((candidate) =>
+      appliesTo(attributes, candidate, binding.namespace ?? ''),
+    );
+    if (subject === undefined) return false;
     const role =
       binding.roleRef.kind === 'ClusterRole'
         ? policy.clusterRoles.get(binding.roleRef.name)
@@ -332,12 +355,20 @@ export function authorize(policy: RbacPolicy, attributes: RequestAttributes): De
       errors.push(`${kind}.rbac.authorization.k8s.io "${binding.roleRef.name}" not found`);
       return false;
     }
-    return role.rules.some((rule) => ruleAllows(attributes, rule));
+    if (!role.rules.some((rule) => ruleAllows(attributes, rule))) return false;
+    // rule.go clusterRoleBindingDescriber / roleBindingDescriber, as audit logs show them.
+    allowedBy =
+      binding.namespace === undefined
+        ? `ClusterRoleBinding "${binding.name}"`
+        : `RoleBinding "${binding.name}/${binding.namespace}"`;
+    allowedBy += ` of ${binding.roleRef.kind} "${binding.roleRef.name}" to ${describeSubject(subject, binding.namespace ?? '')}`;
+    return true;
   };
-  if (policy.clusterRoleBindings.some(visit)) return { allowed: true, reason: '' };
+  if (policy.clusterRoleBindings.some(visit))
+    return { allowed: true, reason: `RBAC: allowed by ${allowedBy}` };
   if (attributes.namespace !== '') {
     const local = policy.roleBindings.filter((binding) => binding.namespace === attributes.namespace);
-    if (local.some(visit)) return { allowed: true, reason: '' };
+    if (local.some(visit)) return { allowed: true, reason: `RBAC: allowed by ${allowedBy}` };
   }
   const reason =
     errors.length === 0 ? '' : `RBAC: ${errors.length === 1 ? errors[0] : `[${errors.join(', ')}]`}`;

@@ -17,6 +17,7 @@ import {
   SelectorError,
 } from '../kube/selectors.js';
 import type { KubeObject, Pod } from '../kube/types.js';
+import { answerAccessReview } from './access-review.js';
 import {
   ApiStatusError,
   alreadyExists,
@@ -48,7 +49,12 @@ import { type Faults, parseFaults } from './faults.js';
 import { validationErrors } from './object-validation.js';
 import { openApiDocument, openApiIndex } from './openapi.js';
 import { type JsonPatchOperation, type JsonValue, jsonPatch, mergePatch } from './patch.js';
-import { decodeProtobufObject, PROTOBUF_CONTENT_TYPE, UnsupportedProtobufKind } from './protobuf.js';
+import {
+  decodeProtobufObject,
+  PROTOBUF_CONTENT_TYPE,
+  PROTOBUF_DECODED_KINDS,
+  UnsupportedProtobufKind,
+} from './protobuf.js';
 import {
   type DeleteBody,
   deleteParams,
@@ -58,9 +64,10 @@ import {
   type WriteParams,
   writeParams,
 } from './query-params.js';
-import { authorize, forbiddenError, type RbacPolicy, type RequestAttributes } from './rbac.js';
+import { authorize, type Decision, forbiddenError, type RbacPolicy, type RequestAttributes } from './rbac.js';
 import type { RequestStats } from './request-stats.js';
 import {
+  ACCESS_REVIEW_RESOURCE,
   CRD_RESOURCE,
   type ResourceRegistry,
   type ServedResource,
@@ -251,11 +258,14 @@ export class SimApi {
     if (route.kind === 'discovery') return this.discovery(request, response, route);
 
     const resourceRequest = route.request;
-    if (verb === undefined) throw methodNotAllowed();
-    if (identity?.readOnly && WRITE_VERBS.has(verb)) {
-      throw forbiddenError(requestAttributes(identity, resourceRequest, verb, path));
-    }
+    if (verb === undefined || !resourceRequest.type.verbs.includes(verb)) throw methodNotAllowed();
     if (await this.injectFault(request, response)) return;
+    if (resourceRequest.resource === ACCESS_REVIEW_RESOURCE) {
+      const review = answerAccessReview(await readObjectBody(request), (attributes) =>
+        this.decide(identity, { user: identity?.user ?? '', groups: identity?.groups ?? [], ...attributes }),
+      );
+      return sendJson(response, 201, JSON.stringify(review));
+    }
 
     switch (verb) {
       case 'list':
@@ -279,7 +289,7 @@ export class SimApi {
     }
   }
 
-  /** RBAC, as the apiserver's authorization filter: before the request is routed, so unknown paths are 403 too. */
+  /** The authorization filter: before the request is routed, so unknown paths are 403 too. */
   private authorize(
     identity: Identity | undefined,
     route: Route | undefined,
@@ -287,15 +297,29 @@ export class SimApi {
     method: string,
     path: string,
   ): void {
-    const policy = this.options.rbac;
-    if (policy === undefined || identity === undefined) return;
-    if (identity.groups?.includes('system:masters')) return;
+    if (identity === undefined) return;
     const attributes =
       route?.kind === 'resource'
         ? requestAttributes(identity, route.request, verb ?? method.toLowerCase(), path)
         : requestAttributes(identity, undefined, method === 'HEAD' ? 'get' : method.toLowerCase(), path);
-    const decision = authorize(policy, attributes);
+    const decision = this.decide(identity, attributes);
     if (!decision.allowed) throw forbiddenError(attributes, decision.reason);
+  }
+
+  /**
+   * The authorizer, which requests and access reviews (kubectl auth can-i) both ask: the privileged group first, as
+   * the apiserver does before RBAC; a read-only token is refused every write but asking what it may do (as a user
+   * bound to `view` and, like every user, to `system:basic-user`); then the RBAC policy, when given.
+   */
+  private decide(identity: Identity | undefined, attributes: RequestAttributes): Decision {
+    if (identity === undefined || identity.groups?.includes('system:masters'))
+      return { allowed: true, reason: '' };
+    const write = attributes.resourceRequest && WRITE_VERBS.has(attributes.verb as Verb);
+    if (identity.readOnly && write && attributes.resource !== ACCESS_REVIEW_RESOURCE) {
+      return { allowed: false, reason: '' };
+    }
+    const policy = this.options.rbac;
+    return policy === undefined ? { allowed: true, reason: '' } : authorize(policy, attributes);
   }
 
   private authenticate(request: IncomingMessage): Identity | undefined {
@@ -1120,7 +1144,7 @@ async function readObjectBody(request: IncomingMessage): Promise<unknown> {
     return decodeProtobufObject(body);
   } catch (error) {
     if (error instanceof UnsupportedProtobufKind)
-      throw protobufNotDecoded(PROTOBUF_CONTENT_TYPE, error.message);
+      throw protobufNotDecoded(PROTOBUF_CONTENT_TYPE, error.message, PROTOBUF_DECODED_KINDS);
     throw badRequest(`the body of the request could not be decoded: ${(error as Error).message}`);
   }
 }
