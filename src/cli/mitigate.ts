@@ -4,8 +4,9 @@ import { DEFAULT_THRESHOLD, diagnose } from '../diagnosis/diagnose.js';
 import type { Diagnosis } from '../diagnosis/types.js';
 import { formatDuration } from '../duration.js';
 import { StuckfailedError } from '../errors.js';
+import { type CheckedExecutor, withAccess } from '../mitigation/access-check.js';
 import { buildMitigationPlan, mitigationExecutors } from '../mitigation/mitigation-plan.js';
-import type { PlanAction, StepExecutor } from '../mitigation/plan.js';
+import type { PlanAction } from '../mitigation/plan.js';
 import type { ValidationVerdict } from '../validation/validate-clearing.js';
 import { DEFAULT_WINDOW_MS } from '../validation/validate-clearing.js';
 import { parseDurationFlag } from './duration-flag.js';
@@ -162,7 +163,7 @@ export function mitigateCommand(
   };
   const text = flags.output === 'text';
   const progress = text ? progressPrinter(io, flags.window) : undefined;
-  const executors: Record<PlanAction, StepExecutor> = mitigationExecutors({
+  const executors: Record<PlanAction, CheckedExecutor> = mitigationExecutors({
     archiveDir,
     onVerdict: (verdict) => {
       progress?.stop();
@@ -173,7 +174,7 @@ export function mitigateCommand(
     onWarning: (message) => io.stderr.write(`warning: ${message}\n`),
   });
   const validate = executors.validate;
-  executors.validate = async (step, applyContext) => {
+  executors.validate = withAccess(async (step, applyContext) => {
     await hooks.beforeValidate?.();
     if (text && applyContext.dryRun !== 'server') {
       io.stderr.write(
@@ -181,7 +182,7 @@ export function mitigateCommand(
       );
     }
     return validate(step, applyContext);
-  };
+  }, validate.access);
   const resumeFlags = [
     flags.allNamespaces ? '-A' : `-n ${flags.namespace ?? ''}`,
     ...(flags.selector ? [`-l '${flags.selector}'`] : []),

@@ -5,7 +5,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { KubeApi } from '../cluster/kube-api.js';
 import { openKubeApi } from '../cluster/open-reader.js';
 import { StuckfailedError } from '../errors.js';
-import { applyPlan, type PlanOutcome } from '../mitigation/apply-plan.js';
+import { applyPlan, checkPlanAccess, type PlanOutcome } from '../mitigation/apply-plan.js';
 import { openJournalFile } from '../mitigation/journal-file.js';
 import type {
   ApplyContext,
@@ -258,6 +258,7 @@ export async function runWritingCommand(spec: WritingCommandSpec): Promise<PlanO
       }
       return { steps: [], interrupted: false };
     }
+    await checkPlanAccess(plan, spec.executors, { api, dryRun, signal: controller.signal, onWarning: warn });
     // Ctrl-C is ours from here on; before this point nothing was written and the default (exit at once) is right.
     void io.waitForInterrupt().then(() => abortWith('interrupted'));
     // A server-side dry run writes nothing, so it must not journal anything a real run would take as done.

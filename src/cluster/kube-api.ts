@@ -33,6 +33,7 @@ import { TokenBucket } from './rate-limiter.js';
 import type { ListOptions } from './reader.js';
 import {
   DEFAULT_RETRY_POLICY,
+  isIdempotentMethod,
   parseRetryAfter,
   type RetryPolicyOptions,
   retryDelayMs,
@@ -43,6 +44,14 @@ import { ListItems } from './split-list-body.js';
 // TLS material, exec and OIDC plugins, through applyToHTTPSOptions); the requests themselves go through node:http(s)
 // so that lists stream page by page and watches stream line by line, with the retries, the rate limit and the
 // concurrency cap that client-node lacks (shared/apiserver.md §3).
+
+/** A SelfSubjectAccessReview's status: allowed or not, and the authorizer's reason. */
+export interface AccessDecision {
+  allowed: boolean;
+  reason: string;
+  /** The authorizer could not fully evaluate the rules (a missing role, a failing webhook). */
+  evaluationError?: string;
+}
 
 /** Kubernetes verbs, as RBAC and the simulator's /sim/stats count them. */
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'delete' | 'deletecollection' | 'patch';
@@ -177,6 +186,8 @@ interface RequestSpec {
   timeoutMs?: number;
   /** List pages: read the body into a buffer of this pool (given back once the page is parsed). */
   pageBuffers?: PageBuffers;
+  /** A POST that creates nothing (an access review): retried on 5xx and resets as a GET would be. */
+  asksOnly?: true;
 }
 
 interface BufferedResponse {
@@ -542,7 +553,7 @@ export class KubeApi {
           if (error instanceof ApiError) throw error;
           // The connection dropped mid-stream: reconnect from the last RV, with backoff, a bounded number of times.
           droppedConnections += 1;
-          const delay = retryDelayMs(this.#retry, droppedConnections - 1, 'GET', {
+          const delay = retryDelayMs(this.#retry, droppedConnections - 1, true, {
             kind: 'transport',
             errorCode: transportErrorCode(error) ?? 'ECONNRESET',
           });
@@ -667,6 +678,40 @@ export class KubeApi {
   }
 
   /**
+   * Asks the authorizer whether this client may do what a rule names (a SelfSubjectAccessReview, what `kubectl auth
+   * can-i` sends): one request, answered without doing anything. A rule without a namespace asks for all of them.
+   */
+  async reviewAccess(rule: RbacRule): Promise<AccessDecision> {
+    const [resource = '', subresource] = rule.resource.split('/');
+    const response = await this.#send({
+      verb: 'create',
+      method: 'POST',
+      path: collectionPath(API_RESOURCES.selfsubjectaccessreviews),
+      body: {
+        apiVersion: apiVersionOf(API_RESOURCES.selfsubjectaccessreviews),
+        kind: API_RESOURCES.selfsubjectaccessreviews.kind,
+        spec: {
+          resourceAttributes: {
+            verb: rule.verb,
+            group: rule.group,
+            resource,
+            ...(subresource === undefined ? {} : { subresource }),
+            ...(rule.namespace === undefined ? {} : { namespace: rule.namespace }),
+          },
+        },
+      },
+      contentType: 'application/json',
+      asksOnly: true,
+    });
+    const { status } = JSON.parse(response.body) as { status?: Partial<AccessDecision> };
+    return {
+      allowed: status?.allowed === true,
+      reason: status?.reason ?? '',
+      ...(status?.evaluationError ? { evaluationError: status.evaluationError } : {}),
+    };
+  }
+
+  /**
    * Replaces an object (PUT), or its status subresource. With metadata.resourceVersion set the write is
    * conditional (optimistic concurrency): any write since that version makes it ApiError 409 (reason Conflict),
    * and the caller re-reads and tries again.
@@ -780,6 +825,7 @@ export class KubeApi {
   /** One call: rate limit, concurrency cap, then attempts until success, a final error, or retries spent. */
   async #send(spec: RequestSpec): Promise<BufferedResponse | IncomingMessage> {
     const url = this.#url(spec.path, spec.query);
+    const idempotent = spec.asksOnly === true || isIdempotentMethod(spec.method);
     for (let retries = 0; ; retries += 1) {
       await this.#limiter.take(spec.signal);
       this.#stats.requests += 1;
@@ -799,7 +845,7 @@ export class KubeApi {
       } catch (error) {
         if (spec.signal?.aborted) throw spec.signal.reason ?? error;
         if (error instanceof StuckfailedError) throw error;
-        const delay = retryDelayMs(this.#retry, retries, spec.method, {
+        const delay = retryDelayMs(this.#retry, retries, idempotent, {
           kind: 'transport',
           errorCode: transportErrorCode(error),
         });
@@ -820,7 +866,7 @@ export class KubeApi {
       const retryAfterSeconds =
         parseRetryAfter(headerValue(outcome.headers['retry-after']), Date.now()) ??
         status.details?.retryAfterSeconds;
-      const delay = retryDelayMs(this.#retry, retries, spec.method, {
+      const delay = retryDelayMs(this.#retry, retries, idempotent, {
         kind: 'status',
         statusCode,
         retryAfterSeconds,

@@ -14,24 +14,24 @@ const fullJitter: RetryPolicyOptions = { ...DEFAULT_RETRY_POLICY, random: () => 
 describe('retryDelayMs', () => {
   it('honours Retry-After on 429: never earlier than asked, a little later at most', () => {
     assert.equal(
-      retryDelayMs(noJitter, 0, 'GET', { kind: 'status', statusCode: 429, retryAfterSeconds: 1 }),
+      retryDelayMs(noJitter, 0, true, { kind: 'status', statusCode: 429, retryAfterSeconds: 1 }),
       1000,
     );
-    const late = retryDelayMs(fullJitter, 0, 'GET', {
+    const late = retryDelayMs(fullJitter, 0, true, {
       kind: 'status',
       statusCode: 429,
       retryAfterSeconds: 1,
     });
     assert.ok(late !== undefined && late >= 1000 && late <= 1150, String(late));
     assert.equal(
-      retryDelayMs(noJitter, 3, 'DELETE', { kind: 'status', statusCode: 429, retryAfterSeconds: 7 }),
+      retryDelayMs(noJitter, 3, true, { kind: 'status', statusCode: 429, retryAfterSeconds: 7 }),
       7000,
     );
   });
 
   it('caps an absurd Retry-After', () => {
     assert.equal(
-      retryDelayMs(noJitter, 0, 'GET', { kind: 'status', statusCode: 429, retryAfterSeconds: 3600 }),
+      retryDelayMs(noJitter, 0, true, { kind: 'status', statusCode: 429, retryAfterSeconds: 3600 }),
       DEFAULT_RETRY_POLICY.maxRetryAfterMs,
     );
   });
@@ -39,13 +39,13 @@ describe('retryDelayMs', () => {
   it('is bounded: after maxRetries the outcome is final', () => {
     const policy = { ...noJitter, maxRetries: 3 };
     const outcome = { kind: 'status', statusCode: 429, retryAfterSeconds: 1 } as const;
-    assert.notEqual(retryDelayMs(policy, 2, 'GET', outcome), undefined);
-    assert.equal(retryDelayMs(policy, 3, 'GET', outcome), undefined);
+    assert.notEqual(retryDelayMs(policy, 2, true, outcome), undefined);
+    assert.equal(retryDelayMs(policy, 3, true, outcome), undefined);
   });
 
   it('backs off exponentially with jitter on 5xx without Retry-After, up to the ceiling', () => {
     const delays = [0, 1, 2, 3, 9].map((n) =>
-      retryDelayMs(noJitter, n, 'GET', { kind: 'status', statusCode: 503 }),
+      retryDelayMs(noJitter, n, true, { kind: 'status', statusCode: 503 }),
     );
     assert.deepEqual(delays, [100, 200, 400, 800, 5000]);
     for (let n = 0; n < 8; n += 1) {
@@ -58,7 +58,7 @@ describe('retryDelayMs', () => {
   it('does not retry client errors', () => {
     for (const statusCode of [400, 401, 403, 404, 409, 410, 422]) {
       assert.equal(
-        retryDelayMs(noJitter, 0, 'GET', { kind: 'status', statusCode }),
+        retryDelayMs(noJitter, 0, true, { kind: 'status', statusCode }),
         undefined,
         String(statusCode),
       );
@@ -67,29 +67,26 @@ describe('retryDelayMs', () => {
 
   it('retries resets for idempotent methods, never connection refused', () => {
     assert.notEqual(
-      retryDelayMs(noJitter, 0, 'GET', { kind: 'transport', errorCode: 'ECONNRESET' }),
+      retryDelayMs(noJitter, 0, true, { kind: 'transport', errorCode: 'ECONNRESET' }),
       undefined,
     );
     assert.notEqual(
-      retryDelayMs(noJitter, 0, 'DELETE', { kind: 'transport', errorCode: 'ETIMEDOUT' }),
+      retryDelayMs(noJitter, 0, true, { kind: 'transport', errorCode: 'ETIMEDOUT' }),
       undefined,
     );
+    assert.equal(retryDelayMs(noJitter, 0, false, { kind: 'transport', errorCode: 'ECONNRESET' }), undefined);
     assert.equal(
-      retryDelayMs(noJitter, 0, 'POST', { kind: 'transport', errorCode: 'ECONNRESET' }),
+      retryDelayMs(noJitter, 0, true, { kind: 'transport', errorCode: 'ECONNREFUSED' }),
       undefined,
     );
-    assert.equal(
-      retryDelayMs(noJitter, 0, 'GET', { kind: 'transport', errorCode: 'ECONNREFUSED' }),
-      undefined,
-    );
-    assert.equal(retryDelayMs(noJitter, 0, 'GET', { kind: 'transport', errorCode: 'ENOTFOUND' }), undefined);
-    assert.equal(retryDelayMs(noJitter, 0, 'GET', { kind: 'transport', errorCode: undefined }), undefined);
+    assert.equal(retryDelayMs(noJitter, 0, true, { kind: 'transport', errorCode: 'ENOTFOUND' }), undefined);
+    assert.equal(retryDelayMs(noJitter, 0, true, { kind: 'transport', errorCode: undefined }), undefined);
   });
 
   it('retries a 5xx of a non-idempotent method only when the server says when', () => {
-    assert.equal(retryDelayMs(noJitter, 0, 'POST', { kind: 'status', statusCode: 500 }), undefined);
+    assert.equal(retryDelayMs(noJitter, 0, false, { kind: 'status', statusCode: 500 }), undefined);
     assert.equal(
-      retryDelayMs(noJitter, 0, 'POST', { kind: 'status', statusCode: 503, retryAfterSeconds: 2 }),
+      retryDelayMs(noJitter, 0, false, { kind: 'status', statusCode: 503, retryAfterSeconds: 2 }),
       2000,
     );
   });

@@ -29,9 +29,13 @@ export type AttemptOutcome =
 /**
  * Methods whose repetition leaves the cluster as one request would. DELETE qualifies (a repeat finds the object
  * gone: 404, which callers treat as done); so does a merge patch (applying the same patch twice gives the same
- * object). POST does not, and we never send one.
+ * object). A POST creates, so it does not, unless it only asks (an access review: see RequestSpec.asksOnly).
  */
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'DELETE', 'PATCH', 'PUT']);
+
+export function isIdempotentMethod(method: string): boolean {
+  return IDEMPOTENT_METHODS.has(method.toUpperCase());
+}
 
 /** Wire errors where the request may not have reached the server, or its answer was lost. */
 const RETRYABLE_TRANSPORT_ERRORS = new Set([
@@ -50,11 +54,11 @@ const RETRYABLE_TRANSPORT_ERRORS = new Set([
 export function retryDelayMs(
   policy: RetryPolicyOptions,
   retriesSoFar: number,
-  method: string,
+  /** Whether sending the request twice does what sending it once does (isIdempotentMethod, for most). */
+  idempotent: boolean,
   outcome: AttemptOutcome,
 ): number | undefined {
   if (retriesSoFar >= policy.maxRetries) return undefined;
-  const idempotent = IDEMPOTENT_METHODS.has(method.toUpperCase());
   if (outcome.kind === 'transport') {
     if (!idempotent || outcome.errorCode === undefined) return undefined;
     return RETRYABLE_TRANSPORT_ERRORS.has(outcome.errorCode) ? backoffMs(policy, retriesSoFar) : undefined;

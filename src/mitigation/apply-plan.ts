@@ -1,4 +1,5 @@
 import { StuckfailedError } from '../errors.js';
+import { checkAccess } from './access-check.js';
 import type { ApplyContext, Plan, PlanAction, StepExecutor, StepOutcome } from './plan.js';
 
 /** What applying a plan did: one outcome per step started, and whether an abort cut it short. */
@@ -35,4 +36,30 @@ export async function applyPlan(
     steps.push(await execute(step, context));
   }
   return { steps, interrupted: context.signal?.aborted ?? false };
+}
+
+/**
+ * Asks the API server whether every request of the plan's steps is allowed (checkAccess). Run before anything is
+ * written, journal included: a plan this caller is not allowed to finish is refused whole (FORBIDDEN) instead of
+ * stopping half done.
+ */
+export async function checkPlanAccess(
+  plan: Plan,
+  executors: Partial<Record<PlanAction, StepExecutor>>,
+  context: Pick<ApplyContext, 'api' | 'dryRun' | 'signal'> & {
+    /** Told when the server could not be asked: not fatal. */
+    onWarning?: (message: string) => void;
+  },
+): Promise<void> {
+  // Stopped already: applyPlan reports the run interrupted without a request.
+  if (context.signal?.aborted) return;
+  const rules = plan.steps.flatMap((step) => executors[step.action]?.access?.(step, context) ?? []);
+  if (rules.length === 0) return;
+  // Not stopped by the signal: the few reviews finish, and the run stops before its first write.
+  const check = await checkAccess(context.api, rules);
+  if (!check.checked) {
+    context.onWarning?.(
+      `could not check the plan's access beforehand (${check.why}); a refused request will stop it where it happens`,
+    );
+  }
 }

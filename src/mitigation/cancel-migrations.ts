@@ -2,8 +2,9 @@ import { isConflict, isNotFound } from '../cluster/api-error.js';
 import type { ClusterReader } from '../cluster/reader.js';
 import type { KubeVirt, VirtualMachineInstanceMigration } from '../kube/types.js';
 import { isFinalMigration, type MigrationWave, migrationWave } from '../launcher/migration-phase.js';
+import { type CheckedExecutor, rulesFor, targetNamespaces, withAccess } from './access-check.js';
 import { forEachTarget, type TargetResult } from './for-each-target.js';
-import type { PlanStep, PlanTarget, StepExecutor } from './plan.js';
+import type { PlanStep, PlanTarget } from './plan.js';
 
 // The runbook's Mitigation 1, first half: cancel the migrations that keep making Failed launchers. Cancelling a
 // migration is deleting its vmim while it is in flight (what `virtctl migrate-cancel` does); deleting a finished
@@ -190,39 +191,42 @@ const ATTEMPTS = 3;
  * the resourceVersion just read as preconditions, so a vmim that finished (or was replaced) between the read and
  * the delete is answered 409 and read again, never deleted: a finished migration is never touched.
  */
-export const cancelMigrations: StepExecutor = (step, context) =>
-  forEachTarget(step, context, async (target): Promise<TargetResult> => {
-    const api = context.api;
-    for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
-      const vmim = await api.get<VirtualMachineInstanceMigration>(RESOURCE, target.name, target.namespace);
-      if (vmim === undefined) return { outcome: 'gone', detail: 'already gone' };
-      if (vmim.metadata.uid !== target.uid) {
-        return { outcome: 'conflict', detail: 'replaced by a new vmim of the same name since the plan' };
+export const cancelMigrations: CheckedExecutor = withAccess(
+  (step, context) =>
+    forEachTarget(step, context, async (target): Promise<TargetResult> => {
+      const api = context.api;
+      for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
+        const vmim = await api.get<VirtualMachineInstanceMigration>(RESOURCE, target.name, target.namespace);
+        if (vmim === undefined) return { outcome: 'gone', detail: 'already gone' };
+        if (vmim.metadata.uid !== target.uid) {
+          return { outcome: 'conflict', detail: 'replaced by a new vmim of the same name since the plan' };
+        }
+        if (isFinalMigration(vmim)) {
+          return {
+            outcome: 'skipped',
+            detail: `finished (${vmim.status?.phase}) since the plan: kept as history`,
+          };
+        }
+        if (vmim.metadata.deletionTimestamp !== undefined) {
+          return { outcome: 'skipped', detail: 'already being cancelled' };
+        }
+        try {
+          await api.delete(RESOURCE, target.name, target.namespace, {
+            preconditions: {
+              uid: target.uid,
+              ...(vmim.metadata.resourceVersion === undefined
+                ? {}
+                : { resourceVersion: vmim.metadata.resourceVersion }),
+            },
+            dryRun: context.dryRun === 'server',
+          });
+          return { outcome: 'done', detail: `cancelled in phase ${vmim.status?.phase || 'Pending'}` };
+        } catch (error) {
+          if (isNotFound(error)) return { outcome: 'gone', detail: 'already gone' };
+          if (!isConflict(error)) throw error;
+        }
       }
-      if (isFinalMigration(vmim)) {
-        return {
-          outcome: 'skipped',
-          detail: `finished (${vmim.status?.phase}) since the plan: kept as history`,
-        };
-      }
-      if (vmim.metadata.deletionTimestamp !== undefined) {
-        return { outcome: 'skipped', detail: 'already being cancelled' };
-      }
-      try {
-        await api.delete(RESOURCE, target.name, target.namespace, {
-          preconditions: {
-            uid: target.uid,
-            ...(vmim.metadata.resourceVersion === undefined
-              ? {}
-              : { resourceVersion: vmim.metadata.resourceVersion }),
-          },
-          dryRun: context.dryRun === 'server',
-        });
-        return { outcome: 'done', detail: `cancelled in phase ${vmim.status?.phase || 'Pending'}` };
-      } catch (error) {
-        if (isNotFound(error)) return { outcome: 'gone', detail: 'already gone' };
-        if (!isConflict(error)) throw error;
-      }
-    }
-    return { outcome: 'conflict', detail: `kept changing while we tried to cancel it (${ATTEMPTS} reads)` };
-  });
+      return { outcome: 'conflict', detail: `kept changing while we tried to cancel it (${ATTEMPTS} reads)` };
+    }),
+  (step) => rulesFor(targetNamespaces(step), 'kubevirt.io', RESOURCE, ['get', 'delete']),
+);

@@ -13,6 +13,7 @@ import {
   launcherEndedAt,
   launcherVmiKey,
 } from '../launcher/launcher-pod.js';
+import { type CheckedExecutor, rulesFor, targetNamespaces, withAccess } from './access-check.js';
 import { forEachTarget, type TargetResult } from './for-each-target.js';
 import { type PlanStep, type PlanTarget, type StepExecutor, targetKey } from './plan.js';
 
@@ -328,8 +329,8 @@ function byCodeUnits(a: string, b: string): number {
  * uid and the archived resourceVersion as preconditions. Memory follows the writes in flight and the planned pods'
  * events of the namespaces in progress and read ahead, not the size of the cluster.
  */
-export function createCleanExecutor(options: CleanExecutorOptions): StepExecutor {
-  return async (step, context) => {
+export function createCleanExecutor(options: CleanExecutorOptions): CheckedExecutor {
+  const run: StepExecutor = async (step, context) => {
     const archiveDir = context.dryRun === 'server' ? undefined : options.archiveDir;
     const pageSize = options.pageSize ?? CLAIMED_PAGE_SIZE;
     const ordered: PlanStep = { ...step, targets: [...step.targets].sort(inKeyOrder) };
@@ -467,6 +468,14 @@ export function createCleanExecutor(options: CleanExecutorOptions): StepExecutor
       for (const state of states.values()) state.pods.close();
     }
   };
+  return withAccess(run, (step, context) => {
+    const namespaces = targetNamespaces(step);
+    const archiving = options.archiveDir !== undefined && context.dryRun !== 'server';
+    return [
+      ...rulesFor(namespaces, '', 'pods', ['list', 'get', 'delete']),
+      ...(archiving ? rulesFor(namespaces, '', 'events', ['list']) : []),
+    ];
+  });
 }
 
 /** The events of the planned pods of one namespace (name to uid), by pod name. */

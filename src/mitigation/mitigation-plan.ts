@@ -11,6 +11,7 @@ import {
   type ValidationVerdict,
   validateClearing,
 } from '../validation/validate-clearing.js';
+import { type CheckedExecutor, rulesFor, withAccess } from './access-check.js';
 import { cancelMigrations, planCancelMigrations } from './cancel-migrations.js';
 import { createCleanExecutor, planCleanStep } from './clean.js';
 import { archiveLaunchersTo, makePauseExecutor, planPause } from './pause.js';
@@ -207,7 +208,7 @@ export interface MitigationExecutorOptions {
 /** One executor per action of a mitigation plan, for applyPlan. */
 export function mitigationExecutors(
   options: MitigationExecutorOptions = {},
-): Record<PlanAction, StepExecutor> {
+): Record<PlanAction, CheckedExecutor> {
   const { archiveDir } = options;
   return {
     'cancel-migrations': cancelMigrations,
@@ -224,8 +225,8 @@ export function mitigationExecutors(
  * one journal entry: done when cleared, failed with the reason when not. After an abort nothing is recorded, so a
  * re-run validates again; a server dry run changed nothing, so there is nothing to validate.
  */
-export function createValidateExecutor(options: MitigationExecutorOptions = {}): StepExecutor {
-  return async (step, context) => {
+export function createValidateExecutor(options: MitigationExecutorOptions = {}): CheckedExecutor {
+  const run: StepExecutor = async (step, context) => {
     const counts = { done: 0, skipped: 0, gone: 0, conflict: 0, failed: 0 };
     const name = 'VirtLauncherPodsStuckFailed';
     const namespace = typeof step.caps.namespace === 'string' ? step.caps.namespace : undefined;
@@ -266,6 +267,15 @@ export function createValidateExecutor(options: MitigationExecutorOptions = {}):
     counts.failed = 1;
     return { step: step.id, action: step.action, counts, failures: [recorded] };
   };
+  // It watches the launchers and their VMIs, in the step's namespace or in all of them; a server dry run skips it.
+  return withAccess(run, (step, context) => {
+    if (context.dryRun === 'server') return [];
+    const namespaces = [typeof step.caps.namespace === 'string' ? step.caps.namespace : undefined];
+    return [
+      ...rulesFor(namespaces, '', 'pods', ['list', 'watch']),
+      ...rulesFor(namespaces, 'kubevirt.io', 'virtualmachineinstances', ['list', 'watch']),
+    ];
+  });
 }
 
 function numberCap(value: number | string | boolean | undefined, fallback: number): number {

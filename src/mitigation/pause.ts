@@ -7,6 +7,7 @@ import {
   FAILED_LAUNCHER_LABEL_SELECTOR,
   isFailedLauncher,
 } from '../launcher/launcher-pod.js';
+import { type CheckedExecutor, rulesFor, targetNamespaces, withAccess } from './access-check.js';
 import { archivePod } from './clean.js';
 import { forEachTarget, type TargetResult } from './for-each-target.js';
 import type { PlanStep, PlanTarget, StepExecutor } from './plan.js';
@@ -227,8 +228,8 @@ const ATTEMPTS = 3;
  * patch carries the resourceVersion just read (409 when the VM changed since), so the recorded value is exactly
  * the value replaced.
  */
-export function makePauseExecutor(options: PauseExecutorOptions): StepExecutor {
-  return (step, context) =>
+export function makePauseExecutor(options: PauseExecutorOptions): CheckedExecutor {
+  const run: StepExecutor = (step, context) =>
     forEachTarget(step, context, async (target): Promise<TargetResult> => {
       const archived = new Set<string>();
       for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
@@ -275,6 +276,16 @@ export function makePauseExecutor(options: PauseExecutorOptions): StepExecutor {
       }
       return { outcome: 'conflict', detail: `kept changing while we tried to pause it (${ATTEMPTS} reads)` };
     });
+  return withAccess(run, (step, context) => {
+    const namespaces = targetNamespaces(step);
+    const archiving = options.archive !== undefined && context.dryRun === 'none';
+    return [
+      ...rulesFor(namespaces, 'kubevirt.io', RESOURCE, ['get', 'patch']),
+      ...(archiving
+        ? [...rulesFor(namespaces, '', 'pods', ['list']), ...rulesFor(namespaces, '', 'events', ['list'])]
+        : []),
+    ];
+  });
 }
 
 async function failedLaunchersOf(api: KubeApi, vm: PlanTarget): Promise<Pod[]> {
@@ -367,39 +378,45 @@ function unpauseRefusal(vm: VirtualMachine): string | undefined {
  * carries the resourceVersion just read. A VM that is no longer ours to restore (annotation gone, run field
  * changed by someone) is left alone.
  */
-export const unpauseVms: StepExecutor = (step, context) =>
-  forEachTarget(step, context, async (target): Promise<TargetResult> => {
-    for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
-      const vm = await context.api.get<VirtualMachine>(RESOURCE, target.name, target.namespace);
-      if (vm === undefined) return { outcome: 'gone', detail: 'already gone' };
-      if (vm.metadata.uid !== target.uid) {
-        return { outcome: 'conflict', detail: 'replaced by a new VM of the same name since the plan' };
-      }
-      const refusal = unpauseRefusal(vm);
-      if (refusal === 'not paused by stuckfailed') {
-        return { outcome: 'skipped', detail: 'not paused (already restored?)' };
-      }
-      if (refusal !== undefined) return { outcome: 'conflict', detail: refusal };
-      const to = pausedFrom(vm) as RunField;
-      try {
-        await context.api.mergePatch(
-          RESOURCE,
-          target.name,
-          target.namespace,
-          {
-            metadata: {
-              resourceVersion: vm.metadata.resourceVersion,
-              annotations: { [PAUSED_FROM_ANNOTATION]: null },
+export const unpauseVms: CheckedExecutor = withAccess(
+  (step, context) =>
+    forEachTarget(step, context, async (target): Promise<TargetResult> => {
+      for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
+        const vm = await context.api.get<VirtualMachine>(RESOURCE, target.name, target.namespace);
+        if (vm === undefined) return { outcome: 'gone', detail: 'already gone' };
+        if (vm.metadata.uid !== target.uid) {
+          return { outcome: 'conflict', detail: 'replaced by a new VM of the same name since the plan' };
+        }
+        const refusal = unpauseRefusal(vm);
+        if (refusal === 'not paused by stuckfailed') {
+          return { outcome: 'skipped', detail: 'not paused (already restored?)' };
+        }
+        if (refusal !== undefined) return { outcome: 'conflict', detail: refusal };
+        const to = pausedFrom(vm) as RunField;
+        try {
+          await context.api.mergePatch(
+            RESOURCE,
+            target.name,
+            target.namespace,
+            {
+              metadata: {
+                resourceVersion: vm.metadata.resourceVersion,
+                annotations: { [PAUSED_FROM_ANNOTATION]: null },
+              },
+              spec: restoreSpec(to),
             },
-            spec: restoreSpec(to),
-          },
-          { dryRun: context.dryRun === 'server' },
-        );
-        return { outcome: 'done', detail: `restored ${describeRunField(to)}` };
-      } catch (error) {
-        if (isNotFound(error)) return { outcome: 'gone', detail: 'already gone' };
-        if (!isConflict(error)) throw error;
+            { dryRun: context.dryRun === 'server' },
+          );
+          return { outcome: 'done', detail: `restored ${describeRunField(to)}` };
+        } catch (error) {
+          if (isNotFound(error)) return { outcome: 'gone', detail: 'already gone' };
+          if (!isConflict(error)) throw error;
+        }
       }
-    }
-    return { outcome: 'conflict', detail: `kept changing while we tried to restore it (${ATTEMPTS} reads)` };
-  });
+      return {
+        outcome: 'conflict',
+        detail: `kept changing while we tried to restore it (${ATTEMPTS} reads)`,
+      };
+    }),
+  (step) => rulesFor(targetNamespaces(step), 'kubevirt.io', RESOURCE, ['get', 'patch']),
+);

@@ -1,6 +1,7 @@
 // The plan contract of DESIGN §4 ("Plans"): what `mitigate -o json` prints, what each writing command executes,
 // and what `serve` shows and approves. A plan is pure data; applying it is the only code that writes.
 import { createHash } from 'node:crypto';
+import type { RbacRule } from '../cluster/api-error.js';
 import type { KubeApi } from '../cluster/kube-api.js';
 import type { CauseCategory } from '../diagnosis/types.js';
 
@@ -137,4 +138,11 @@ export interface ApplyContext {
 }
 
 /** Applies one step of a given action: the only code that writes to the cluster. */
-export type StepExecutor = (step: PlanStep, context: ApplyContext) => Promise<StepOutcome>;
+export interface StepExecutor {
+  (step: PlanStep, context: ApplyContext): Promise<StepOutcome>;
+  /**
+   * The RBAC rules of the requests the step sends, asked about before a plan's first write (access-check.ts). Every
+   * executor of the writing commands and serve declares them.
+   */
+  access?: (step: PlanStep, context: Pick<ApplyContext, 'dryRun'>) => RbacRule[];
+}

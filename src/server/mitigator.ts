@@ -6,7 +6,9 @@ import type { KubeApi } from '../cluster/kube-api.js';
 import type { ClusterReader } from '../cluster/reader.js';
 import { DEFAULT_THRESHOLD, type DiagnoseOptions, diagnose } from '../diagnosis/diagnose.js';
 import type { Diagnosis } from '../diagnosis/types.js';
+import { checkPlanAccess } from '../mitigation/apply-plan.js';
 import type {
+  ApplyContext,
   JournalOutcome,
   JournalSink,
   Plan,
@@ -96,6 +98,21 @@ export async function applyWithExecutors(
   executors: Partial<Record<PlanAction, StepExecutor>>,
   context: MitigatorApplyOptions & { api: KubeApi; now: () => Date },
 ): Promise<MitigatorApplyResult> {
+  const applyContext: ApplyContext = {
+    api: context.api,
+    journal: context.journal,
+    settled: context.settled,
+    dryRun: 'none',
+    now: context.now,
+    ...(context.signal === undefined ? {} : { signal: context.signal }),
+    ...(context.onProgress === undefined ? {} : { onProgress: context.onProgress }),
+  };
+  // Validate steps are left to validate (below), so their access is not asked about here.
+  await checkPlanAccess(
+    { ...plan, steps: plan.steps.filter((step) => step.action !== 'validate') },
+    executors,
+    applyContext,
+  );
   const steps: StepOutcome[] = [];
   for (const step of plan.steps) {
     if (step.action === 'validate') continue;
@@ -120,17 +137,7 @@ export async function applyWithExecutors(
       steps.push({ step: step.id, action: step.action, counts, failures });
       continue;
     }
-    steps.push(
-      await executor(step, {
-        api: context.api,
-        journal: context.journal,
-        settled: context.settled,
-        dryRun: 'none',
-        now: context.now,
-        ...(context.signal === undefined ? {} : { signal: context.signal }),
-        ...(context.onProgress === undefined ? {} : { onProgress: context.onProgress }),
-      }),
-    );
+    steps.push(await executor(step, applyContext));
   }
   return { steps, interrupted: context.signal?.aborted ?? false };
 }

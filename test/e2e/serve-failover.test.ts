@@ -347,8 +347,12 @@ describe('serve with several replicas on the Kubernetes API', () => {
         { timeoutMs: 60_000, what: 'the run fails' },
       );
       const report = failed.audit.find((event) => event.what === 'run failed');
-      assert.match(report?.detail ?? '', /Forbidden, 403/);
-      assert.match(report?.detail ?? '', /the missing RBAC rule is verb "delete" on "pods" \(API group ""\)/);
+      // Refused by the pre-flight check, before the first write, with every missing rule named.
+      assert.match(report?.detail ?? '', /would refuse part of this plan, so none of it was started/);
+      assert.match(
+        report?.detail ?? '',
+        /\n {2}- verb "delete" on "pods" \(API group ""\) in namespace "[a-z0-9-]+"/,
+      );
       assert.equal(failed.status, 'open', 'back to open: approve again once the role is granted');
       assert.equal(cluster.deleted.size, 0, 'nothing deleted');
       const health = await fetch(`${only.url}/healthz`);

@@ -335,10 +335,12 @@ describe('stuckfailed clean forbidden (CLI, HTTPS)', () => {
         join(dir, 'a'),
       ]);
       assert.equal(result.code, 3, result.stderr);
+      // Asked before the first write (SelfSubjectAccessReview): refused whole, with nothing archived or journaled.
       assert.match(
         result.stderr,
-        /the missing RBAC rule is verb "delete" on "pods" \(API group ""\) in namespace "vms-0"/,
+        /so none of it was started; the missing RBAC rules:\n {2}- verb "delete" on "pods" \(API group ""\) in namespace "vms-0"\n/,
       );
+      assert.deepEqual(await readdir(dir), ['viewer']);
       assert.equal(handle.sim.store.list('pods', { namespace: 'vms-0' }).items.length, 6);
     } finally {
       await handle.stop();

@@ -8,7 +8,11 @@ import https from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { describeRule } from '../../src/cluster/api-error.js';
+import { openKubeApi } from '../../src/cluster/open-reader.js';
 import type { Pod } from '../../src/kube/types.js';
+import { mitigationExecutors } from '../../src/mitigation/mitigation-plan.js';
+import type { PlanAction, PlanStep } from '../../src/mitigation/plan.js';
 import { type RunningSimulator, serviceAccountContext, startSimulator } from '../../src/sim/index.js';
 import { loadRbacPolicy } from '../../src/sim/rbac.js';
 import { decodeObject } from '../../src/sim/store.js';
@@ -240,6 +244,62 @@ describe('deploy/ RBAC: the read role', () => {
         `Error from server \\(Forbidden\\): ${forbiddenMessage('read-only', 'delete', '', 'pods', failedPod.namespace, failedPod.name).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`,
       ),
     );
+  });
+});
+
+describe('deploy/ RBAC: what kubectl auth can-i and the pre-flight check see', () => {
+  it('kubectl auth can-i answers yes and no as the roles grant, with exit codes 0 and 1', async () => {
+    const ask = (account: string, ...question: string[]) =>
+      runKubectl(['--context', serviceAccountContext(NAMESPACE, account), 'auth', 'can-i', ...question], {
+        kubeconfig,
+      });
+    const cases: Array<[string, string[], 'yes' | 'no']> = [
+      ['read-only', ['list', 'pods', '-A'], 'yes'],
+      ['read-only', ['delete', 'pods', '-n', failedPod.namespace], 'no'],
+      ['act-only', ['delete', 'pods', '-n', failedPod.namespace], 'yes'],
+      ['act-only', ['patch', 'virtualmachines.kubevirt.io', '-A'], 'yes'],
+      ['act-only', ['list', 'pods', '-A'], 'no'],
+      ['act-only', ['get', '/healthz'], 'yes'],
+    ];
+    for (const [account, question, expected] of cases) {
+      const answer = await ask(account, ...question);
+      assert.equal(answer.stdout.trim(), expected, `${account}: ${question.join(' ')}: ${answer.stderr}`);
+      assert.equal(answer.code, expected === 'yes' ? 0 : 1);
+    }
+  });
+
+  it("grants the service every rule its executors declare: an approved plan passes serve's pre-flight check", async () => {
+    const namespaces = [...new Set([...sim.store.objects('pods')].map((pod) => pod.namespace as string))];
+    const target = (kind: string, namespace: string) => ({ kind, namespace, name: 'any', uid: 'any' });
+    const step = (action: PlanAction, kind: string): PlanStep => ({
+      id: action,
+      action,
+      reason: { cause: 'operator', summary: 'test' },
+      targets: namespaces.map((namespace) => target(kind, namespace)),
+      count: namespaces.length,
+      caps: {},
+    });
+    const steps = [
+      step('cancel-migrations', 'VirtualMachineInstanceMigration'),
+      step('pause', 'VirtualMachine'),
+      step('clean', 'Pod'),
+      step('validate', 'Alert'),
+    ];
+    const executors = mitigationExecutors({ archiveDir: path.join(dir, 'never-written') });
+    const rules = steps.flatMap((each) => executors[each.action].access(each, { dryRun: 'none' }));
+    assert.ok(rules.length > 10, `${rules.length} rules`);
+    const { api } = openKubeApi({
+      kubeconfig,
+      context: serviceAccountContext(NAMESPACE, 'stuckfailed'),
+      env: {},
+    });
+    try {
+      for (const rule of rules) {
+        assert.equal((await api.reviewAccess(rule)).allowed, true, describeRule(rule));
+      }
+    } finally {
+      api.close();
+    }
   });
 });
 

@@ -540,6 +540,52 @@ describe('KubeApi reads and writes', () => {
     assert.equal(sent?.url.searchParams.get('dryRun'), 'All');
     assert.equal(sent?.headers['content-type'], 'application/merge-patch+json');
   });
+
+  it('reviewAccess: one access review, retried through a reset and a 500 as a read, where a create is not', async () => {
+    const server = await startServer();
+    let calls = 0;
+    server.handle((request, response, raw) => {
+      calls += 1;
+      if (calls === 1) {
+        raw.socket.destroy();
+        return;
+      }
+      if (calls === 2)
+        return sendStatus(response, failure(500, 'InternalError', 'etcdserver: leader changed'));
+      const spec = JSON.parse(request.body).spec;
+      return sendJson(response, 201, { spec, status: { allowed: false, reason: 'RBAC: no' } });
+    });
+    const clock = recordingClock();
+    const api = apiFor(server, { clock });
+    const decision = await api.reviewAccess({
+      verb: 'delete',
+      resource: 'pods/log',
+      group: '',
+      namespace: 'ns',
+    });
+    assert.deepEqual(decision, { allowed: false, reason: 'RBAC: no' });
+    assert.equal(server.requests.length, 3);
+    const sent = server.requests[2];
+    assert.equal(sent?.method, 'POST');
+    assert.equal(sent?.url.pathname, '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews');
+    assert.deepEqual(JSON.parse(sent?.body ?? '{}'), {
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SelfSubjectAccessReview',
+      spec: {
+        resourceAttributes: {
+          verb: 'delete',
+          group: '',
+          resource: 'pods',
+          subresource: 'log',
+          namespace: 'ns',
+        },
+      },
+    });
+    // A create that failed with a 500 may have been done: it is not sent again.
+    calls = 1;
+    await assert.rejects(api.create('leases', 'ns', { metadata: { name: 'l' } }), /InternalError|500/);
+    assert.equal(server.requests.length, 4);
+  });
 });
 
 describe('KubeApi watch', () => {
