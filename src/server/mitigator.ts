@@ -107,7 +107,7 @@ export async function applyWithExecutors(
     ...(context.signal === undefined ? {} : { signal: context.signal }),
     ...(context.onProgress === undefined ? {} : { onProgress: context.onProgress }),
   };
-  // Validate steps are left to validate (below), so their access is not asked about here.
+  // serve validates with its own watch (MitigationFunctions.validate), not with a validate step: only writes are asked.
   await checkPlanAccess(
     { ...plan, steps: plan.steps.filter((step) => step.action !== 'validate') },
     executors,

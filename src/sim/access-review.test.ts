@@ -5,10 +5,21 @@ import { type RunningSimulator, startSimulator } from './index.js';
 import { addPolicyObject, emptyPolicy } from './rbac.js';
 
 const PATH = '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews';
+const RULES_PATH = '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews';
+const WHOAMI_PATH = '/apis/authentication.k8s.io/v1/selfsubjectreviews';
 
 /** A review as answered, or the Status of a refusal. */
 interface ReviewAnswer {
-  status?: { allowed: boolean; reason?: string };
+  spec?: unknown;
+  status?: {
+    allowed?: boolean;
+    reason?: string;
+    resourceRules?: unknown[];
+    nonResourceRules?: Array<{ verbs: string[]; nonResourceURLs: string[] }>;
+    incomplete?: boolean;
+    evaluationError?: string;
+    userInfo?: unknown;
+  };
   message?: string;
   reason?: string;
 }
@@ -50,8 +61,8 @@ describe('simulated API server: SelfSubjectAccessReview', () => {
     await sim.close();
   });
 
-  function review(token: string | undefined, body: unknown, method = 'POST') {
-    const url = new URL(PATH, sim.url);
+  function review(token: string | undefined, body: unknown, method = 'POST', path = PATH) {
+    const url = new URL(path, sim.url);
     return new Promise<{ status: number; body: ReviewAnswer }>((resolve, reject) => {
       const request = httpsRequest(
         url,
@@ -149,5 +160,85 @@ describe('simulated API server: SelfSubjectAccessReview', () => {
     const listed = await review(sim.token, undefined, 'GET');
     assert.equal(listed.status, 405);
     assert.equal(listed.body.reason, 'MethodNotAllowed');
+  });
+
+  it('lists what the asker may do in a namespace (kubectl auth can-i --list), and says who it is (whoami)', async () => {
+    const inNs1 = await review(undefined, { spec: { namespace: 'ns-1' } }, 'POST', RULES_PATH);
+    assert.equal(inNs1.status, 201);
+    assert.deepEqual(inNs1.body.spec, {});
+    assert.deepEqual(inNs1.body.status?.resourceRules, [
+      {
+        verbs: ['create'],
+        apiGroups: ['authorization.k8s.io'],
+        resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'],
+      },
+      { verbs: ['create'], apiGroups: ['authentication.k8s.io'], resources: ['selfsubjectreviews'] },
+      { verbs: ['delete'], apiGroups: [''], resources: ['pods'] },
+    ]);
+    assert.ok(inNs1.body.status?.nonResourceRules?.some((rule) => rule.nonResourceURLs.includes('/version')));
+    assert.equal(inNs1.body.status?.incomplete, false);
+    const inNs2 = await review(undefined, { spec: { namespace: 'ns-2' } }, 'POST', RULES_PATH);
+    assert.equal(inNs2.body.status?.resourceRules?.length, 2, 'the RoleBinding of ns-1 does not reach ns-2');
+    const admin = await review(sim.token, { spec: { namespace: 'ns-2' } }, 'POST', RULES_PATH);
+    assert.deepEqual(admin.body.status?.resourceRules, [
+      { verbs: ['*'], apiGroups: ['*'], resources: ['*'] },
+    ]);
+    const noNamespace = await review(undefined, { spec: {} }, 'POST', RULES_PATH);
+    assert.equal(noNamespace.status, 400);
+    assert.equal(noNamespace.body.message, 'no namespace on request');
+
+    const whoami = await review(undefined, {}, 'POST', WHOAMI_PATH);
+    assert.equal(whoami.status, 201);
+    assert.deepEqual(whoami.body.status, {
+      userInfo: {
+        username: 'system:serviceaccount:ops:cleaner',
+        groups: ['system:serviceaccounts', 'system:serviceaccounts:ops', 'system:authenticated'],
+      },
+    });
+  });
+});
+
+describe('simulated API server: self reviews without RBAC', () => {
+  it('a read-only token may read everything and ask, and is told so; it may not write', async () => {
+    const sim = await startSimulator({
+      scenario: 'healthy',
+      namespaces: 1,
+      nodes: 1,
+      tls: true,
+      tokens: { 'viewer-token': { user: 'viewer', groups: ['system:authenticated'], readOnly: true } },
+    });
+    try {
+      const post = (path: string, body: unknown) =>
+        new Promise<ReviewAnswer>((resolve, reject) => {
+          const request = httpsRequest(
+            new URL(path, sim.url),
+            {
+              method: 'POST',
+              ca: Buffer.from(sim.caData as string, 'base64'),
+              headers: { 'content-type': 'application/json', authorization: 'Bearer viewer-token' },
+            },
+            (response) => {
+              const chunks: Buffer[] = [];
+              response.on('data', (chunk: Buffer) => chunks.push(chunk));
+              response.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString('utf8'))));
+            },
+          );
+          request.on('error', reject);
+          request.end(JSON.stringify(body));
+        });
+      const rules = await post(RULES_PATH, { spec: { namespace: 'default' } });
+      assert.deepEqual(rules.status?.resourceRules?.[0], {
+        verbs: ['get', 'list', 'watch'],
+        apiGroups: ['*'],
+        resources: ['*'],
+      });
+      const may = async (verb: string) =>
+        (await post(PATH, { spec: { resourceAttributes: { verb, resource: 'pods', namespace: 'default' } } }))
+          .status?.allowed;
+      assert.equal(await may('list'), true);
+      assert.equal(await may('delete'), false);
+    } finally {
+      await sim.close();
+    }
   });
 });

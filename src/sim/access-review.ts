@@ -1,9 +1,48 @@
-// SelfSubjectAccessReview (authorization.k8s.io/v1), what `kubectl auth can-i` and stuckfailed's pre-flight check
-// send: the authorizer's answer for the asking user, as pkg/registry/authorization/selfsubjectaccessreview/rest.go
-// gives it. Created and answered (201), never stored.
+// The self reviews every authenticated user may create (the system:basic-user ClusterRole), answered by the
+// authorizer the user's own requests go through, created and answered (201) but never stored:
+// - SelfSubjectAccessReview (authorization.k8s.io/v1): may I do this? `kubectl auth can-i VERB RESOURCE` and
+//   stuckfailed's pre-flight check (pkg/registry/authorization/selfsubjectaccessreview/rest.go);
+// - SelfSubjectRulesReview (authorization.k8s.io/v1): what may I do in this namespace? `kubectl auth can-i --list`
+//   (selfsubjectrulesreview/rest.go);
+// - SelfSubjectReview (authentication.k8s.io/v1): who am I? `kubectl auth whoami`
+//   (pkg/registry/authentication/selfsubjectreview/rest.go).
 
-import { type FieldError, invalidObject } from './api-status.js';
-import type { Decision, RequestAttributes } from './rbac.js';
+import type { ResourceType } from '../kube/resources.js';
+import { ACCESS_REVIEWS } from '../kube/resources.js';
+import { badRequest, type FieldError, invalidObject } from './api-status.js';
+import type { Decision, PolicyRule, RequestAttributes } from './rbac.js';
+
+const review = (group: string, plural: string, kind: string): ResourceType => ({
+  group,
+  version: 'v1',
+  plural,
+  singular: kind.toLowerCase(),
+  kind,
+  listKind: `${kind}List`,
+  namespaced: false,
+  shortNames: [],
+  verbs: ['create'],
+});
+
+/** The self reviews, by plural (their store collection name, though nothing is stored). */
+export const SELF_REVIEWS: Record<string, ResourceType> = {
+  ...ACCESS_REVIEWS,
+  selfsubjectrulesreviews: review(
+    'authorization.k8s.io',
+    'selfsubjectrulesreviews',
+    'SelfSubjectRulesReview',
+  ),
+  selfsubjectreviews: review('authentication.k8s.io', 'selfsubjectreviews', 'SelfSubjectReview'),
+};
+
+/** The asking user, as the authorizer and the rule resolver see it. */
+export interface Asker {
+  /** Undefined when the simulator authenticates nobody. */
+  user: { username: string; groups: readonly string[] } | undefined;
+  decide(attributes: Omit<RequestAttributes, 'user' | 'groups'>): Decision;
+  /** Every rule the user has in a namespace, and the error of what could not be resolved. */
+  rules(namespace: string): { rules: PolicyRule[]; evaluationError: string };
+}
 
 interface ResourceAttributes {
   namespace?: string;
@@ -63,28 +102,56 @@ function validationErrors(review: AccessReview): FieldError[] {
   return errors;
 }
 
-/**
- * The review as the apiserver returns it: the spec asked, and the status (allowed, reason) from `decide`, the
- * authorizer the asking user's own requests go through.
- */
-export function answerAccessReview(
-  body: unknown,
-  decide: (attributes: Omit<RequestAttributes, 'user' | 'groups'>) => Decision,
-): Record<string, unknown> {
-  const review = (typeof body === 'object' && body !== null ? body : {}) as AccessReview;
-  const errors = validationErrors(review);
+/** The answer to a self review of the given resource (a plural of SELF_REVIEWS), as the apiserver returns it. */
+export function answerSelfReview(resource: string, body: unknown, asker: Asker): Record<string, unknown> {
+  const object = (typeof body === 'object' && body !== null ? body : {}) as AccessReview & {
+    spec?: { namespace?: string };
+  };
+  const type = SELF_REVIEWS[resource] as ResourceType;
+  const answer = { kind: type.kind, apiVersion: `${type.group}/v1`, metadata: { creationTimestamp: null } };
+  if (resource === 'selfsubjectreviews') {
+    // Who the authenticator says: the user's name and groups (no uid or extra: the simulator's tokens have none).
+    const user = asker.user ?? { username: 'system:anonymous', groups: ['system:unauthenticated'] };
+    return { ...answer, status: { userInfo: { username: user.username, groups: [...user.groups] } } };
+  }
+  if (resource === 'selfsubjectrulesreviews') {
+    const namespace = object.spec?.namespace ?? '';
+    if (namespace === '') throw badRequest('no namespace on request');
+    const { rules, evaluationError } = asker.rules(namespace);
+    // The returned object is a new one: its spec is empty, whatever was asked.
+    return {
+      ...answer,
+      spec: {},
+      status: {
+        resourceRules: rules
+          .filter((rule) => (rule.resources ?? []).length > 0)
+          .map((rule) => ({
+            verbs: rule.verbs,
+            ...(rule.apiGroups === undefined ? {} : { apiGroups: rule.apiGroups }),
+            resources: rule.resources,
+            ...(rule.resourceNames === undefined ? {} : { resourceNames: rule.resourceNames }),
+          })),
+        nonResourceRules: rules
+          .filter((rule) => (rule.nonResourceURLs ?? []).length > 0)
+          .map((rule) => ({ verbs: rule.verbs, nonResourceURLs: rule.nonResourceURLs })),
+        incomplete: false,
+        ...(evaluationError === '' ? {} : { evaluationError }),
+      },
+    };
+  }
+  const errors = validationErrors(object);
   if (errors.length > 0) throw invalidObject('authorization.k8s.io', 'SelfSubjectAccessReview', '', errors);
-  const spec = review.spec ?? {};
-  const resource = spec.resourceAttributes;
+  const spec = object.spec ?? {};
+  const resourceAttributes = spec.resourceAttributes;
   const nonResource = spec.nonResourceAttributes;
-  const decision = decide({
-    verb: (resource ? resource.verb : nonResource?.verb) ?? '',
-    resourceRequest: Boolean(resource),
-    apiGroup: resource?.group ?? '',
-    resource: resource?.resource ?? '',
-    subresource: resource?.subresource ?? '',
-    name: resource?.name ?? '',
-    namespace: resource?.namespace ?? '',
+  const decision = asker.decide({
+    verb: (resourceAttributes ? resourceAttributes.verb : nonResource?.verb) ?? '',
+    resourceRequest: Boolean(resourceAttributes),
+    apiGroup: resourceAttributes?.group ?? '',
+    resource: resourceAttributes?.resource ?? '',
+    subresource: resourceAttributes?.subresource ?? '',
+    name: resourceAttributes?.name ?? '',
+    namespace: resourceAttributes?.namespace ?? '',
     path: nonResource?.path ?? '',
   });
   // RBAC has no deny: a refusal is "no opinion", so `denied` stays unset, as on a real cluster.
@@ -92,11 +159,5 @@ export function answerAccessReview(
     allowed: decision.allowed,
     ...(decision.reason === '' ? {} : { reason: decision.reason }),
   };
-  return {
-    kind: 'SelfSubjectAccessReview',
-    apiVersion: 'authorization.k8s.io/v1',
-    metadata: { creationTimestamp: null },
-    spec,
-    status,
-  };
+  return { ...answer, spec, status };
 }

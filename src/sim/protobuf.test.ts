@@ -71,6 +71,28 @@ describe('decodeProtobufObject', () => {
     );
   });
 
+  it('reads the SelfSubjectRulesReview and SelfSubjectReview of kubectl auth can-i --list and whoami (captured)', () => {
+    const rules = Buffer.from(
+      '6b3873000a310a17617574686f72697a6174696f6e2e6b38732e696f2f7631121653656c665375626a65637452756c657352657669657712230a100a0012001a0022002a0032003800420012090a077765622d766d731a04180022001a002200',
+      'hex',
+    );
+    assert.deepEqual(decodeProtobufObject(rules), {
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SelfSubjectRulesReview',
+      metadata: {},
+      spec: { namespace: 'web-vms' },
+    });
+    const whoami = Buffer.from(
+      '6b3873000a2d0a1861757468656e7469636174696f6e2e6b38732e696f2f7631121153656c665375626a656374526576696577121a0a100a0012001a0022002a0032003800420012060a040a0012001a002200',
+      'hex',
+    );
+    assert.deepEqual(decodeProtobufObject(whoami), {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'SelfSubjectReview',
+      metadata: {},
+    });
+  });
+
   it('refuses other kinds, a body without the magic number, and a truncated one', () => {
     assert.throws(
       () => decodeProtobufObject(envelope('v1', 'Pod', field(1, field(1, 'p')))),

@@ -1,5 +1,5 @@
 // Kubernetes' protobuf encoding, read for the objects a client sends in it to what the simulator serves:
-// `kubectl create namespace` posts its Namespace and `kubectl auth can-i` its SelfSubjectAccessReview as
+// `kubectl create namespace` posts its Namespace, and `kubectl auth can-i` and `whoami` their self reviews, as
 // application/vnd.kubernetes.protobuf (typed clients), where every other kubectl command sends JSON. The envelope is the magic `k8s\0` and a runtime.Unknown (k8s.io/apimachinery
 // pkg/runtime/generated.proto) whose raw bytes are the object (k8s.io/api core/v1 generated.proto); field numbers
 // below are those files'. Any other kind is answered 415, saying what is decoded.
@@ -152,11 +152,25 @@ function selfSubjectAccessReview(raw: Buffer): Omit<KubeObject, 'apiVersion' | '
   } as Omit<KubeObject, 'apiVersion' | 'kind'>;
 }
 
+/** SelfSubjectRulesReview: metadata 1, spec 2 (namespace 1). */
+function selfSubjectRulesReview(raw: Buffer): Omit<KubeObject, 'apiVersion' | 'kind'> {
+  const fields = fieldsOf(raw);
+  return {
+    metadata: objectMeta(messageOf(fields, 1)),
+    spec: strings(messageOf(fields, 2) ?? Buffer.alloc(0), { 1: 'namespace' }),
+  } as Omit<KubeObject, 'apiVersion' | 'kind'>;
+}
+
 /** The kinds clients send in protobuf to what the simulator serves, by apiVersion and kind. */
 const DECODERS: Record<string, (raw: Buffer) => Omit<KubeObject, 'apiVersion' | 'kind'>> = {
   'v1, Kind=Namespace': namespace,
-  // kubectl auth can-i
+  // kubectl auth can-i, can-i --list and whoami
   'authorization.k8s.io/v1, Kind=SelfSubjectAccessReview': selfSubjectAccessReview,
+  'authorization.k8s.io/v1, Kind=SelfSubjectRulesReview': selfSubjectRulesReview,
+  // SelfSubjectReview: metadata 1; status 2 is the server's to fill.
+  'authentication.k8s.io/v1, Kind=SelfSubjectReview': (raw) => ({
+    metadata: objectMeta(messageOf(fieldsOf(raw), 1)),
+  }),
 };
 
 /** The kinds decodeProtobufObject reads, as a 415 names them. */

@@ -103,12 +103,17 @@ export function emptyPolicy(): RbacPolicy {
     namespace: undefined,
     rules: [{ verbs: ['get'], nonResourceURLs: DISCOVERY_URLS }],
   });
-  // system:basic-user: every authenticated user may ask what it may do (kubectl auth can-i).
+  // system:basic-user: every authenticated user may ask who it is and what it may do (kubectl auth whoami, can-i).
   policy.clusterRoles.set('system:basic-user', {
     name: 'system:basic-user',
     namespace: undefined,
     rules: [
-      { verbs: ['create'], apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectaccessreviews'] },
+      {
+        verbs: ['create'],
+        apiGroups: ['authorization.k8s.io'],
+        resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'],
+      },
+      { verbs: ['create'], apiGroups: ['authentication.k8s.io'], resources: ['selfsubjectreviews'] },
     ],
   });
   for (const name of ['system:discovery', 'system:basic-user']) {
@@ -303,7 +308,11 @@ export function ruleAllows(attributes: RequestAttributes, rule: PolicyRule): boo
 }
 
 // rbac.go appliesToUser / appliesTo
-function appliesTo(attributes: RequestAttributes, subject: Subject, bindingNamespace: string): boolean {
+function appliesTo(
+  attributes: Pick<RequestAttributes, 'user' | 'groups'>,
+  subject: Subject,
+  bindingNamespace: string,
+): boolean {
   switch (subject.kind) {
     case 'User':
       return attributes.user === subject.name;
@@ -335,44 +344,82 @@ function describeSubject(subject: Subject, bindingNamespace: string): string {
 }
 
 /**
+ * Visits the bindings that apply to the user, as rule.go VisitRulesFor does: the ClusterRoleBindings, then (for a
+ * namespace) the RoleBindings of that namespace, each with its role, or the error of a role that does not exist.
+ * Stops when `visit` returns true.
+ */
+function visitBindings(
+  policy: RbacPolicy,
+  user: Pick<RequestAttributes, 'user' | 'groups'>,
+  namespace: string,
+  visit: (binding: Binding, subject: Subject, role: Role | undefined) => boolean,
+): void {
+  const bindings = [
+    ...policy.clusterRoleBindings,
+    ...(namespace === '' ? [] : policy.roleBindings.filter((binding) => binding.namespace === namespace)),
+  ];
+  for (const binding of bindings) {
+    const subject = binding.subjects.find((candidate) => appliesTo(user, candidate, binding.namespace ?? ''));
+    if (subject === undefined) continue;
+    const role =
+      binding.roleRef.kind === 'ClusterRole'
+        ? policy.clusterRoles.get(binding.roleRef.name)
+        : policy.roles.get(`${binding.namespace}/${binding.roleRef.name}`);
+    if (visit(binding, subject, role)) return;
+  }
+}
+
+function missingRole(binding: Binding): string {
+  return `${binding.roleRef.kind.toLowerCase()}.rbac.authorization.k8s.io "${binding.roleRef.name}" not found`;
+}
+
+/** RBAC's reason for errors: one, or a list of them (utilerrors.NewAggregate). */
+function errorsReason(errors: readonly string[]): string {
+  return errors.length === 0 ? '' : `RBAC: ${errors.length === 1 ? errors[0] : `[${errors.join(', ')}]`}`;
+}
+
+/**
  * Authorize as the RBAC authorizer visits rules: the ClusterRoleBindings, then (for a namespaced request) the
  * RoleBindings of the request's namespace. A binding whose role does not exist contributes an error to the reason.
  */
 export function authorize(policy: RbacPolicy, attributes: RequestAttributes): Decision {
   const errors: string[] = [];
-  let allowedBy = '';
-  const visit = (binding: Binding): boolean => {
-    const subject = binding.subjects.find((candidate) =>
-      appliesTo(attributes, candidate, binding.namespace ?? ''),
-    );
-    if (subject === undefined) return false;
-    const role =
-      binding.roleRef.kind === 'ClusterRole'
-        ? policy.clusterRoles.get(binding.roleRef.name)
-        : policy.roles.get(`${binding.namespace}/${binding.roleRef.name}`);
+  let allowedBy: string | undefined;
+  visitBindings(policy, attributes, attributes.namespace, (binding, subject, role) => {
     if (role === undefined) {
-      const kind = binding.roleRef.kind.toLowerCase();
-      errors.push(`${kind}.rbac.authorization.k8s.io "${binding.roleRef.name}" not found`);
+      errors.push(missingRole(binding));
       return false;
     }
     if (!role.rules.some((rule) => ruleAllows(attributes, rule))) return false;
     // rule.go clusterRoleBindingDescriber / roleBindingDescriber, as audit logs show them.
     allowedBy =
-      binding.namespace === undefined
+      (binding.namespace === undefined
         ? `ClusterRoleBinding "${binding.name}"`
-        : `RoleBinding "${binding.name}/${binding.namespace}"`;
-    allowedBy += ` of ${binding.roleRef.kind} "${binding.roleRef.name}" to ${describeSubject(subject, binding.namespace ?? '')}`;
+        : `RoleBinding "${binding.name}/${binding.namespace}"`) +
+      ` of ${binding.roleRef.kind} "${binding.roleRef.name}" to ${describeSubject(subject, binding.namespace ?? '')}`;
     return true;
-  };
-  if (policy.clusterRoleBindings.some(visit))
-    return { allowed: true, reason: `RBAC: allowed by ${allowedBy}` };
-  if (attributes.namespace !== '') {
-    const local = policy.roleBindings.filter((binding) => binding.namespace === attributes.namespace);
-    if (local.some(visit)) return { allowed: true, reason: `RBAC: allowed by ${allowedBy}` };
-  }
-  const reason =
-    errors.length === 0 ? '' : `RBAC: ${errors.length === 1 ? errors[0] : `[${errors.join(', ')}]`}`;
-  return { allowed: false, reason };
+  });
+  if (allowedBy !== undefined) return { allowed: true, reason: `RBAC: allowed by ${allowedBy}` };
+  return { allowed: false, reason: errorsReason(errors) };
+}
+
+/**
+ * Every rule the user has in a namespace (rbac.go RulesFor, what `kubectl auth can-i --list` shows), and the error
+ * of each binding whose role does not exist.
+ */
+export function rulesFor(
+  policy: RbacPolicy,
+  user: Pick<RequestAttributes, 'user' | 'groups'>,
+  namespace: string,
+): { rules: PolicyRule[]; evaluationError: string } {
+  const rules: PolicyRule[] = [];
+  const errors: string[] = [];
+  visitBindings(policy, user, namespace, (binding, _subject, role) => {
+    if (role === undefined) errors.push(missingRole(binding));
+    else rules.push(...role.rules);
+    return false;
+  });
+  return { rules, evaluationError: errors.join(', ') };
 }
 
 /** responsewriters.Forbidden: 403 with forbiddenMessage, wrapped by errors.NewForbidden. */

@@ -3,15 +3,15 @@
 // list, watch, update, patch, delete, the status subresource, printer columns, discovery). The registry follows
 // the store: a CRD written by any path (POST, PUT, PATCH, DELETE) registers, changes or removes its resource.
 
-import { ACCESS_REVIEWS, RESOURCES, type ResourceType } from '../kube/resources.js';
+import { RESOURCES, type ResourceType } from '../kube/resources.js';
 import type { KubeObject } from '../kube/types.js';
+import { SELF_REVIEWS } from './access-review.js';
 import { ApiStatusError, type FieldError, invalidObject } from './api-status.js';
 import type { ObjectStore, StoreEvent, StoreResource } from './store.js';
 
 const READ_WRITE = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
 export const CRD_RESOURCE = 'customresourcedefinitions';
-export const ACCESS_REVIEW_RESOURCE = 'selfsubjectaccessreviews';
 
 const CRD_TYPE: ResourceType = {
   group: 'apiextensions.k8s.io',
@@ -224,7 +224,7 @@ export class ResourceRegistry {
     this.#builtIn = [
       ...Object.entries(RESOURCES).map(([name, type]) => builtIn(name, type)),
       // Answered by the server (SimApi), never stored.
-      builtIn(ACCESS_REVIEW_RESOURCE, ACCESS_REVIEWS.selfsubjectaccessreviews),
+      ...Object.entries(SELF_REVIEWS).map(([name, type]) => builtIn(name, type)),
       { ...builtIn(CRD_RESOURCE, CRD_TYPE), subresources: ['status'] },
     ];
     store.register(CRD_RESOURCE, CRD_TYPE);

@@ -17,7 +17,7 @@ import {
   SelectorError,
 } from '../kube/selectors.js';
 import type { KubeObject, Pod } from '../kube/types.js';
-import { answerAccessReview } from './access-review.js';
+import { type Asker, answerSelfReview, SELF_REVIEWS } from './access-review.js';
 import {
   ApiStatusError,
   alreadyExists,
@@ -64,10 +64,17 @@ import {
   type WriteParams,
   writeParams,
 } from './query-params.js';
-import { authorize, type Decision, forbiddenError, type RbacPolicy, type RequestAttributes } from './rbac.js';
+import {
+  authorize,
+  type Decision,
+  forbiddenError,
+  type PolicyRule,
+  type RbacPolicy,
+  type RequestAttributes,
+  rulesFor,
+} from './rbac.js';
 import type { RequestStats } from './request-stats.js';
 import {
-  ACCESS_REVIEW_RESOURCE,
   CRD_RESOURCE,
   type ResourceRegistry,
   type ServedResource,
@@ -152,6 +159,23 @@ interface ResourceRequest {
   name: string | undefined;
   subresource: string | undefined;
 }
+
+/** What a self rules review lists for a user allowed everything (the privileged group's authorizer). */
+const ALL_RULES: PolicyRule[] = [
+  { verbs: ['*'], apiGroups: ['*'], resources: ['*'] },
+  { verbs: ['*'], nonResourceURLs: ['*'] },
+];
+
+/** What a read-only token may do: read everything, and ask who it is and what it may do. */
+const READ_ONLY_RULES: PolicyRule[] = [
+  { verbs: ['get', 'list', 'watch'], apiGroups: ['*'], resources: ['*'] },
+  {
+    verbs: ['create'],
+    apiGroups: ['authorization.k8s.io', 'authentication.k8s.io'],
+    resources: Object.keys(SELF_REVIEWS),
+  },
+  { verbs: ['get'], nonResourceURLs: ['*'] },
+];
 
 type Route =
   | { kind: 'version' }
@@ -260,11 +284,13 @@ export class SimApi {
     const resourceRequest = route.request;
     if (verb === undefined || !resourceRequest.type.verbs.includes(verb)) throw methodNotAllowed();
     if (await this.injectFault(request, response)) return;
-    if (resourceRequest.resource === ACCESS_REVIEW_RESOURCE) {
-      const review = answerAccessReview(await readObjectBody(request), (attributes) =>
-        this.decide(identity, { user: identity?.user ?? '', groups: identity?.groups ?? [], ...attributes }),
+    if (resourceRequest.resource in SELF_REVIEWS) {
+      const answer = answerSelfReview(
+        resourceRequest.resource,
+        await readObjectBody(request),
+        this.asker(identity),
       );
-      return sendJson(response, 201, JSON.stringify(review));
+      return sendJson(response, 201, JSON.stringify(answer));
     }
 
     switch (verb) {
@@ -315,11 +341,29 @@ export class SimApi {
     if (identity === undefined || identity.groups?.includes('system:masters'))
       return { allowed: true, reason: '' };
     const write = attributes.resourceRequest && WRITE_VERBS.has(attributes.verb as Verb);
-    if (identity.readOnly && write && attributes.resource !== ACCESS_REVIEW_RESOURCE) {
+    if (identity.readOnly && write && !(attributes.resource in SELF_REVIEWS)) {
       return { allowed: false, reason: '' };
     }
     const policy = this.options.rbac;
     return policy === undefined ? { allowed: true, reason: '' } : authorize(policy, attributes);
+  }
+
+  /** The asking user of a self review, with the authorizer and the rules its own requests are held to. */
+  private asker(identity: Identity | undefined): Asker {
+    return {
+      user: identity === undefined ? undefined : { username: identity.user, groups: identity.groups ?? [] },
+      decide: (attributes) =>
+        this.decide(identity, { user: identity?.user ?? '', groups: identity?.groups ?? [], ...attributes }),
+      rules: (namespace) => {
+        const policy = this.options.rbac;
+        const privileged = identity === undefined || identity.groups?.includes('system:masters') === true;
+        if (!privileged && policy !== undefined) {
+          return rulesFor(policy, { user: identity.user, groups: identity.groups ?? [] }, namespace);
+        }
+        // Without RBAC everything is allowed (as for the privileged group), but a read-only token's writes.
+        return { rules: identity?.readOnly ? READ_ONLY_RULES : ALL_RULES, evaluationError: '' };
+      },
+    };
   }
 
   private authenticate(request: IncomingMessage): Identity | undefined {

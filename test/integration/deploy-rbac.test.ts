@@ -248,7 +248,7 @@ describe('deploy/ RBAC: the read role', () => {
 });
 
 describe('deploy/ RBAC: what kubectl auth can-i and the pre-flight check see', () => {
-  it('kubectl auth can-i answers yes and no as the roles grant, with exit codes 0 and 1', async () => {
+  it('kubectl auth can-i answers yes and no as the roles grant (exit 0 and 1); can-i --list and whoami work', async () => {
     const ask = (account: string, ...question: string[]) =>
       runKubectl(['--context', serviceAccountContext(NAMESPACE, account), 'auth', 'can-i', ...question], {
         kubeconfig,
@@ -266,6 +266,17 @@ describe('deploy/ RBAC: what kubectl auth can-i and the pre-flight check see', (
       assert.equal(answer.stdout.trim(), expected, `${account}: ${question.join(' ')}: ${answer.stderr}`);
       assert.equal(answer.code, expected === 'yes' ? 0 : 1);
     }
+    // What an admin runs to see why: the rules of the act role, and who the token is.
+    const listed = await ask('act-only', '--list', '-n', failedPod.namespace);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, /^pods\s+\[\]\s+\[\]\s+\[delete\]$/m);
+    assert.match(listed.stdout, /^virtualmachines\.kubevirt\.io\s+\[\]\s+\[\]\s+\[patch\]$/m);
+    const whoami = await runKubectl(
+      ['--context', serviceAccountContext(NAMESPACE, 'act-only'), 'auth', 'whoami'],
+      { kubeconfig },
+    );
+    assert.equal(whoami.code, 0, whoami.stderr);
+    assert.match(whoami.stdout, new RegExp(`^Username\\s+system:serviceaccount:${NAMESPACE}:act-only$`, 'm'));
   });
 
   it("grants the service every rule its executors declare: an approved plan passes serve's pre-flight check", async () => {
