@@ -61,7 +61,13 @@ describe('simulated API server: SelfSubjectAccessReview', () => {
     await sim.close();
   });
 
-  function review(token: string | undefined, body: unknown, method = 'POST', path = PATH) {
+  function review(
+    token: string | undefined,
+    body: unknown,
+    method = 'POST',
+    path = PATH,
+    impersonation: Record<string, string | string[]> = {},
+  ) {
     const url = new URL(path, sim.url);
     return new Promise<{ status: number; body: ReviewAnswer }>((resolve, reject) => {
       const request = httpsRequest(
@@ -72,6 +78,7 @@ describe('simulated API server: SelfSubjectAccessReview', () => {
           headers: {
             'content-type': 'application/json',
             authorization: `Bearer ${token ?? sim.serviceAccountTokens.get('ops/cleaner')}`,
+            ...impersonation,
           },
         },
         (response) => {
@@ -195,6 +202,51 @@ describe('simulated API server: SelfSubjectAccessReview', () => {
         groups: ['system:serviceaccounts', 'system:serviceaccounts:ops', 'system:authenticated'],
       },
     });
+  });
+  it('runs a request as the user it impersonates, once the impersonation itself is allowed (kubectl --as)', async () => {
+    const asCleaner = { 'Impersonate-User': 'system:serviceaccount:ops:cleaner' };
+    const whoami = await review(sim.token, {}, 'POST', WHOAMI_PATH, asCleaner);
+    assert.deepEqual(whoami.body.status?.userInfo, {
+      username: 'system:serviceaccount:ops:cleaner',
+      groups: ['system:serviceaccounts', 'system:serviceaccounts:ops', 'system:authenticated'],
+    });
+    const inNs1 = await review(
+      sim.token,
+      ask({ verb: 'delete', resource: 'pods', namespace: 'ns-1' }),
+      'POST',
+      PATH,
+      asCleaner,
+    );
+    assert.equal(inNs1.body.status?.allowed, true);
+    const inNs2 = await review(
+      sim.token,
+      ask({ verb: 'delete', resource: 'pods', namespace: 'ns-2' }),
+      'POST',
+      PATH,
+      asCleaner,
+    );
+    assert.equal(inNs2.body.status?.allowed, false, 'as the service account, not as the admin');
+    const asBob = await review(sim.token, {}, 'POST', WHOAMI_PATH, {
+      'Impersonate-User': 'bob',
+      'Impersonate-Group': ['devs', 'ops'],
+    });
+    assert.deepEqual(asBob.body.status?.userInfo, {
+      username: 'bob',
+      groups: ['devs', 'ops', 'system:authenticated'],
+    });
+
+    // Who may not impersonate is refused with the filter's message; a group without a user is malformed.
+    const refused = await review(undefined, {}, 'POST', WHOAMI_PATH, { 'Impersonate-User': 'bob' });
+    assert.equal(refused.status, 403);
+    assert.equal(
+      refused.body.message,
+      'users "bob" is forbidden: User "system:serviceaccount:ops:cleaner" cannot impersonate resource "users" in API group "" at the cluster scope',
+    );
+    const viewer = await review('viewer-token', {}, 'POST', WHOAMI_PATH, asCleaner);
+    assert.equal(viewer.status, 403, 'a read-only token may not act as someone else');
+    const groupOnly = await review(sim.token, {}, 'POST', WHOAMI_PATH, { 'Impersonate-Group': 'devs' });
+    assert.equal(groupOnly.status, 500);
+    assert.match(groupOnly.body.message ?? '', /without impersonating a user/);
   });
 });
 

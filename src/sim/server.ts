@@ -46,6 +46,7 @@ import {
   type DiscoveryMode,
 } from './discovery.js';
 import { type Faults, parseFaults } from './faults.js';
+import { impersonationOf } from './impersonation.js';
 import { validationErrors } from './object-validation.js';
 import { openApiDocument, openApiIndex } from './openapi.js';
 import { type JsonPatchOperation, type JsonValue, jsonPatch, mergePatch } from './patch.js';
@@ -270,7 +271,10 @@ export class SimApi {
     );
 
     // /version is readable anonymously, as system:public-info-viewer grants on real clusters.
-    const identity = route?.kind === 'version' ? undefined : this.authenticate(request);
+    const identity = this.impersonate(
+      route?.kind === 'version' ? undefined : this.authenticate(request),
+      request,
+    );
     // API Priority and Fairness classifies every authenticated request (after authentication, before
     // authorization, so a 403 or a 429 carries them too) and names the matched flow schema and priority level by
     // UID: what clients such as controller-runtime and stuckfailed read to know that the server limits itself.
@@ -340,7 +344,10 @@ export class SimApi {
   private decide(identity: Identity | undefined, attributes: RequestAttributes): Decision {
     if (identity === undefined || identity.groups?.includes('system:masters'))
       return { allowed: true, reason: '' };
-    const write = attributes.resourceRequest && WRITE_VERBS.has(attributes.verb as Verb);
+    // Impersonating is acting as someone else: a read-only token may not either.
+    const write =
+      attributes.resourceRequest &&
+      (WRITE_VERBS.has(attributes.verb as Verb) || attributes.verb === 'impersonate');
     if (identity.readOnly && write && !(attributes.resource in SELF_REVIEWS)) {
       return { allowed: false, reason: '' };
     }
@@ -364,6 +371,22 @@ export class SimApi {
         return { rules: identity?.readOnly ? READ_ONLY_RULES : ALL_RULES, evaluationError: '' };
       },
     };
+  }
+
+  /**
+   * Who the request runs as: the authenticated user, or the user it impersonates once each impersonation is
+   * authorized (403 otherwise, as the filter answers). Without authentication there is no one to check.
+   */
+  private impersonate(identity: Identity | undefined, request: IncomingMessage): Identity | undefined {
+    if (identity === undefined) return undefined;
+    const impersonation = impersonationOf(request.headersDistinct);
+    if (impersonation === undefined) return identity;
+    for (const check of impersonation.checks) {
+      const attributes = { user: identity.user, groups: [...(identity.groups ?? [])], ...check };
+      const decision = this.decide(identity, attributes);
+      if (!decision.allowed) throw forbiddenError(attributes, decision.reason);
+    }
+    return impersonation.as;
   }
 
   private authenticate(request: IncomingMessage): Identity | undefined {

@@ -266,6 +266,26 @@ describe('deploy/ RBAC: what kubectl auth can-i and the pre-flight check see', (
       assert.equal(answer.stdout.trim(), expected, `${account}: ${question.join(' ')}: ${answer.stderr}`);
       assert.equal(answer.code, expected === 'yes' ? 0 : 1);
     }
+    // An admin asking on a role's behalf (kubectl --as: impersonation), with the admin's own credentials.
+    for (const [account, expected] of [
+      ['act-only', 'yes'],
+      ['read-only', 'no'],
+    ] as const) {
+      const asked = await runKubectl(
+        [
+          'auth',
+          'can-i',
+          'delete',
+          'pods',
+          '-n',
+          failedPod.namespace,
+          '--as',
+          `system:serviceaccount:${NAMESPACE}:${account}`,
+        ],
+        { kubeconfig },
+      );
+      assert.equal(asked.stdout.trim(), expected, `--as ${account}: ${asked.stderr}`);
+    }
     // What an admin runs to see why: the rules of the act role, and who the token is.
     const listed = await ask('act-only', '--list', '-n', failedPod.namespace);
     assert.equal(listed.code, 0, listed.stderr);

@@ -4,10 +4,11 @@
 // refused before its first write, naming that rule, and the cluster and the working directory are left as they were.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { main } from '../../src/cli/main.js';
 import { memoryIo } from '../../src/cli/memory-io.js';
 import { describeRule, type RbacRule } from '../../src/cluster/api-error.js';
@@ -224,6 +225,26 @@ describe('plan access: any one rule missing', () => {
     assert.doesNotMatch(result.stderr, /journal/);
     assert.equal(sim.stats().byVerb.delete ?? 0, deletes);
     assert.deepEqual(await readdir(workdir), []);
+  });
+});
+
+describe('plan access: impersonation', () => {
+  it("a kubeconfig's `as:` runs the check as the user impersonated, not as the admin whose token it sends", async () => {
+    grant([{ verb: 'list', group: '', resource: 'pods' }]);
+    const config = parseYaml(await readFile(kubeconfig, 'utf8')) as {
+      users: Array<{ name: string; user: Record<string, unknown> }>;
+    };
+    // The admin's credentials, acting as the account (kubectl --as does the same with Impersonate-User).
+    for (const entry of config.users)
+      entry.user.as = `system:serviceaccount:${ACCOUNT.namespace}:${ACCOUNT.name}`;
+    const impersonating = path.join(dir, 'impersonating');
+    await writeFile(impersonating, stringifyYaml(config));
+    const deletes = sim.stats().byVerb.delete ?? 0;
+    const result = await run(['clean', '--kubeconfig', impersonating, '-A', '--yes', '--no-archive']);
+    assert.equal(result.code, 3, result.stderr);
+    assert.match(result.stderr, /the missing RBAC rules:\n/);
+    assert.match(result.stderr, /\n {2}- verb "delete" on "pods" \(API group ""\) in namespace "web-vms"\n/);
+    assert.equal(sim.stats().byVerb.delete ?? 0, deletes);
   });
 });
 
