@@ -9,6 +9,7 @@ import {
   addKubeFlags,
   addPrometheusFlags,
   type KubeFlags,
+  kubeConfigOptions,
   outputOption,
   type PrometheusFlags,
   parsePositiveInt,
@@ -74,9 +75,7 @@ export function registerDiagnose(program: Command, context: CommandContext): voi
 export async function runDiagnose(flags: DiagnoseFlags, context: CommandContext): Promise<void> {
   const { io } = context;
   const opened = await openClusterReader({
-    kubeconfig: flags.kubeconfig,
-    context: flags.context,
-    env: io.env,
+    ...kubeConfigOptions(flags, io.env),
     from: flags.from,
     // Warnings are not progress: they reach stderr even with --quiet, and the report when they change it.
     onWarning: (message) => io.stderr.write(`warning: ${message}\n`),

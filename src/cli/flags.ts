@@ -1,4 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import type { LoadKubeConfigOptions } from '../cluster/kube-config.js';
+import { StuckfailedError } from '../errors.js';
 import { parseLabelSelector, SelectorError } from '../kube/selectors.js';
 
 // Flags spelled as kubectl spells them, each also settable by a STUCKFAILED_* environment variable
@@ -7,6 +9,8 @@ import { parseLabelSelector, SelectorError } from '../kube/selectors.js';
 export interface KubeFlags {
   kubeconfig?: string;
   context?: string;
+  as?: string;
+  asGroup?: string[];
   namespace?: string;
   allNamespaces?: boolean;
   selector?: string;
@@ -28,6 +32,18 @@ export function addKubeFlags(command: Command): Command {
     )
     .addOption(new Option('--context <name>', 'the kubeconfig context to use').env('STUCKFAILED_CONTEXT'))
     .addOption(
+      new Option(
+        '--as <user>',
+        'act as this user or service account (system:serviceaccount:NS:NAME), as kubectl --as does',
+      ).env('STUCKFAILED_AS'),
+    )
+    .addOption(
+      new Option(
+        '--as-group <group>',
+        'with --as: act as a member of this group (repeat for more)',
+      ).argParser((value: string, previous: string[] = []) => [...previous, value]),
+    )
+    .addOption(
       new Option('-n, --namespace <namespace>', 'limit to this namespace (default: all namespaces)').env(
         'STUCKFAILED_NAMESPACE',
       ),
@@ -38,6 +54,23 @@ export function addKubeFlags(command: Command): Command {
         .env('STUCKFAILED_SELECTOR')
         .argParser(parseSelector),
     );
+}
+
+/** Which kubeconfig, context and identity (--as) the API client uses, for openKubeApi and openClusterReader. */
+export function kubeConfigOptions(flags: KubeFlags, env: NodeJS.ProcessEnv): LoadKubeConfigOptions {
+  const groups = flags.asGroup ?? [];
+  if (groups.length > 0 && !flags.as) {
+    throw new StuckfailedError(
+      'USAGE',
+      '--as-group needs --as: groups are impersonated together with a user',
+    );
+  }
+  return {
+    kubeconfig: flags.kubeconfig,
+    context: flags.context,
+    env,
+    ...(flags.as ? { impersonate: { user: flags.as, groups } } : {}),
+  };
 }
 
 /**

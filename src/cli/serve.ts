@@ -27,6 +27,7 @@ import {
   addKubeFlags,
   addPrometheusFlags,
   type KubeFlags,
+  kubeConfigOptions,
   type PrometheusFlags,
   parsePositiveInt,
   thresholdOption,
@@ -143,7 +144,7 @@ export async function runServe(
   const apiTokens = flags.apiTokenFile === undefined ? [] : await loadApiTokens(flags.apiTokenFile);
   const policy = await loadPolicy(flags.policy);
   const logger = createJsonLogger(io.stderr, flags.logLevel);
-  const { api } = openKubeApi({ kubeconfig: flags.kubeconfig, context: flags.context, env: io.env });
+  const { api } = openKubeApi(kubeConfigOptions(flags, io.env));
   const scope = flags.namespace !== undefined && !flags.allNamespaces ? { namespace: flags.namespace } : {};
   const now = () => new Date();
   const archiveRoot = path.resolve(flags.dataDir, 'archive');
@@ -176,11 +177,7 @@ export async function runServe(
     },
     now,
   });
-  const state = await openServeState(
-    flags,
-    { kubeconfig: flags.kubeconfig, context: flags.context, env: io.env },
-    logger,
-  );
+  const state = await openServeState(flags, kubeConfigOptions(flags, io.env), logger);
   const { app, service } = await createServer({
     store: state.store,
     mitigator,

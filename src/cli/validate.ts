@@ -19,6 +19,7 @@ import {
   addKubeFlags,
   addPrometheusFlags,
   type KubeFlags,
+  kubeConfigOptions,
   outputOption,
   type PrometheusFlags,
   thresholdOption,
@@ -106,9 +107,7 @@ export async function runValidate(flags: ValidateFlags, io: CliIo): Promise<Vali
           ...(flags.prometheusCaFile === undefined ? {} : { caFile: flags.prometheusCaFile }),
         });
   const { api } = openKubeApi({
-    kubeconfig: flags.kubeconfig,
-    context: flags.context,
-    env: io.env,
+    ...kubeConfigOptions(flags, io.env),
     onWarning: warn,
   });
   const namespace = flags.namespace !== undefined && !flags.allNamespaces ? flags.namespace : undefined;

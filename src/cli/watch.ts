@@ -7,7 +7,7 @@ import type { AlertConditionEvaluation } from '../validation/alert-condition.js'
 import { evaluateAlertConditionOnce, watchAlertCondition } from '../validation/watch-alert-condition.js';
 import type { RegisterCommand } from './commands.js';
 import { parseDurationFlag } from './duration-flag.js';
-import { addKubeFlags, type KubeFlags, outputOption, thresholdOption } from './flags.js';
+import { addKubeFlags, type KubeFlags, kubeConfigOptions, outputOption, thresholdOption } from './flags.js';
 import { type Colors, colorsFor } from './io.js';
 
 const WATCH_FORMATS = ['text', 'json'] as const;
@@ -52,9 +52,7 @@ export const registerWatchCommand: RegisterCommand = (program: Command, context)
       throw new StuckfailedError('USAGE', '--interval must be at least 1s, e.g. 30s or 1m');
     }
     const { api } = openKubeApi({
-      kubeconfig: flags.kubeconfig,
-      context: flags.context,
-      env: io.env,
+      ...kubeConfigOptions(flags, io.env),
       onWarning: (message) => io.stderr.write(`warning: ${message}\n`),
     });
     const namespace = flags.namespace !== undefined && !flags.allNamespaces ? flags.namespace : undefined;

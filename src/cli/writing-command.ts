@@ -18,7 +18,7 @@ import type {
   StepOutcome,
   StepProgress,
 } from '../mitigation/plan.js';
-import { type KubeFlags, outputOption } from './flags.js';
+import { type KubeFlags, kubeConfigOptions, outputOption } from './flags.js';
 import type { CliIo, CommandContext } from './io.js';
 
 // What every writing command (clean, cancel-migrations, pause, mitigate) shares, so that they all behave alike
@@ -200,9 +200,7 @@ export async function runWritingCommand(spec: WritingCommandSpec): Promise<PlanO
   };
   const warn = (message: string) => io.stderr.write(`warning: ${message}\n`);
   const { api } = openKubeApi({
-    kubeconfig: flags.kubeconfig,
-    context: flags.context,
-    env: io.env,
+    ...kubeConfigOptions(flags, io.env),
     ...qpsOptions(flags.qps),
     maxInFlight: flags.maxInFlight,
     onWarning: warn,

@@ -222,7 +222,7 @@ interface ParsedBody {
 }
 
 interface Connection {
-  headers: Record<string, string>;
+  headers: Record<string, string | string[]>;
   agent: http.Agent;
 }
 
@@ -897,7 +897,7 @@ export class KubeApi {
   ): Promise<BufferedResponse | IncomingMessage> {
     const connection = await this.#connection();
     const payload = spec.body === undefined ? undefined : Buffer.from(JSON.stringify(spec.body));
-    const headers: Record<string, string> = {
+    const headers: Record<string, string | string[]> = {
       ...connection.headers,
       'user-agent': this.#userAgent,
       accept: spec.accept ?? 'application/json',
@@ -964,10 +964,10 @@ export class KubeApi {
         { cause: error },
       );
     }
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string | string[]> = {};
     for (const [key, value] of Object.entries(options.headers ?? {})) {
-      if (value !== undefined)
-        headers[key.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
+      // Lists stay lists (one header line each): Impersonate-Group is read line by line.
+      if (value !== undefined) headers[key.toLowerCase()] = Array.isArray(value) ? value : String(value);
     }
     if (options.auth) headers.authorization = `Basic ${Buffer.from(options.auth).toString('base64')}`;
     if (cluster?.proxyUrl) {

@@ -33,6 +33,14 @@ export interface LoadKubeConfigOptions {
   env: NodeJS.ProcessEnv;
   /** The mounted service account (token, ca.crt, namespace); tests point it at a temporary folder. */
   serviceAccountDir?: string;
+  /** --as and --as-group: act as this user (over the kubeconfig user's `as:`) with these groups. */
+  impersonate?: Impersonation | undefined;
+}
+
+/** Who the requests act as (the Impersonate-User and Impersonate-Group headers), as kubectl's --as and --as-group. */
+export interface Impersonation {
+  user: string;
+  groups: readonly string[];
 }
 
 export interface ResolvedKubeConfig {
@@ -87,6 +95,7 @@ export function loadKubeConfig(options: LoadKubeConfigOptions): ResolvedKubeConf
       );
     }
   }
+  loaded.kubeConfig.impersonate = options.impersonate;
   return selectContext(loaded.kubeConfig, options.context, loaded.origin);
 }
 
@@ -104,6 +113,8 @@ export class KubeConfigFile {
   readonly contexts: Context[];
   #currentContext: string;
   #client: Promise<KubeConfig> | undefined;
+  /** --as and --as-group, applied over whatever the user entry says. */
+  impersonate: Impersonation | undefined;
   /** The service account's token as last read, re-read after a minute, as client-node's FileAuth does. */
   #tokenFile: { path: string; token: string; readAt: number } | undefined;
 
@@ -154,6 +165,14 @@ export class KubeConfigFile {
     const cluster = this.getCurrentCluster();
     if (needsClientNode(user, cluster)) await this.#applyByClientNode(options);
     else if (user !== null) this.#apply(options, cluster, user);
+    if (this.impersonate !== undefined) {
+      // One header line per group: the apiserver reads each Impersonate-Group line as one group, commas included.
+      options.headers = {
+        ...options.headers,
+        'Impersonate-User': this.impersonate.user,
+        ...(this.impersonate.groups.length > 0 ? { 'Impersonate-Group': [...this.impersonate.groups] } : {}),
+      };
+    }
   }
 
   /** client-node's applyHTTPSOptions, applyAuthorizationHeader (FileAuth) and basic auth, for the users it handles alike. */

@@ -15,11 +15,12 @@ export interface OpenedKubeApi {
 
 /** The API client for --kubeconfig/--context (kubectl's rules), for commands that write. */
 export function openKubeApi(options: OpenKubeApiOptions): OpenedKubeApi {
-  const { kubeconfig, context, env, serviceAccountDir, ...apiOptions } = options;
+  const { kubeconfig, context, env, serviceAccountDir, impersonate, ...apiOptions } = options;
   const config = loadKubeConfig({
     kubeconfig,
     context,
     env,
+    impersonate,
     ...(serviceAccountDir === undefined ? {} : { serviceAccountDir }),
   });
   return { api: new KubeApi({ ...apiOptions, kubeConfig: config.kubeConfig }), config };

@@ -248,6 +248,38 @@ describe('plan access: impersonation', () => {
   });
 });
 
+describe('plan access: --as and --as-group', () => {
+  it('act as the user and groups named, one Impersonate-Group line per group, as kubectl does', async () => {
+    grant([{ verb: 'list', group: '', resource: 'pods' }]);
+    const asAccount = `system:serviceaccount:${ACCOUNT.namespace}:${ACCOUNT.name}`;
+    const deletes = sim.stats().byVerb.delete ?? 0;
+    const refused = await run([
+      'clean',
+      '--kubeconfig',
+      kubeconfig,
+      '--as',
+      asAccount,
+      '-A',
+      '--yes',
+      '--no-archive',
+    ]);
+    assert.equal(refused.code, 3, refused.stderr);
+    assert.match(refused.stderr, /\n {2}- verb "delete" on "pods" \(API group ""\) in namespace "web-vms"\n/);
+    assert.equal(sim.stats().byVerb.delete ?? 0, deletes);
+    // Nobody may list pods, but a member of system:masters may: the second group counts only as a line of its own.
+    const watch = (...identity: string[]) =>
+      run(['watch', '--once', '--kubeconfig', kubeconfig, '-A', ...identity]);
+    const nobody = await watch('--as', 'nobody');
+    assert.equal(nobody.code, 3, nobody.stderr);
+    assert.match(nobody.stderr, /User "nobody" cannot list resource "pods"/);
+    const masters = await watch('--as', 'nobody', '--as-group', 'devs', '--as-group', 'system:masters');
+    assert.notEqual(masters.code, 3, masters.stderr);
+    const groupOnly = await watch('--as-group', 'system:masters');
+    assert.equal(groupOnly.code, 2);
+    assert.match(groupOnly.stderr, /--as-group needs --as/);
+  });
+});
+
 // Last: the run deletes the launchers the other tests plan with.
 describe('plan access: granted exactly the declared rules', () => {
   it('are all a run needs: granted exactly those, the identity runs the whole plan with nothing refused', async () => {
