@@ -91,6 +91,7 @@ import {
 } from './store.js';
 import { strategicMergePatch } from './strategic-merge-patch.js';
 import { builtInPrinter, crdPrinter, DEFAULT_PRINTER, type IncludeObject, renderTable } from './table.js';
+import { updateValidationErrors } from './update-validation.js';
 import { haltIfStopped } from './vm-controller.js';
 
 /** /version, pinned to 1.32: /usr/bin/kubectl picks its kubectl binary by the server's minor (apiserver.md §0). */
@@ -848,6 +849,12 @@ export class SimApi {
       );
     }
     const namespace = target.type.namespaced ? target.namespace : undefined;
+    // rest.BeforeUpdate's EnsureObjectNamespaceMatchesRequestNamespace: an unset namespace is the request's.
+    if (namespace !== undefined && object.metadata.namespace && object.metadata.namespace !== namespace) {
+      throw badRequest(
+        'the namespace of the provided object does not match the namespace sent on the request',
+      );
+    }
     const submitted = {
       ...object,
       metadata: { ...object.metadata, ...(namespace === undefined ? {} : { namespace }) },
@@ -884,9 +891,19 @@ export class SimApi {
       throw invalid(target.type, current.name, (error as Error).message);
     }
     const object = patched as unknown as KubeObject;
-    if (typeof object !== 'object' || object === null || object.metadata?.name !== current.name) {
-      throw badRequest('a patch may not change the object name');
+    // The patch handler's EnsureObjectNamespaceMatchesRequestNamespace and checkName, before any validation.
+    const namespace = target.type.namespaced ? target.namespace : undefined;
+    if (namespace !== undefined && object?.metadata?.namespace && object.metadata.namespace !== namespace) {
+      throw badRequest(
+        'the namespace of the provided object does not match the namespace sent on the request',
+      );
     }
+    if (typeof object !== 'object' || object === null || object.metadata?.name !== current.name) {
+      throw badRequest(
+        `the name of the object (${object?.metadata?.name ?? ''}) does not match the name on the URL (${current.name})`,
+      );
+    }
+    if (namespace !== undefined) object.metadata.namespace = namespace;
     // A patch applies to the version read: its resourceVersion, unless the patch set one, is a precondition.
     this.write(response, target, object, params);
   }
@@ -924,7 +941,7 @@ export class SimApi {
         else next.status = before.status;
       }
       if (target.resource === CRD_RESOURCE) validateCrd(next);
-      else validate(target.type, next);
+      validate(target.type, next, before);
       if (target.served.custom) {
         const generation = before.metadata.generation ?? 1;
         next.metadata = {
@@ -1311,9 +1328,13 @@ function drained(response: ServerResponse): Promise<void> {
   });
 }
 
-/** 422 Invalid with the apiserver's field errors when the object would not pass its validation. */
-function validate(type: ResourceType, object: KubeObject): void {
+/**
+ * 422 Invalid with the apiserver's field errors when the object, or the update from `before` to it, would not pass
+ * its validation (one 422 with all of them, as BeforeUpdate's validateCommonFields and ValidateUpdate give).
+ */
+function validate(type: ResourceType, object: KubeObject, before?: KubeObject): void {
   const errors = validationErrors(type, object);
+  if (before !== undefined) errors.push(...updateValidationErrors(type, before, object));
   if (errors.length > 0) throw invalidObject(type.group, type.kind, object.metadata.name ?? '', errors);
 }
 

@@ -1,6 +1,8 @@
 // The real kubectl's strategic merge patches against the simulator: a second `kubectl apply` sends a 3-way patch
 // with `$setElementOrder` and `$patch: delete` directives, `kubectl patch` sends a strategic patch by default. The
-// stored pod must be what the apiserver would store; a custom resource still refuses a strategic patch (415).
+// stored pod must be what the apiserver would store, and what it refuses (ValidatePodUpdate: a pod's spec may change
+// only in images, tolerations added, scheduling gates removed...) must fail with its message; a custom resource
+// still refuses a strategic patch (415).
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -10,6 +12,13 @@ import { type SimulatorHandle, startTestSimulator } from '../helpers/simulator.j
 import { vm } from '../helpers/vm-fixtures.js';
 
 const NAMESPACE = 'apps';
+const ENV = [
+  { name: 'A', value: '1' },
+  { name: 'B', value: '2' },
+];
+/** The start of the 422 kubectl prints for a pod spec change a real cluster refuses. */
+const SPEC_CHANGE_REFUSED =
+  'The Pod "web" is invalid: spec: Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)';
 
 interface Container {
   name: string;
@@ -17,28 +26,27 @@ interface Container {
   env?: Array<{ name: string; value: string }>;
 }
 
-function manifest(tier: string, image: string, env: Array<{ name: string; value: string }>) {
+interface PodSpec {
+  containers: Container[];
+  schedulingGates?: Array<{ name: string }>;
+  tolerations?: Array<Record<string, string>>;
+}
+
+function manifest(tier: string, image: string, gates: string[], containers: Container[] = []) {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: 'web', namespace: NAMESPACE, labels: { app: 'web', tier } },
     spec: {
-      containers: [
-        { name: 'app', image, env },
-        { name: 'sidecar', image: 'sidecar:1' },
-      ],
+      containers: [{ name: 'app', image, env: ENV }, { name: 'sidecar', image: 'sidecar:1' }, ...containers],
+      schedulingGates: gates.map((name) => ({ name })),
     },
   };
 }
 
-const FIRST = manifest('a', 'app:1', [
-  { name: 'A', value: '1' },
-  { name: 'B', value: '2' },
-]);
-const SECOND = manifest('b', 'app:2', [
-  { name: 'A', value: '10' },
-  { name: 'C', value: '3' },
-]);
+// A pod may change its images and labels and lose scheduling gates: the second apply does all three.
+const FIRST = manifest('a', 'app:1', ['example.com/a', 'example.com/b']);
+const SECOND = manifest('b', 'app:2', ['example.com/a']);
 
 describe('strategic merge patches from the real kubectl', () => {
   let handle: SimulatorHandle & { stop(): Promise<void> };
@@ -58,13 +66,12 @@ describe('strategic merge patches from the real kubectl', () => {
   const getPod = async () => {
     const result = await kubectl(['get', 'pod', 'web', '-n', NAMESPACE, '-o', 'json']);
     assert.equal(result.code, 0, result.stderr);
-    return {
-      text: result.stdout,
-      pod: JSON.parse(result.stdout) as KubeObject & { spec: { containers: Container[] } },
-    };
+    return { text: result.stdout, pod: JSON.parse(result.stdout) as KubeObject & { spec: PodSpec } };
   };
+  const patch = (body: unknown, ...flags: string[]) =>
+    kubectl(['patch', 'pod', 'web', '-n', NAMESPACE, ...flags, '-p', JSON.stringify(body)]);
 
-  it('a second apply merges containers and env by name and stores no directive', async () => {
+  it('a second apply merges containers by name, deletes a gate and stores no directive', async () => {
     const first = await kubectl(['apply', '-f', '-'], JSON.stringify(FIRST));
     assert.equal(first.code, 0, first.stderr);
     const second = await kubectl(['apply', '-f', '-'], JSON.stringify(SECOND));
@@ -74,6 +81,7 @@ describe('strategic merge patches from the real kubectl', () => {
     assert.doesNotMatch(text, /\$setElementOrder|\$patch|\$deleteFromPrimitiveList|\$retainKeys/);
     assert.deepEqual(pod.metadata.labels, { app: 'web', tier: 'b' });
     assert.deepEqual(pod.spec.containers, SECOND.spec.containers);
+    assert.deepEqual(pod.spec.schedulingGates, [{ name: 'example.com/a' }]);
     const lastApplied = pod.metadata.annotations?.['kubectl.kubernetes.io/last-applied-configuration'] ?? '';
     // kubectl records the manifest with the (then empty) annotations it adds the record to.
     assert.deepEqual(JSON.parse(lastApplied), {
@@ -82,25 +90,80 @@ describe('strategic merge patches from the real kubectl', () => {
     });
   });
 
-  it('kubectl patch (strategic by default) merges a new container into the list', async () => {
-    const patched = await kubectl([
-      'patch',
-      'pod',
-      'web',
-      '-n',
-      NAMESPACE,
-      '-p',
-      '{"spec":{"containers":[{"name":"debug","image":"busybox:1"},{"name":"sidecar","image":"sidecar:2"}]}}',
-    ]);
-    assert.equal(patched.code, 0, patched.stderr);
+  it('an apply that changes env or adds a container is refused, as a real cluster refuses it', async () => {
+    const env = manifest('b', 'app:2', ['example.com/a']);
+    (env.spec.containers[0] as Container).env = [{ name: 'A', value: '10' }];
+    const changed = await kubectl(['apply', '-f', '-'], JSON.stringify(env));
+    assert.notEqual(changed.code, 0);
+    assert.ok(changed.stderr.includes(SPEC_CHANGE_REFUSED), changed.stderr);
+    // The diff names what changed (upstream prints cmp.Diff of the Go structs, see update-validation.ts).
+    assert.match(
+      changed.stderr,
+      /- \tcontainers\[0\]\.env\[0\]\.value: "1",\n\+ \tcontainers\[0\]\.env\[0\]\.value: "10",/,
+    );
+    const added = await kubectl(
+      ['apply', '-f', '-'],
+      JSON.stringify(manifest('b', 'app:2', ['example.com/a'], [{ name: 'debug', image: 'busybox:1' }])),
+    );
+    assert.notEqual(added.code, 0);
+    assert.match(
+      added.stderr,
+      /The Pod "web" is invalid: spec\.containers: Forbidden: pod updates may not add or remove containers/,
+    );
     const { pod } = await getPod();
-    // mergeSortedSlice: the patch's items in its order, each server-only item before the next patch item the
-    // server had after it.
+    assert.deepEqual(pod.spec.containers, SECOND.spec.containers);
+  });
+
+  it('kubectl patch (strategic by default) changes an image by name and adds a toleration', async () => {
+    const image = await patch({ spec: { containers: [{ name: 'sidecar', image: 'sidecar:2' }] } });
+    assert.equal(image.code, 0, image.stderr);
+    const toleration = { key: 'dedicated', operator: 'Exists', effect: 'NoSchedule' };
+    const tolerated = await patch({ spec: { tolerations: [toleration] } });
+    assert.equal(tolerated.code, 0, tolerated.stderr);
+    const { pod } = await getPod();
     assert.deepEqual(pod.spec.containers, [
-      { name: 'debug', image: 'busybox:1' },
       SECOND.spec.containers[0],
       { name: 'sidecar', image: 'sidecar:2' },
     ]);
+    assert.deepEqual(pod.spec.tolerations, [toleration]);
+  });
+
+  it('kubectl patch may not add a container, drop a toleration, or change a name or uid', async () => {
+    const container = await patch({ spec: { containers: [{ name: 'debug', image: 'busybox:1' }] } });
+    assert.notEqual(container.code, 0);
+    assert.match(
+      container.stderr,
+      /The Pod "web" is invalid: spec\.containers: Forbidden: pod updates may not add or remove containers/,
+    );
+    const untolerated = await patch({ spec: { tolerations: null } });
+    assert.notEqual(untolerated.code, 0);
+    assert.match(
+      untolerated.stderr,
+      /The Pod "web" is invalid: spec\.tolerations: Forbidden: existing toleration can not be modified except its tolerationSeconds/,
+    );
+    const renamed = await patch({ metadata: { name: 'other' } }, '--type', 'merge');
+    assert.notEqual(renamed.code, 0);
+    assert.match(
+      renamed.stderr,
+      /Error from server \(BadRequest\): the name of the object \(other\) does not match the name on the URL \(web\)/,
+    );
+    // ValidateObjectMetaUpdate holds for every kind: a virtual machine's uid too.
+    const uid = await kubectl([
+      'patch',
+      'vm',
+      'vm1',
+      '-n',
+      NAMESPACE,
+      '--type',
+      'merge',
+      '-p',
+      '{"metadata":{"uid":"other"}}',
+    ]);
+    assert.notEqual(uid.code, 0);
+    assert.match(
+      uid.stderr,
+      /The VirtualMachine "vm1" is invalid: metadata\.uid: Invalid value: "other": field is immutable/,
+    );
   });
 
   it('a strategic patch of a virtualmachine is 415, a merge patch works', async () => {
