@@ -28,7 +28,7 @@ export function targetNamespaces(step: PlanStep): string[] {
 }
 
 /** One rule per verb and namespace (undefined: cluster-wide). */
-export function rulesFor(
+export function rulesIn(
   namespaces: readonly (string | undefined)[],
   group: string,
   resource: string,

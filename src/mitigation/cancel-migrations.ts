@@ -2,7 +2,7 @@ import { isConflict, isNotFound } from '../cluster/api-error.js';
 import type { ClusterReader } from '../cluster/reader.js';
 import type { KubeVirt, VirtualMachineInstanceMigration } from '../kube/types.js';
 import { isFinalMigration, type MigrationWave, migrationWave } from '../launcher/migration-phase.js';
-import { type CheckedExecutor, rulesFor, targetNamespaces, withAccess } from './access-check.js';
+import { type CheckedExecutor, rulesIn, targetNamespaces, withAccess } from './access-check.js';
 import { forEachTarget, type TargetResult } from './for-each-target.js';
 import type { PlanStep, PlanTarget } from './plan.js';
 
@@ -228,5 +228,5 @@ export const cancelMigrations: CheckedExecutor = withAccess(
       }
       return { outcome: 'conflict', detail: `kept changing while we tried to cancel it (${ATTEMPTS} reads)` };
     }),
-  (step) => rulesFor(targetNamespaces(step), 'kubevirt.io', RESOURCE, ['get', 'delete']),
+  (step) => rulesIn(targetNamespaces(step), 'kubevirt.io', RESOURCE, ['get', 'delete']),
 );

@@ -13,7 +13,7 @@ import {
   launcherEndedAt,
   launcherVmiKey,
 } from '../launcher/launcher-pod.js';
-import { type CheckedExecutor, rulesFor, targetNamespaces, withAccess } from './access-check.js';
+import { type CheckedExecutor, rulesIn, targetNamespaces, withAccess } from './access-check.js';
 import { forEachTarget, type TargetResult } from './for-each-target.js';
 import { type PlanStep, type PlanTarget, type StepExecutor, targetKey } from './plan.js';
 
@@ -472,8 +472,8 @@ export function createCleanExecutor(options: CleanExecutorOptions): CheckedExecu
     const namespaces = targetNamespaces(step);
     const archiving = options.archiveDir !== undefined && context.dryRun !== 'server';
     return [
-      ...rulesFor(namespaces, '', 'pods', ['list', 'get', 'delete']),
-      ...(archiving ? rulesFor(namespaces, '', 'events', ['list']) : []),
+      ...rulesIn(namespaces, '', 'pods', ['list', 'get', 'delete']),
+      ...(archiving ? rulesIn(namespaces, '', 'events', ['list']) : []),
     ];
   });
 }

@@ -11,7 +11,7 @@ import {
   type ValidationVerdict,
   validateClearing,
 } from '../validation/validate-clearing.js';
-import { type CheckedExecutor, rulesFor, withAccess } from './access-check.js';
+import { type CheckedExecutor, rulesIn, withAccess } from './access-check.js';
 import { cancelMigrations, planCancelMigrations } from './cancel-migrations.js';
 import { createCleanExecutor, planCleanStep } from './clean.js';
 import { archiveLaunchersTo, makePauseExecutor, planPause } from './pause.js';
@@ -272,8 +272,8 @@ export function createValidateExecutor(options: MitigationExecutorOptions = {}):
     if (context.dryRun === 'server') return [];
     const namespaces = [typeof step.caps.namespace === 'string' ? step.caps.namespace : undefined];
     return [
-      ...rulesFor(namespaces, '', 'pods', ['list', 'watch']),
-      ...rulesFor(namespaces, 'kubevirt.io', 'virtualmachineinstances', ['list', 'watch']),
+      ...rulesIn(namespaces, '', 'pods', ['list', 'watch']),
+      ...rulesIn(namespaces, 'kubevirt.io', 'virtualmachineinstances', ['list', 'watch']),
     ];
   });
 }

@@ -7,7 +7,7 @@ import {
   FAILED_LAUNCHER_LABEL_SELECTOR,
   isFailedLauncher,
 } from '../launcher/launcher-pod.js';
-import { type CheckedExecutor, rulesFor, targetNamespaces, withAccess } from './access-check.js';
+import { type CheckedExecutor, rulesIn, targetNamespaces, withAccess } from './access-check.js';
 import { archivePod } from './clean.js';
 import { forEachTarget, type TargetResult } from './for-each-target.js';
 import type { PlanStep, PlanTarget, StepExecutor } from './plan.js';
@@ -280,9 +280,9 @@ export function makePauseExecutor(options: PauseExecutorOptions): CheckedExecuto
     const namespaces = targetNamespaces(step);
     const archiving = options.archive !== undefined && context.dryRun === 'none';
     return [
-      ...rulesFor(namespaces, 'kubevirt.io', RESOURCE, ['get', 'patch']),
+      ...rulesIn(namespaces, 'kubevirt.io', RESOURCE, ['get', 'patch']),
       ...(archiving
-        ? [...rulesFor(namespaces, '', 'pods', ['list']), ...rulesFor(namespaces, '', 'events', ['list'])]
+        ? [...rulesIn(namespaces, '', 'pods', ['list']), ...rulesIn(namespaces, '', 'events', ['list'])]
         : []),
     ];
   });
@@ -418,5 +418,5 @@ export const unpauseVms: CheckedExecutor = withAccess(
         detail: `kept changing while we tried to restore it (${ATTEMPTS} reads)`,
       };
     }),
-  (step) => rulesFor(targetNamespaces(step), 'kubevirt.io', RESOURCE, ['get', 'patch']),
+  (step) => rulesIn(targetNamespaces(step), 'kubevirt.io', RESOURCE, ['get', 'patch']),
 );
