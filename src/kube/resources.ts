@@ -16,7 +16,8 @@ export interface ResourceType {
 
 const readWrite = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
-function resource(
+/** A kind served at v1 with the usual names, every verb (ResourceType's defaults). */
+export function resourceType(
   group: string,
   plural: string,
   kind: string,
@@ -37,27 +38,27 @@ function resource(
 }
 
 export const RESOURCES = {
-  pods: resource('', 'pods', 'Pod', true, ['po']),
-  events: resource('', 'events', 'Event', true, ['ev']),
-  namespaces: resource('', 'namespaces', 'Namespace', false, ['ns']),
-  nodes: resource('', 'nodes', 'Node', false, ['no']),
-  virtualmachineinstances: resource(
+  pods: resourceType('', 'pods', 'Pod', true, ['po']),
+  events: resourceType('', 'events', 'Event', true, ['ev']),
+  namespaces: resourceType('', 'namespaces', 'Namespace', false, ['ns']),
+  nodes: resourceType('', 'nodes', 'Node', false, ['no']),
+  virtualmachineinstances: resourceType(
     'kubevirt.io',
     'virtualmachineinstances',
     'VirtualMachineInstance',
     true,
     ['vmi', 'vmis'],
   ),
-  virtualmachines: resource('kubevirt.io', 'virtualmachines', 'VirtualMachine', true, ['vm', 'vms']),
-  virtualmachineinstancemigrations: resource(
+  virtualmachines: resourceType('kubevirt.io', 'virtualmachines', 'VirtualMachine', true, ['vm', 'vms']),
+  virtualmachineinstancemigrations: resourceType(
     'kubevirt.io',
     'virtualmachineinstancemigrations',
     'VirtualMachineInstanceMigration',
     true,
     ['vmim', 'vmims'],
   ),
-  kubevirts: resource('kubevirt.io', 'kubevirts', 'KubeVirt', true, ['kv', 'kvs']),
-  leases: resource('coordination.k8s.io', 'leases', 'Lease', true),
+  kubevirts: resourceType('kubevirt.io', 'kubevirts', 'KubeVirt', true, ['kv', 'kvs']),
+  leases: resourceType('coordination.k8s.io', 'leases', 'Lease', true),
 } as const satisfies Record<string, ResourceType>;
 
 export type ResourceName = keyof typeof RESOURCES;
@@ -69,7 +70,7 @@ export type ResourceName = keyof typeof RESOURCES;
  */
 export const OWN_RESOURCES = {
   incidents: {
-    ...resource('stuckfailed.io', 'incidents', 'Incident', true, ['sfi']),
+    ...resourceType('stuckfailed.io', 'incidents', 'Incident', true, ['sfi']),
     version: 'v1alpha1',
   },
 } as const satisfies Record<string, ResourceType>;
@@ -80,14 +81,7 @@ export const OWN_RESOURCES = {
  */
 export const ACCESS_REVIEWS: { selfsubjectaccessreviews: ResourceType } = {
   selfsubjectaccessreviews: {
-    group: 'authorization.k8s.io',
-    version: 'v1',
-    plural: 'selfsubjectaccessreviews',
-    singular: 'selfsubjectaccessreview',
-    kind: 'SelfSubjectAccessReview',
-    listKind: 'SelfSubjectAccessReviewList',
-    namespaced: false,
-    shortNames: [],
+    ...resourceType('authorization.k8s.io', 'selfsubjectaccessreviews', 'SelfSubjectAccessReview', false),
     verbs: ['create'],
   },
 };

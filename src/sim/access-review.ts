@@ -7,20 +7,13 @@
 // - SelfSubjectReview (authentication.k8s.io/v1): who am I? `kubectl auth whoami`
 //   (pkg/registry/authentication/selfsubjectreview/rest.go).
 
-import type { ResourceType } from '../kube/resources.js';
-import { ACCESS_REVIEWS } from '../kube/resources.js';
+import { ACCESS_REVIEWS, type ResourceType, resourceType } from '../kube/resources.js';
 import { badRequest, type FieldError, invalidObject } from './api-status.js';
 import type { Decision, PolicyRule, RequestAttributes } from './rbac.js';
 
+/** A review kind: cluster-scoped, created only. */
 const review = (group: string, plural: string, kind: string): ResourceType => ({
-  group,
-  version: 'v1',
-  plural,
-  singular: kind.toLowerCase(),
-  kind,
-  listKind: `${kind}List`,
-  namespaced: false,
-  shortNames: [],
+  ...resourceType(group, plural, kind, false),
   verbs: ['create'],
 });
 
