@@ -24,6 +24,39 @@ interface ReviewAnswer {
   reason?: string;
 }
 
+/** One request with a bearer token to the simulator's HTTPS port; a body is sent with POST only. */
+function send(
+  sim: RunningSimulator,
+  token: string,
+  path: string,
+  body: unknown,
+  method = 'POST',
+  headers: Record<string, string | string[]> = {},
+): Promise<{ status: number; body: ReviewAnswer }> {
+  return new Promise((resolve, reject) => {
+    const request = httpsRequest(
+      new URL(path, sim.url),
+      {
+        method,
+        ca: Buffer.from(sim.caData as string, 'base64'),
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...headers },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            body: JSON.parse(Buffer.concat(chunks).toString('utf8')),
+          }),
+        );
+      },
+    );
+    request.on('error', reject);
+    request.end(method === 'POST' ? JSON.stringify(body) : undefined);
+  });
+}
+
 // The access reviews of `kubectl auth can-i` and of stuckfailed's pre-flight check, over HTTPS with the tokens of
 // an RBAC policy: one ServiceAccount that may delete pods in ns-1, a read-only token, and the cluster admin
 // (system:masters).
@@ -61,41 +94,22 @@ describe('simulated API server: SelfSubjectAccessReview', () => {
     await sim.close();
   });
 
-  function review(
+  /** A review asked over HTTPS, by default as the cleaner ServiceAccount. */
+  const review = (
     token: string | undefined,
     body: unknown,
     method = 'POST',
     path = PATH,
     impersonation: Record<string, string | string[]> = {},
-  ) {
-    const url = new URL(path, sim.url);
-    return new Promise<{ status: number; body: ReviewAnswer }>((resolve, reject) => {
-      const request = httpsRequest(
-        url,
-        {
-          method,
-          ca: Buffer.from(sim.caData as string, 'base64'),
-          headers: {
-            'content-type': 'application/json',
-            authorization: `Bearer ${token ?? sim.serviceAccountTokens.get('ops/cleaner')}`,
-            ...impersonation,
-          },
-        },
-        (response) => {
-          const chunks: Buffer[] = [];
-          response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('end', () =>
-            resolve({
-              status: response.statusCode ?? 0,
-              body: JSON.parse(Buffer.concat(chunks).toString('utf8')),
-            }),
-          );
-        },
-      );
-      request.on('error', reject);
-      request.end(method === 'POST' ? JSON.stringify(body) : undefined);
-    });
-  }
+  ) =>
+    send(
+      sim,
+      token ?? (sim.serviceAccountTokens.get('ops/cleaner') as string),
+      path,
+      body,
+      method,
+      impersonation,
+    );
 
   const ask = (resourceAttributes: Record<string, string>) => ({
     apiVersion: 'authorization.k8s.io/v1',
@@ -249,24 +263,7 @@ describe('simulated API server: self reviews without RBAC', () => {
       tokens: { 'viewer-token': { user: 'viewer', groups: ['system:authenticated'], readOnly: true } },
     });
     try {
-      const post = (path: string, body: unknown) =>
-        new Promise<ReviewAnswer>((resolve, reject) => {
-          const request = httpsRequest(
-            new URL(path, sim.url),
-            {
-              method: 'POST',
-              ca: Buffer.from(sim.caData as string, 'base64'),
-              headers: { 'content-type': 'application/json', authorization: 'Bearer viewer-token' },
-            },
-            (response) => {
-              const chunks: Buffer[] = [];
-              response.on('data', (chunk: Buffer) => chunks.push(chunk));
-              response.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString('utf8'))));
-            },
-          );
-          request.on('error', reject);
-          request.end(JSON.stringify(body));
-        });
+      const post = async (path: string, body: unknown) => (await send(sim, 'viewer-token', path, body)).body;
       const rules = await post(RULES_PATH, { spec: { namespace: 'default' } });
       assert.deepEqual(rules.status?.resourceRules?.[0], {
         verbs: ['get', 'list', 'watch'],

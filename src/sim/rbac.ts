@@ -90,6 +90,16 @@ const DISCOVERY_URLS = [
   '/version/',
 ];
 
+/** system:basic-user: every authenticated user may ask who it is and what it may do (kubectl auth whoami, can-i). */
+export const BASIC_USER_RULES: PolicyRule[] = [
+  {
+    verbs: ['create'],
+    apiGroups: ['authorization.k8s.io'],
+    resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'],
+  },
+  { verbs: ['create'], apiGroups: ['authentication.k8s.io'], resources: ['selfsubjectreviews'] },
+];
+
 export function emptyPolicy(): RbacPolicy {
   const policy: RbacPolicy = {
     roles: new Map(),
@@ -103,18 +113,10 @@ export function emptyPolicy(): RbacPolicy {
     namespace: undefined,
     rules: [{ verbs: ['get'], nonResourceURLs: DISCOVERY_URLS }],
   });
-  // system:basic-user: every authenticated user may ask who it is and what it may do (kubectl auth whoami, can-i).
   policy.clusterRoles.set('system:basic-user', {
     name: 'system:basic-user',
     namespace: undefined,
-    rules: [
-      {
-        verbs: ['create'],
-        apiGroups: ['authorization.k8s.io'],
-        resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'],
-      },
-      { verbs: ['create'], apiGroups: ['authentication.k8s.io'], resources: ['selfsubjectreviews'] },
-    ],
+    rules: BASIC_USER_RULES,
   });
   for (const name of ['system:discovery', 'system:basic-user']) {
     policy.clusterRoleBindings.push({

@@ -67,6 +67,7 @@ import {
 } from './query-params.js';
 import {
   authorize,
+  BASIC_USER_RULES,
   type Decision,
   forbiddenError,
   type PolicyRule,
@@ -171,11 +172,7 @@ const ALL_RULES: PolicyRule[] = [
 /** What a read-only token may do: read everything, and ask who it is and what it may do. */
 const READ_ONLY_RULES: PolicyRule[] = [
   { verbs: ['get', 'list', 'watch'], apiGroups: ['*'], resources: ['*'] },
-  {
-    verbs: ['create'],
-    apiGroups: ['authorization.k8s.io', 'authentication.k8s.io'],
-    resources: Object.keys(SELF_REVIEWS),
-  },
+  ...BASIC_USER_RULES,
   { verbs: ['get'], nonResourceURLs: ['*'] },
 ];
 
